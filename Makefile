@@ -1,0 +1,152 @@
+# purple-ppmessage: a libpurple protocol plugin for PPMessage.
+# Builds the plugin, the client library, the PPMessage test server and the tests.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+PKG_CONFIG ?= pkg-config
+CC        ?= gcc
+
+# Debian 12 packages the build and the tests need; `make deps` installs the missing ones.
+DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-dev \
+                    libsoup-3.0-dev libjson-glib-dev
+DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
+
+LIB_PKGS    = glib-2.0 gio-2.0 gobject-2.0 libsoup-3.0 json-glib-1.0
+PURPLE_PKGS = purple $(LIB_PKGS)
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD     ?= build
+SAN_FLAGS  =
+endif
+
+CFLAGS    ?= -O2 -g
+WARNINGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+BASE_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(SAN_FLAGS) -D_GNU_SOURCE \
+              -DGETTEXT_PACKAGE=\"purple-ppmessage\" -DLOCALEDIR=\"$(LOCALEDIR)\"
+
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+PLUGINDIR  ?= $(shell $(PKG_CONFIG) --variable=plugindir purple 2>/dev/null)
+DATADIR    ?= $(PREFIX)/share
+LOCALEDIR  ?= $(DATADIR)/locale
+PIXMAPDIR  ?= $(DATADIR)/pixmaps/pidgin/protocols
+
+PLUGIN     = $(BUILD)/libppmessage.so
+CLIENT_LIB = $(BUILD)/libppmclient.a
+SERVER_LIB = $(BUILD)/libppmserver.a
+SERVER_EXE = $(BUILD)/ppmessage-test-server
+
+# Layer 1: the PPMessage client library (no libpurple in it).
+LIB_SRC    = $(wildcard src/lib/*.c)
+LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Layer 2: the libpurple glue.
+PURPLE_SRC = $(wildcard src/purple/*.c)
+PURPLE_OBJ = $(PURPLE_SRC:%.c=$(BUILD)/%.o)
+# The PPMessage test server: a library for tests plus a standalone program.
+SERVER_SRC = $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
+SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
+# Tests: test-purple-*.c load the built plugin into a libpurple core; the
+# others link the client library and the test server directly.
+PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c)
+LIB_TEST_SRC    = $(filter-out $(PURPLE_TEST_SRC),$(wildcard tests/test-*.c))
+TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+TESTS      = $(LIB_TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(PURPLE_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+PO_FILES   = $(wildcard po/*.po)
+MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
+ICON_SIZES = 16 22 48
+
+.PHONY: all deps check demo bench install uninstall install-user clean pot
+
+all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
+
+# Installs the Debian build dependencies that are missing; does nothing when all are there.
+deps:
+	@sh tests/install-deps.sh $(DEBIAN_BUILD_DEPS) -- $(DEPS_PKGCONFIG)
+
+$(BUILD)/src/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -c $< -o $@
+
+$(BUILD)/src/purple/%.o: src/purple/%.c $(wildcard src/purple/*.h src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Isrc/lib -Isrc/purple -c $< -o $@
+
+$(BUILD)/tests/server/%.o: tests/server/%.c $(wildcard tests/server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server -c $< -o $@
+
+$(BUILD)/tests/support/%.o: tests/support/%.c $(wildcard tests/support/*.h tests/server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -c $< -o $@
+
+$(CLIENT_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SERVER_LIB): $(SERVER_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB)
+	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined $(LDFLAGS)
+
+$(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+
+$(BUILD)/tests/test-purple-%: tests/test-purple-%.c $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
+$(BUILD)/tests/test-%: tests/test-%.c $(CLIENT_LIB) $(SERVER_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+
+$(BUILD)/po/%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
+	  SANITIZE=$(SANITIZE) sh tests/run-tests.sh $(TESTS)
+
+pot:
+	xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=purple-ppmessage \
+	  --add-comments=TRANSLATORS -o po/purple-ppmessage.pot $(sort $(LIB_SRC) $(PURPLE_SRC))
+
+install: $(PLUGIN) $(MO_FILES)
+	install -d $(DESTDIR)$(PLUGINDIR)
+	install -m 644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/libppmessage.so
+	for s in $(ICON_SIZES); do \
+	  install -d $(DESTDIR)$(PIXMAPDIR)/$$s; \
+	  install -m 644 icons/$$s/ppmessage.png $(DESTDIR)$(PIXMAPDIR)/$$s/ppmessage.png; \
+	done
+	install -d $(DESTDIR)$(PIXMAPDIR)/scalable
+	install -m 644 icons/scalable/ppmessage.svg $(DESTDIR)$(PIXMAPDIR)/scalable/ppmessage.svg
+	for mo in $(MO_FILES); do \
+	  lang=$$(basename $$mo .mo); \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES; \
+	  install -m 644 $$mo $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES/purple-ppmessage.mo; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PLUGINDIR)/libppmessage.so
+	for s in $(ICON_SIZES); do rm -f $(DESTDIR)$(PIXMAPDIR)/$$s/ppmessage.png; done
+	rm -f $(DESTDIR)$(PIXMAPDIR)/scalable/ppmessage.svg
+	for po in $(PO_FILES); do \
+	  lang=$$(basename $$po .po); \
+	  rm -f $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES/purple-ppmessage.mo; \
+	done
+
+install-user: $(PLUGIN)
+	install -d $(HOME)/.purple/plugins
+	install -m 644 $(PLUGIN) $(HOME)/.purple/plugins/libppmessage.so
+
+clean:
+	rm -rf build build-san

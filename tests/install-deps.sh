@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages given before "--" when any pkg-config module or
+# command the build needs is missing. Does nothing when everything is there.
+# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND...]
+set -e
+packages=""
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages="$packages $1"; shift; done
+[ $# -gt 0 ] && shift
+missing=""
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  pkg-config --exists "$1" 2>/dev/null || missing="$missing $1"
+  shift
+done
+[ $# -gt 0 ] && shift
+for cmd in "$@"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+done
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+command -v cc >/dev/null 2>&1 || missing="$missing cc"
+[ -z "$missing" ] && exit 0
+
+echo "Installing build dependencies (missing:$missing):$packages"
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $packages

@@ -1,0 +1,83 @@
+/* ppm-test-server.h: a double of the PPMessage server for tests, the demo and
+ * benchmarks. REST, token service, websocket push, files and key-discovery
+ * assets, faithful to ../shared/protocol/transcripts (server bugs included).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _PpmsServer PpmsServer;
+
+/* Creates a server seeded from a JSON data file (see tests/data/README.md for
+ * the format), or with the built-in default team when seed_path is NULL.
+ * The server attaches its sources to the thread-default main context at the
+ * time of ppms_server_listen(). */
+PpmsServer *ppms_server_new (const char *seed_path, GError **error);
+/* Same, from a JSON document in memory. */
+PpmsServer *ppms_server_new_from_data (const char *seed_json, GError **error);
+void        ppms_server_free (PpmsServer *server);
+
+/* Listens on 127.0.0.1 only; port 0 picks a free port. */
+gboolean    ppms_server_listen (PpmsServer *server, guint port, GError **error);
+guint       ppms_server_get_port (PpmsServer *server);
+/* "http://127.0.0.1:<port>", owned by the server. */
+const char *ppms_server_get_url (PpmsServer *server);
+
+/* Stops listening and drops every connection and socket; the data is kept.
+ * ppms_server_restart() listens again on the same port. */
+void        ppms_server_stop (PpmsServer *server);
+gboolean    ppms_server_restart (PpmsServer *server, GError **error);
+
+/* Timers of the real server (send 50 ms, ack 100 ms, typing 1 s, distributor
+ * 1 s, forced logout 1 s). Tests may scale them down, never to zero: acks and
+ * pushes stay asynchronous. 1.0 is the real server's timing. */
+void        ppms_server_set_timer_scale (PpmsServer *server, double scale);
+
+/* ONLINE frames are never delivered by the shipped server (its typo). TRUE
+ * delivers them in the shape of transcript 05b. Default FALSE. */
+void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver);
+
+/* ---- Fault injection (control surface for tests) ---- */
+typedef enum {
+  PPMS_FAULT_NONE = 0,
+  PPMS_FAULT_HTTP_500,        /* answer HTTP 500 with a text body */
+  PPMS_FAULT_MALFORMED_JSON,  /* answer 200 with a body that is not JSON */
+  PPMS_FAULT_TRUNCATED_JSON,  /* answer 200 with the real body cut in half */
+  PPMS_FAULT_STALL,           /* accept the request, never answer */
+  PPMS_FAULT_DELAY,           /* answer after delay_ms */
+} PpmsFaultKind;
+
+/* Applies a fault to HTTP requests whose path contains path_match (NULL: all
+ * requests), with the given probability (1.0: every one), until cleared.
+ * probability < 1.0 draws from a generator seeded with `seed` so runs repeat. */
+void        ppms_server_set_http_fault (PpmsServer *server, PpmsFaultKind kind,
+                                        const char *path_match, double probability,
+                                        guint delay_ms, guint32 seed);
+void        ppms_server_clear_faults (PpmsServer *server);
+/* Closes every open websocket abruptly (no close frame). */
+void        ppms_server_drop_websockets (PpmsServer *server);
+/* Websocket stall: accept new sockets and frames but never answer. */
+void        ppms_server_set_ws_stall (PpmsServer *server, gboolean stall);
+
+/* ---- Inspection, for assertions ---- */
+/* Number of authenticated websockets currently registered. */
+guint       ppms_server_count_sockets (PpmsServer *server);
+/* Number of messages stored in a conversation (0 when unknown). */
+guint       ppms_server_count_messages (PpmsServer *server, const char *conversation_uuid);
+/* UUID of the user with this e-mail, or NULL. */
+const char *ppms_server_user_uuid_by_email (PpmsServer *server, const char *email);
+/* The app (team) uuid, and the public API keys. */
+const char *ppms_server_app_uuid (PpmsServer *server);
+const char *ppms_server_ppkefu_key (PpmsServer *server);
+const char *ppms_server_ppcom_key (PpmsServer *server);
+const char *ppms_server_ppcom_secret (PpmsServer *server);
+/* Service-user status of a user (READY, BUSY, REST) or NULL. */
+const char *ppms_server_user_service_status (PpmsServer *server, const char *user_uuid);
+/* Serialises the current data in the seed format. */
+char       *ppms_server_dump_data (PpmsServer *server);
+
+G_END_DECLS
