@@ -111,6 +111,13 @@ $(BUILD)/po/%.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
 
+# Starts the test server with a demo team and a scripted visitor, then Finch
+# with a throw-away profile and the agent account set up.
+demo:
+	@sh tests/install-deps.sh $(DEBIAN_BUILD_DEPS) finch curl -- $(DEPS_PKGCONFIG) -- finch curl
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh tests/demo.sh
+
 check: deps
 	@$(MAKE) --no-print-directory all $(TESTS)
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \

@@ -1,0 +1,167 @@
+/* ppm-client.h: a PPMessage client session (agent or visitor), independent of
+ * libpurple. It signs in, keeps the team, the conversations and the websocket,
+ * recovers missed messages, de-duplicates them and reports everything through
+ * PpmClientEvents. The libpurple glue only turns events into UI calls and user
+ * actions into the calls below.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define PPM_ERROR (ppm_error_quark ())
+GQuark ppm_error_quark (void);
+
+/* Every failure reported by the library carries one of these codes; the glue
+ * maps them to libpurple's connection error reasons in one place. */
+typedef enum {
+  PPM_ERROR_NETWORK,        /* unreachable, timeout, connection lost: retry later */
+  PPM_ERROR_AUTH,           /* wrong e-mail or password, token refused */
+  PPM_ERROR_SETTINGS,       /* malformed server URL, missing required setting */
+  PPM_ERROR_NOT_PPMESSAGE,  /* the server answered, but not as PPMessage does */
+  PPM_ERROR_PROTOCOL,       /* a PPMessage answer that could not be used */
+  PPM_ERROR_SIGNED_IN_ELSEWHERE, /* SYS LOGOUT for this device */
+  PPM_ERROR_SEND_REFUSED,   /* the server refused a message (ACK SEND code != 0) */
+  PPM_ERROR_SEND_TIMEOUT,   /* no ACK SEND in time */
+  PPM_ERROR_API,            /* an API call answered a non-zero error_code */
+} PpmErrorCode;
+
+typedef enum {
+  PPM_ROLE_AGENT,
+  PPM_ROLE_VISITOR,
+} PpmRole;
+
+typedef struct {
+  const char *server_url;   /* "https://chat.example.com" or "http://127.0.0.1:8945" */
+  PpmRole role;
+  const char *email;        /* agent: the sign-in e-mail; visitor: optional known-user e-mail */
+  const char *password;     /* agent: the plain password (hashed by the library, never logged) */
+  const char *api_key;      /* NULL or "": discovered from the server's public assets */
+  const char *api_secret;   /* visitor (PPCOM) secret; NULL: discovered */
+  const char *terminal;     /* stable device id of this account (PPKefu's terminal) */
+  const char *device_name;  /* shown to the server as the device's full name */
+} PpmClientConfig;
+
+typedef enum {
+  PPM_PRESENCE_UNKNOWN,     /* the server does not tell */
+  PPM_PRESENCE_OFFLINE,
+  PPM_PRESENCE_ONLINE,
+} PpmPresence;
+
+typedef struct {
+  char *uuid;
+  char *fullname;
+  char *email;
+  char *icon_url;
+  gboolean is_service_user; /* an agent (colleague) rather than a visitor */
+  PpmPresence presence;
+} PpmUser;
+
+typedef struct {
+  char *uuid;
+  char *type;               /* "P2S" (visitor with the team) or "S2S" (agents) */
+  char *name;               /* this user's name for it */
+  char *peer_uuid;          /* the visitor of a P2S, the other agent of a 1:1 S2S, else NULL */
+  GPtrArray *member_uuids;  /* char* */
+  gboolean is_open;
+} PpmConversation;
+
+typedef enum {
+  PPM_MESSAGE_TEXT,         /* text (TEXT, or TXT already downloaded) */
+  PPM_MESSAGE_IMAGE,
+  PPM_MESSAGE_FILE,
+  PPM_MESSAGE_OTHER,        /* a sub-type shown as a short notice */
+} PpmMessageKind;
+
+typedef struct {
+  char *uuid;               /* message id (dedup key) */
+  char *conversation_uuid;
+  char *from_uuid;
+  char *from_name;          /* sender's display name, when known */
+  PpmMessageKind kind;
+  char *subtype;            /* as on the wire: TEXT, TXT, IMAGE, FILE, ... */
+  char *text;               /* plain text (not escaped); a summary for non-text kinds */
+  char *file_url;           /* image or file download URL */
+  char *file_name;
+  char *mime;
+  gint64 file_size;         /* -1 unknown */
+  gint64 time;              /* server time, seconds since the epoch */
+  gboolean outgoing;        /* sent by this user (from another device, or backfilled) */
+  gboolean delayed;         /* recovered at sign-in or after a reconnect */
+} PpmMessage;
+
+typedef struct _PpmClient PpmClient;
+
+/* All callbacks are optional and run on the main loop. Pointers passed to
+ * them are valid only during the call. */
+typedef struct {
+  void (*progress) (gpointer user_data, const char *step_text, int step, int steps);
+  /* Signed in, synchronised and listening. */
+  void (*connected) (gpointer user_data);
+  /* The session ended: error is NULL after ppm_client_disconnect(). */
+  void (*disconnected) (gpointer user_data, const GError *error);
+  /* A user (agent or visitor) became known or changed. */
+  void (*user_changed) (gpointer user_data, const PpmUser *user);
+  /* A conversation became known or changed (name, members, open state). */
+  void (*conversation_changed) (gpointer user_data, const PpmConversation *conversation);
+  /* After each sign-in: the complete set of open conversations, so the UI can
+   * drop what the server closed. Array of const PpmConversation*. */
+  void (*conversations_synced) (gpointer user_data, GPtrArray *open_conversations);
+  /* A message to show, exactly once. The library acknowledges it to the
+   * server after this callback returns. */
+  void (*message) (gpointer user_data, const PpmMessage *message);
+  /* Somebody types in a conversation (expires by itself after a few seconds). */
+  void (*typing) (gpointer user_data, const char *conversation_uuid, const char *user_uuid);
+  /* Outcome of ppm_client_send_text(): error NULL when the server stored it. */
+  void (*send_result) (gpointer user_data, const char *conversation_uuid,
+                       const char *message_uuid, const GError *error);
+  /* Persistent per-account state (the glue keeps it in account settings):
+   * the API key once discovered, and the last message seen per conversation. */
+  void (*save_setting) (gpointer user_data, const char *key, const char *value);
+  char *(*load_setting) (gpointer user_data, const char *key);
+} PpmClientEvents;
+
+PpmClient *ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
+                           gpointer user_data);
+/* Stops everything without calling back; safe in any state. */
+void       ppm_client_free (PpmClient *client);
+
+/* Validates the settings, then signs in asynchronously (progress, then
+ * connected or disconnected). Returns FALSE with error for bad settings. */
+gboolean   ppm_client_connect (PpmClient *client, GError **error);
+/* Signs out cleanly (agent: PPKEFU_LOGOUT), closes the socket. */
+void       ppm_client_disconnect (PpmClient *client);
+
+/* The signed-in user, or NULL. */
+const PpmUser *ppm_client_get_self (PpmClient *client);
+const char    *ppm_client_get_team_name (PpmClient *client);
+const PpmUser *ppm_client_lookup_user (PpmClient *client, const char *uuid);
+const PpmConversation *ppm_client_lookup_conversation (PpmClient *client, const char *uuid);
+
+/* Sends plain text; returns the new message's uuid (owned by the caller).
+ * The outcome arrives through send_result. */
+char      *ppm_client_send_text (PpmClient *client, const char *conversation_uuid,
+                                 const char *text);
+/* Finds or creates the 1:1 conversation with another agent, then sends. */
+void       ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid,
+                                         const char *text);
+/* The conversation currently used with this user (a visitor's P2S or a
+ * colleague's S2S), or NULL. */
+const PpmConversation *ppm_client_conversation_for_user (PpmClient *client,
+                                                         const char *user_uuid);
+
+void       ppm_client_watch_typing (PpmClient *client, const char *conversation_uuid,
+                                    gboolean watch);
+/* Tells the others this user is typing (throttled by the library). */
+void       ppm_client_send_typing (PpmClient *client, const char *conversation_uuid);
+
+/* Agent status: "READY", "BUSY" or "REST". */
+void       ppm_client_set_service_status (PpmClient *client, const char *status);
+
+/* Routes HTTP and websocket traffic through this resolver (libpurple proxy settings). */
+void       ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver);
+
+G_END_DECLS
