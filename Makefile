@@ -34,6 +34,8 @@ PLUGINDIR  ?= $(shell $(PKG_CONFIG) --variable=plugindir purple 2>/dev/null)
 DATADIR    ?= $(PREFIX)/share
 LOCALEDIR  ?= $(DATADIR)/locale
 PIXMAPDIR  ?= $(DATADIR)/pixmaps/pidgin/protocols
+METAINFODIR ?= $(DATADIR)/metainfo
+METAINFO   = data/io.github.purple_ppmessage.metainfo.xml
 
 PLUGIN     = $(BUILD)/libppmessage.so
 CLIENT_LIB = $(BUILD)/libppmclient.a
@@ -99,11 +101,11 @@ $(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB)
 $(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
-$(BUILD)/tests/test-purple-%: tests/test-purple-%.c $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+$(BUILD)/tests/test-purple-%: tests/test-purple-%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
-$(BUILD)/tests/test-%: tests/test-%.c $(CLIENT_LIB) $(SERVER_LIB)
+$(BUILD)/tests/test-%: tests/test-%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
@@ -141,6 +143,8 @@ install: $(PLUGIN) $(MO_FILES)
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES; \
 	  install -m 644 $$mo $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES/purple-ppmessage.mo; \
 	done
+	install -d $(DESTDIR)$(METAINFODIR)
+	install -m 644 $(METAINFO) $(DESTDIR)$(METAINFODIR)/$(notdir $(METAINFO))
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/libppmessage.so
@@ -150,6 +154,7 @@ uninstall:
 	  lang=$$(basename $$po .po); \
 	  rm -f $(DESTDIR)$(LOCALEDIR)/$$lang/LC_MESSAGES/purple-ppmessage.mo; \
 	done
+	rm -f $(DESTDIR)$(METAINFODIR)/$(notdir $(METAINFO))
 
 install-user: $(PLUGIN)
 	install -d $(HOME)/.purple/plugins
