@@ -43,6 +43,11 @@ typedef struct {
   const char *api_secret;   /* visitor (PPCOM) secret; NULL: discovered */
   const char *terminal;     /* stable device id of this account (PPKefu's terminal) */
   const char *device_name;  /* shown to the server as the device's full name */
+  /* Addition. Visitor: the team's app uuid (PPCom's embed snippet carries
+   * it). NULL: taken from a server_url of the form
+   * http://host/ppcom/enterprise/<base64 JSON {"uuid": ...}>, PPConsole's
+   * "enterprise" link. Ignored for agents. */
+  const char *app_uuid;
 } PpmClientConfig;
 
 typedef enum {
@@ -130,9 +135,24 @@ PpmClient *ppm_client_new (const PpmClientConfig *config, const PpmClientEvents 
 void       ppm_client_free (PpmClient *client);
 
 /* Validates the settings, then signs in asynchronously (progress, then
- * connected or disconnected). Returns FALSE with error for bad settings. */
+ * connected or disconnected). Returns FALSE with error for bad settings.
+ * Agent: PPKEFU key (discovered when api_key is empty, then saved with
+ * save_setting "api_key"), token, PPKEFU_LOGIN, team, open conversations,
+ * websocket, catch-up. Visitor: PPCOM key and secret (discovered and saved
+ * as "api_key"/"api_secret"), an anonymous visitor (the terminal is its
+ * identity) or a named one (email), its device, the default conversation,
+ * websocket, catch-up. connected() comes before the caught-up messages.
+ * Catch-up: unacked pushes plus history since save_setting
+ * "last_seen/<conversation>"; a conversation without it is not replayed
+ * (its newest message becomes the baseline). After connected(), a lost
+ * websocket (closed, or silent for three keep-alive intervals) is repaired
+ * without a new sign-in: reopened after 1, 2, 4 s, re-authenticated and
+ * caught up again, sends queued meanwhile; after 3 failed attempts the
+ * session ends with PPM_ERROR_NETWORK. */
 gboolean   ppm_client_connect (PpmClient *client, GError **error);
-/* Signs out cleanly (agent: PPKEFU_LOGOUT), closes the socket. */
+/* Signs out cleanly (agent: PPKEFU_LOGOUT after the last acks, finishing
+ * in the background), closes the socket and calls disconnected(NULL) before
+ * returning; the receiver may free the client from within that callback. */
 void       ppm_client_disconnect (PpmClient *client);
 
 /* The signed-in user, or NULL. */
@@ -163,5 +183,22 @@ void       ppm_client_set_service_status (PpmClient *client, const char *status)
 
 /* Routes HTTP and websocket traffic through this resolver (libpurple proxy settings). */
 void       ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver);
+
+/* ---- Additions (optional; defaults suit real use) ---- */
+
+/* How long to wait for the server's ACK of a sent message before reporting
+ * PPM_ERROR_SEND_TIMEOUT (default 15000 ms). */
+void       ppm_client_set_send_timeout (PpmClient *client, guint milliseconds);
+/* How long to wait for any HTTP answer before PPM_ERROR_NETWORK (default
+ * 30000 ms). Takes effect at the next ppm_client_connect(). */
+void       ppm_client_set_request_timeout (PpmClient *client, guint milliseconds);
+/* Seconds between websocket pings (default 30); a connection silent for
+ * three intervals is reported lost (PPM_ERROR_NETWORK). Takes effect at the
+ * next ppm_client_connect(). */
+void       ppm_client_set_keepalive_interval (PpmClient *client, guint seconds);
+/* The device uuid the server gave this session, or NULL. */
+const char *ppm_client_get_device_uuid (PpmClient *client);
+/* The app (team) uuid, or NULL before sign-in. */
+const char *ppm_client_get_app_uuid (PpmClient *client);
 
 G_END_DECLS

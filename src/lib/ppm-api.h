@@ -1,0 +1,68 @@
+/* ppm-api.h: the HTTP side of PPMessage: base URL handling, the /api/NAME
+ * JSON calls with their envelope, the /ppauth/token grants and plain GETs
+ * (key discovery, file downloads). Every failure is mapped to a PPM_ERROR
+ * code; a cancelled request reports G_IO_ERROR_CANCELLED and nothing else.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _PpmApi PpmApi;
+
+/* Answer of a JSON call. On an error_code != 0 the error is set AND the
+ * answer is given, so the caller can read "error_code" itself. */
+typedef void (*PpmApiCallback) (JsonObject *answer, const GError *error, gpointer user_data);
+/* Body of a GET (2xx only). */
+typedef void (*PpmApiBytesCallback) (GBytes *body, const GError *error, gpointer user_data);
+
+#define PPM_API_DEFAULT_TIMEOUT_MS 30000
+
+/* Validates the server URL (http or https, with a host; else
+ * PPM_ERROR_SETTINGS) and makes a session for it. */
+PpmApi     *ppm_api_new (const char *server_url, GError **error);
+void        ppm_api_free (PpmApi *api);
+/* An independent copy (same URL, token, timeout and proxy) for work that
+ * must outlive the original, such as signing out after the client is gone. */
+PpmApi     *ppm_api_copy (PpmApi *api);
+
+/* "http://host:port[/prefix]", without a trailing slash. */
+const char *ppm_api_get_base_url (PpmApi *api);
+/* "ws[s]://host:port[/prefix]/pcsocket/WS". */
+char       *ppm_api_get_ws_url (PpmApi *api);
+SoupSession *ppm_api_get_session (PpmApi *api);
+
+void        ppm_api_set_token (PpmApi *api, const char *access_token);
+const char *ppm_api_get_token (PpmApi *api);
+void        ppm_api_set_timeout (PpmApi *api, guint milliseconds);
+void        ppm_api_set_proxy_resolver (PpmApi *api, GProxyResolver *resolver);
+
+/* POST /api/<name> with the JSON body (not consumed). */
+void ppm_api_call (PpmApi *api, const char *name, JsonObject *body,
+                   GCancellable *cancellable, PpmApiCallback callback, gpointer user_data);
+/* Password grant; the password is hashed here. Answer holds access_token.
+ * {"error_code": -1} gives PPM_ERROR_AUTH. */
+void ppm_api_token_password (PpmApi *api, const char *api_key, const char *email,
+                             const char *password, GCancellable *cancellable,
+                             PpmApiCallback callback, gpointer user_data);
+/* Client-credentials grant (visitor). */
+void ppm_api_token_client (PpmApi *api, const char *api_key, const char *api_secret,
+                           GCancellable *cancellable, PpmApiCallback callback,
+                           gpointer user_data);
+/* GET <base><path>. */
+void ppm_api_get (PpmApi *api, const char *path, GCancellable *cancellable,
+                  PpmApiBytesCallback callback, gpointer user_data);
+
+/* Lower-case SHA-1 hex of the password, as the server stores it. */
+char *ppm_password_sha1 (const char *password);
+/* "a=b&c=d" with every value percent-encoded; pairs are name, value, ..., NULL. */
+char *ppm_form_encode (const char *first_name, ...) G_GNUC_NULL_TERMINATED;
+
+/* TRUE when the error only says the request was cancelled. */
+gboolean ppm_error_is_cancelled (const GError *error);
+
+G_END_DECLS

@@ -1,0 +1,209 @@
+/* ppm-client-private.h: the session state shared by ppm-client.c (life
+ * cycle), ppm-registry.c (users and conversations), ppm-session.c (agent
+ * sign-in and socket), ppm-visitor.c (visitor sign-in), ppm-sync.c
+ * (catch-up, de-duplication, delivery, acks) and ppm-send.c (sending,
+ * typing, new conversations).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include "ppm-client.h"
+#include "ppm-api.h"
+#include "ppm-json.h"
+#include "ppm-message.h"
+#include "ppm-ws.h"
+
+G_BEGIN_DECLS
+
+#define PPM_SEND_TIMEOUT_MS 15000
+#define PPM_TYPING_INTERVAL_MS 1500
+/* How many message uuids the de-duplication remembers. */
+#define PPM_SEEN_CAPACITY 4096
+/* Paging sizes and bounds of the sign-in synchronisation. */
+#define PPM_CONVERSATION_PAGE_SIZE 30
+#define PPM_CONVERSATION_MAX_PAGES 100
+#define PPM_UNACKED_PAGE_SIZE 50
+#define PPM_UNACKED_MAX_PAGES 40
+#define PPM_HISTORY_PAGE_SIZE 30
+#define PPM_HISTORY_MAX_PAGES 20
+/* A lost websocket is reopened after 1, 2, 4 ... seconds; after this many
+ * failed attempts in a row the session ends with PPM_ERROR_NETWORK. */
+#define PPM_RECONNECT_FIRST_DELAY_MS 1000
+#define PPM_RECONNECT_MAX_ATTEMPTS 3
+/* Colleagues' presence is only known by polling the team list. */
+#define PPM_TEAM_POLL_SECONDS 60
+
+typedef enum {
+  SESSION_IDLE,
+  SESSION_CONNECTING,     /* token, login, team, conversations, socket */
+  SESSION_CATCHING_UP,    /* unacked list and history being fetched */
+  SESSION_CONNECTED,
+  SESSION_ENDED,
+} SessionState;
+
+/* A conversation with what the library needs beyond the public part. */
+typedef struct {
+  PpmConversation pub;        /* first: a PpmConv* is a PpmConversation* */
+  char *creator_uuid;         /* the conversation's user_uuid */
+  char *assigned_uuid;
+  char *latest_message_uuid;  /* from the list, the baseline of a first sign-in */
+  guint64 activity;           /* higher: more recent */
+} PpmConv;
+
+/* A message waiting for delivery. */
+typedef struct {
+  PpmMessage *message;
+  char *pid;                  /* push id to ack, or NULL */
+  char *conversation_type;    /* "ct" of the compact form, or NULL */
+} QueuedMessage;
+
+typedef struct {
+  PpmClient *client;
+  char *uuid;
+  char *conversation_uuid;
+  JsonObject *frame;
+  guint timeout_id;
+  GError *error;              /* set when it failed before reaching the server */
+} PendingSend;
+
+struct _PpmClient {
+  /* Configuration (copies). */
+  PpmRole role;
+  char *server_url;
+  char *email;
+  char *password;
+  char *api_key;
+  char *api_secret;
+  char *terminal;
+  char *device_name;
+  PpmClientEvents events;
+  gpointer user_data;
+  GProxyResolver *proxy_resolver;
+  guint request_timeout_ms;
+  guint send_timeout_ms;
+
+  /* Session. */
+  SessionState state;
+  GCancellable *cancellable;  /* every request of the session */
+  PpmApi *api;
+  PpmWs *ws;
+  gboolean ws_authenticated;
+  guint team_poll_id;
+  guint auth_timeout_id;      /* waiting for ACK AUTH */
+  gboolean connected_once;    /* connected() was emitted: later socket losses are repaired */
+  guint reconnect_id;
+  guint reconnect_attempts;
+  guint keepalive_seconds;
+  guint amd_poll_id;          /* visitor: waiting for the distributor */
+  guint amd_polls;
+  char *configured_app_uuid;  /* visitor: the team, from the config or the URL */
+
+  /* Who we are. */
+  PpmUser *self;
+  char *device_uuid;
+  char *app_uuid;
+  char *team_name;
+
+  GHashTable *users;          /* uuid -> PpmUser* */
+  GHashTable *conversations;  /* uuid -> PpmConv* */
+  guint64 activity_counter;
+
+  /* Sign-in synchronisation. */
+  int conversation_page;
+  GPtrArray *listed;          /* char* uuids of open conversations, newest first */
+  guint member_index;
+
+  /* Catch-up. */
+  GCancellable *catch_up_cancellable;  /* the running catch-up's requests */
+  GHashTable *baselines;      /* conversation uuid -> last message seen before this session */
+  GPtrArray *history_targets; /* char* conversation uuids to replay */
+  guint history_index;
+  char *history_cursor;
+  guint history_pages;
+  int unacked_page;
+  GPtrArray *caught_history;  /* QueuedMessage* */
+  GPtrArray *caught_unacked;  /* QueuedMessage* */
+  GQueue held_pushes;         /* QueuedMessage* that arrived during the catch-up */
+
+  /* Delivery. */
+  GQueue delivery;            /* QueuedMessage* */
+  gboolean delivery_busy;     /* the head waits for a download or a look-up */
+  GHashTable *seen;           /* message uuid set */
+  GQueue seen_order;          /* char* owned by seen, oldest first */
+  GPtrArray *pending_acks;    /* char* push ids */
+  guint ack_idle_id;
+
+  /* Sending. */
+  GHashTable *pending_sends;  /* message uuid -> PendingSend* */
+  GQueue unsent;              /* PendingSend* waiting for the socket */
+  GQueue in_flight;           /* PendingSend* written, waiting for ACK SEND */
+  guint failed_sends_idle_id;
+  GHashTable *creating;       /* user uuid -> GPtrArray of PendingText* */
+
+  /* Typing. */
+  char *watched_conversation;
+  GHashTable *typing_sent;    /* conversation uuid -> gint64* monotonic time */
+};
+
+/* ppm-registry.c */
+void      ppm_user_free (PpmUser *user);
+void      ppm_conv_free (PpmConv *conv);
+
+/* ppm-client.c */
+void      ppm_client_emit_progress (PpmClient *client, const char *text, int step);
+void      ppm_client_fail (PpmClient *client, const GError *error);
+PpmUser  *ppm_client_user_ensure (PpmClient *client, const char *uuid);
+void      ppm_client_user_emit (PpmClient *client, PpmUser *user);
+PpmUser  *ppm_client_user_from_json (PpmClient *client, JsonObject *item, gboolean is_service_user);
+PpmConv  *ppm_client_conv_ensure (PpmClient *client, const char *uuid);
+void      ppm_client_conv_touch (PpmClient *client, PpmConv *conv);
+void      ppm_client_conv_set_members (PpmClient *client, PpmConv *conv, JsonArray *list);
+void      ppm_client_conv_emit (PpmClient *client, PpmConv *conv);
+JsonObject *ppm_client_request_body (PpmClient *client);
+char     *ppm_client_load_setting (PpmClient *client, const char *key);
+void      ppm_client_save_setting (PpmClient *client, const char *key, const char *value);
+char     *ppm_client_last_seen_key (const char *conversation_uuid);
+void      ppm_client_start_team_poll (PpmClient *client);
+void      ppm_client_apply_team_list (PpmClient *client, JsonArray *list);
+
+/* ppm-visitor.c */
+void      ppm_visitor_start (PpmClient *client);
+
+/* ppm-session.c */
+void      ppm_session_start (PpmClient *client);
+/* Opens and authenticates the socket, then catches up; the restart point
+ * for a future reconnect. */
+void      ppm_session_open_socket (PpmClient *client);
+gboolean  ppm_session_send_frame (PpmClient *client, JsonObject *frame);
+
+/* ppm-sync.c */
+void      ppm_sync_start_catch_up (PpmClient *client);
+/* Abandons a running catch-up (its socket is gone); pushes held stay held. */
+void      ppm_sync_abort_catch_up (PpmClient *client);
+void      ppm_sync_handle_push (PpmClient *client, JsonObject *msg);
+/* Fetches a conversation and its members, announces it, then calls done. */
+typedef void (*PpmResolved) (PpmClient *client, const char *conversation_uuid, gpointer data);
+void      ppm_sync_resolve_conversation (PpmClient *client, const char *uuid,
+                                         PpmResolved done, gpointer data);
+gboolean  ppm_sync_mark_seen (PpmClient *client, const char *message_uuid);
+void      ppm_sync_flush_acks (PpmClient *client);
+/* The pending acks as an ACK_MESSAGE body, or NULL; they are no longer pending. */
+JsonObject *ppm_sync_take_acks (PpmClient *client);
+void      queued_message_free (QueuedMessage *queued);
+/* Empties the delivery queue; its messages count as never seen, so that a
+ * later catch-up shows them. */
+void      ppm_sync_drop_undelivered (PpmClient *client);
+
+/* ppm-send.c */
+void      ppm_send_handle_ack (PpmClient *client, const char *message_uuid, gint64 code,
+                               const char *reason);
+void      ppm_send_flush_unsent (PpmClient *client);
+/* The socket is gone: what was written but not acknowledged is sent again
+ * after the repair (same uuid, so the server stores it once). */
+void      ppm_send_requeue_in_flight (PpmClient *client);
+void      ppm_send_fail_all (PpmClient *client, const GError *error);
+void      pending_send_free (PendingSend *send);
+void      ppm_send_rewatch_typing (PpmClient *client);
+
+G_END_DECLS

@@ -1,0 +1,458 @@
+/* ppm-client.c: the client's life cycle (creation, connecting, failing,
+ * signing out) and the small public calls. Users and conversations are kept
+ * by ppm-registry.c, the sign-in sequences are in ppm-session.c (agent) and
+ * ppm-visitor.c, catch-up and delivery in ppm-sync.c, sending in ppm-send.c.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-client-private.h"
+
+#include <string.h>
+
+static char *
+secret_dup (const char *value)
+{
+  return value && *value ? g_strdup (value) : NULL;
+}
+
+static void
+secret_free (char *value)
+{
+  if (value) {
+    memset (value, 0, strlen (value));
+    g_free (value);
+  }
+}
+
+PpmClient *
+ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
+                gpointer user_data)
+{
+  PpmClient *client = g_new0 (PpmClient, 1);
+
+  client->role = config->role;
+  client->server_url = g_strdup (config->server_url);
+  client->email = g_strdup (config->email);
+  client->password = secret_dup (config->password);
+  client->api_key = secret_dup (config->api_key);
+  client->api_secret = secret_dup (config->api_secret);
+  client->terminal = g_strdup (config->terminal);
+  client->device_name = g_strdup (config->device_name);
+  client->configured_app_uuid = config->app_uuid && *config->app_uuid
+                                  ? g_strdup (config->app_uuid) : NULL;
+  if (events)
+    client->events = *events;
+  client->user_data = user_data;
+  client->request_timeout_ms = PPM_API_DEFAULT_TIMEOUT_MS;
+  client->send_timeout_ms = PPM_SEND_TIMEOUT_MS;
+  client->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) ppm_user_free);
+  client->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify) ppm_conv_free);
+  client->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify) pending_send_free);
+  client->creating = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_ptr_array_unref);
+  client->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  client->baselines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  client->pending_acks = g_ptr_array_new_with_free_func (g_free);
+  client->listed = g_ptr_array_new_with_free_func (g_free);
+  client->history_targets = g_ptr_array_new_with_free_func (g_free);
+  client->caught_history = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
+  client->caught_unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
+  g_queue_init (&client->held_pushes);
+  g_queue_init (&client->delivery);
+  g_queue_init (&client->seen_order);
+  g_queue_init (&client->unsent);
+  g_queue_init (&client->in_flight);
+  return client;
+}
+
+/* Drops everything the running session holds; no callback. */
+static void
+session_stop (PpmClient *client)
+{
+  if (client->cancellable) {
+    g_cancellable_cancel (client->cancellable);
+    g_clear_object (&client->cancellable);
+  }
+  g_clear_pointer (&client->ws, ppm_ws_free);
+  client->ws_authenticated = FALSE;
+  g_clear_handle_id (&client->team_poll_id, g_source_remove);
+  g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
+  g_clear_handle_id (&client->reconnect_id, g_source_remove);
+  client->reconnect_attempts = 0;
+  g_clear_handle_id (&client->amd_poll_id, g_source_remove);
+  g_clear_handle_id (&client->ack_idle_id, g_source_remove);
+  g_clear_handle_id (&client->failed_sends_idle_id, g_source_remove);
+  g_queue_clear_full (&client->held_pushes, (GDestroyNotify) queued_message_free);
+  ppm_sync_drop_undelivered (client);
+  ppm_sync_abort_catch_up (client);
+  g_ptr_array_set_size (client->pending_acks, 0);
+  g_ptr_array_set_size (client->history_targets, 0);
+  g_clear_pointer (&client->history_cursor, g_free);
+  g_queue_clear (&client->unsent);
+  g_queue_clear (&client->in_flight);
+  g_hash_table_remove_all (client->pending_sends);
+  g_hash_table_remove_all (client->creating);
+  g_clear_pointer (&client->watched_conversation, g_free);
+}
+
+void
+ppm_client_free (PpmClient *client)
+{
+  if (client == NULL)
+    return;
+  session_stop (client);
+  g_clear_pointer (&client->api, ppm_api_free);
+  g_clear_object (&client->proxy_resolver);
+  g_clear_pointer (&client->self, ppm_user_free);
+  g_hash_table_unref (client->users);
+  g_hash_table_unref (client->conversations);
+  g_hash_table_unref (client->seen);
+  g_queue_clear (&client->seen_order);
+  g_hash_table_unref (client->pending_sends);
+  g_hash_table_unref (client->creating);
+  g_hash_table_unref (client->typing_sent);
+  g_hash_table_unref (client->baselines);
+  g_ptr_array_unref (client->pending_acks);
+  g_ptr_array_unref (client->listed);
+  g_ptr_array_unref (client->history_targets);
+  g_ptr_array_unref (client->caught_history);
+  g_ptr_array_unref (client->caught_unacked);
+  g_free (client->server_url);
+  g_free (client->email);
+  secret_free (client->password);
+  secret_free (client->api_key);
+  secret_free (client->api_secret);
+  g_free (client->terminal);
+  g_free (client->device_name);
+  g_free (client->configured_app_uuid);
+  g_free (client->device_uuid);
+  g_free (client->app_uuid);
+  g_free (client->team_name);
+  g_free (client);
+}
+
+/* ---- Connecting and disconnecting ---- */
+
+static gboolean
+missing_setting (const char *value, const char *what, GError **error)
+{
+  if (value != NULL && *value != '\0')
+    return FALSE;
+  g_set_error (error, PPM_ERROR, PPM_ERROR_SETTINGS, "The %s is missing", what);
+  return TRUE;
+}
+
+#define ENTERPRISE_PATH "/ppcom/enterprise/"
+
+/* PPConsole's enterprise link: <base>/ppcom/enterprise/<base64 of
+ * {"uuid": <app uuid>, "app_name": ...}>. Splits it into the base URL and
+ * the app uuid; FALSE when the URL is not such a link. */
+static gboolean
+split_enterprise_url (const char *url, char **base, char **app_uuid)
+{
+  const char *path = url ? strstr (url, ENTERPRISE_PATH) : NULL;
+  g_autofree char *encoded = NULL;
+  g_autofree guchar *decoded = NULL;
+  g_autoptr (JsonObject) object = NULL;
+  gsize length = 0;
+  const char *uuid;
+
+  if (path == NULL)
+    return FALSE;
+  encoded = g_strdup (path + strlen (ENTERPRISE_PATH));
+  g_strdelimit (encoded, "/?#", '\0');
+  decoded = g_base64_decode (encoded, &length);
+  object = decoded ? ppm_json_parse_object ((const char *) decoded, length, NULL) : NULL;
+  uuid = object ? ppm_json_opt_nonempty (object, "uuid") : NULL;
+  if (uuid == NULL)
+    return FALSE;
+  *base = g_strndup (url, path - url);
+  *app_uuid = g_strdup (uuid);
+  return TRUE;
+}
+
+static gboolean
+validate_settings (PpmClient *client, GError **error)
+{
+  if (client->role == PPM_ROLE_VISITOR) {
+    g_autofree char *base = NULL;
+    g_autofree char *app_uuid = NULL;
+
+    if (split_enterprise_url (client->server_url, &base, &app_uuid)) {
+      g_free (client->server_url);
+      client->server_url = g_steal_pointer (&base);
+      if (client->configured_app_uuid == NULL)
+        client->configured_app_uuid = g_steal_pointer (&app_uuid);
+    }
+    if (client->configured_app_uuid == NULL) {
+      g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS,
+                           "The team (app uuid) is missing: use the team's PPCom "
+                           "\"enterprise\" link as the server URL");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (missing_setting (client->email, "e-mail address", error) ||
+      missing_setting (client->password, "password", error))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+ppm_client_connect (PpmClient *client, GError **error)
+{
+  PpmApi *api;
+
+  g_return_val_if_fail (client != NULL, FALSE);
+  if (client->state != SESSION_IDLE && client->state != SESSION_ENDED) {
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, "Already connected");
+    return FALSE;
+  }
+  if (!validate_settings (client, error))
+    return FALSE;
+  api = ppm_api_new (client->server_url, error);
+  if (api == NULL)
+    return FALSE;
+  if (client->terminal == NULL || *client->terminal == '\0') {
+    /* A stable device id per account, so re-logins do not kick each other. */
+    g_free (client->terminal);
+    client->terminal = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
+                                                      client->email ? client->email : "", -1);
+  }
+  if (client->role == PPM_ROLE_VISITOR) {
+    g_free (client->app_uuid);
+    client->app_uuid = g_strdup (client->configured_app_uuid);
+  }
+  session_stop (client);
+  g_clear_pointer (&client->api, ppm_api_free);
+  client->api = api;
+  ppm_api_set_timeout (api, client->request_timeout_ms);
+  if (client->proxy_resolver)
+    ppm_api_set_proxy_resolver (api, client->proxy_resolver);
+  client->cancellable = g_cancellable_new ();
+  client->connected_once = FALSE;
+  client->state = SESSION_CONNECTING;
+  if (client->role == PPM_ROLE_VISITOR)
+    ppm_visitor_start (client);
+  else
+    ppm_session_start (client);
+  return TRUE;
+}
+
+/* Ends the session and reports it; the callback comes last so that the
+ * receiver may free the client from within it. */
+static void
+end_session (PpmClient *client, const GError *error)
+{
+  void (*disconnected) (gpointer, const GError *) = client->events.disconnected;
+  gpointer user_data = client->user_data;
+
+  session_stop (client);
+  client->state = SESSION_ENDED;
+  if (disconnected)
+    disconnected (user_data, error);
+}
+
+void
+ppm_client_fail (PpmClient *client, const GError *error)
+{
+  if (client->state == SESSION_IDLE || client->state == SESSION_ENDED)
+    return;
+  g_debug ("session failed: %s", error->message);
+  ppm_send_fail_all (client, error);
+  end_session (client, error);
+}
+
+/* Signing out outlives the client: the last acks, then PPKEFU_LOGOUT, in
+ * this order (the logout deletes the token the acks need). */
+typedef struct {
+  PpmApi *api;
+  JsonObject *logout;
+} SignOut;
+
+static void
+on_signed_out (JsonObject *answer, const GError *error, gpointer data)
+{
+  SignOut *sign_out = data;
+
+  if (error)
+    g_debug ("PPKEFU_LOGOUT failed: %s", error->message);
+  json_object_unref (sign_out->logout);
+  ppm_api_free (sign_out->api);
+  g_free (sign_out);
+}
+
+static void
+on_last_acks (JsonObject *answer, const GError *error, gpointer data)
+{
+  SignOut *sign_out = data;
+
+  if (error)
+    g_debug ("ACK_MESSAGE failed: %s", error->message);
+  ppm_api_call (sign_out->api, "PPKEFU_LOGOUT", sign_out->logout, NULL, on_signed_out,
+                sign_out);
+}
+
+static void
+sign_out (PpmClient *client)
+{
+  SignOut *sign_out;
+  g_autoptr (JsonObject) acks = NULL;
+
+  if (client->api == NULL || client->self == NULL || client->device_uuid == NULL ||
+      client->app_uuid == NULL || ppm_api_get_token (client->api) == NULL)
+    return;
+  if (client->role == PPM_ROLE_VISITOR) {
+    ppm_sync_flush_acks (client);       /* visitors have no logout */
+    return;
+  }
+  sign_out = g_new0 (SignOut, 1);
+  sign_out->api = ppm_api_copy (client->api);
+  sign_out->logout = ppm_client_request_body (client);
+  acks = ppm_sync_take_acks (client);
+  if (acks)
+    ppm_api_call (sign_out->api, "ACK_MESSAGE", acks, NULL, on_last_acks, sign_out);
+  else
+    on_last_acks (NULL, NULL, sign_out);
+}
+
+void
+ppm_client_disconnect (PpmClient *client)
+{
+  g_return_if_fail (client != NULL);
+  if (client->state == SESSION_IDLE || client->state == SESSION_ENDED)
+    return;
+  sign_out (client);
+  end_session (client, NULL);
+}
+
+/* ---- Small public calls ---- */
+
+const PpmUser *
+ppm_client_get_self (PpmClient *client)
+{
+  return client->self;
+}
+
+const char *
+ppm_client_get_team_name (PpmClient *client)
+{
+  return client->team_name;
+}
+
+const char *
+ppm_client_get_device_uuid (PpmClient *client)
+{
+  return client->device_uuid;
+}
+
+const char *
+ppm_client_get_app_uuid (PpmClient *client)
+{
+  return client->app_uuid;
+}
+
+void
+ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver)
+{
+  g_set_object (&client->proxy_resolver, resolver);
+  if (client->api)
+    ppm_api_set_proxy_resolver (client->api, resolver);
+}
+
+void
+ppm_client_set_send_timeout (PpmClient *client, guint milliseconds)
+{
+  client->send_timeout_ms = milliseconds > 0 ? milliseconds : PPM_SEND_TIMEOUT_MS;
+}
+
+void
+ppm_client_set_keepalive_interval (PpmClient *client, guint seconds)
+{
+  client->keepalive_seconds = seconds;
+}
+
+void
+ppm_client_set_request_timeout (PpmClient *client, guint milliseconds)
+{
+  client->request_timeout_ms = milliseconds > 0 ? milliseconds : PPM_API_DEFAULT_TIMEOUT_MS;
+}
+
+static void
+on_status_set (JsonObject *answer, const GError *error, gpointer data)
+{
+  if (error && !ppm_error_is_cancelled (error))
+    g_debug ("could not set the service status: %s", error->message);
+}
+
+void
+ppm_client_set_service_status (PpmClient *client, const char *status)
+{
+  g_autoptr (JsonObject) body = NULL;
+
+  /* Any other value makes the server answer HTTP 500. */
+  if (g_strcmp0 (status, "READY") != 0 && g_strcmp0 (status, "BUSY") != 0 &&
+      g_strcmp0 (status, "REST") != 0) {
+    g_debug ("ignoring unknown service status %s", status ? status : "(null)");
+    return;
+  }
+  if ((client->state != SESSION_CONNECTED && client->state != SESSION_CATCHING_UP) ||
+      client->role != PPM_ROLE_AGENT)
+    return;
+  body = ppm_client_request_body (client);
+  json_object_set_string_member (body, "user_status", status);
+  ppm_api_call (client->api, "PPKEFU_SET_SERVICE_USER_STATUS", body, client->cancellable,
+                on_status_set, client);
+}
+
+/* ---- Helpers for the other parts ---- */
+
+void
+ppm_client_emit_progress (PpmClient *client, const char *text, int step)
+{
+  g_debug ("sign-in step %d: %s", step, text);
+  if (client->connected_once)
+    return;                     /* a socket repair, not a sign-in */
+  if (client->events.progress)
+    client->events.progress (client->user_data, text, step, 6);
+}
+
+JsonObject *
+ppm_client_request_body (PpmClient *client)
+{
+  JsonObject *body = json_object_new ();
+
+  if (client->app_uuid)
+    json_object_set_string_member (body, "app_uuid", client->app_uuid);
+  if (client->self)
+    json_object_set_string_member (body, "user_uuid", client->self->uuid);
+  if (client->device_uuid)
+    json_object_set_string_member (body, "device_uuid", client->device_uuid);
+  return body;
+}
+
+char *
+ppm_client_load_setting (PpmClient *client, const char *key)
+{
+  return client->events.load_setting ? client->events.load_setting (client->user_data, key)
+                                     : NULL;
+}
+
+void
+ppm_client_save_setting (PpmClient *client, const char *key, const char *value)
+{
+  if (client->events.save_setting)
+    client->events.save_setting (client->user_data, key, value);
+}
+
+char *
+ppm_client_last_seen_key (const char *conversation_uuid)
+{
+  return g_strconcat ("last_seen/", conversation_uuid, NULL);
+}

@@ -1,0 +1,291 @@
+/* ppm-message.c: message parsing (see ppm-message.h).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-message.h"
+#include "ppm-json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+ppm_message_free (PpmMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->uuid);
+  g_free (message->conversation_uuid);
+  g_free (message->from_uuid);
+  g_free (message->from_name);
+  g_free (message->subtype);
+  g_free (message->text);
+  g_free (message->file_url);
+  g_free (message->file_name);
+  g_free (message->mime);
+  g_free (message);
+}
+
+PpmMessage *
+ppm_message_copy (const PpmMessage *message)
+{
+  PpmMessage *copy = g_new0 (PpmMessage, 1);
+
+  *copy = *message;
+  copy->uuid = g_strdup (message->uuid);
+  copy->conversation_uuid = g_strdup (message->conversation_uuid);
+  copy->from_uuid = g_strdup (message->from_uuid);
+  copy->from_name = g_strdup (message->from_name);
+  copy->subtype = g_strdup (message->subtype);
+  copy->text = g_strdup (message->text);
+  copy->file_url = g_strdup (message->file_url);
+  copy->file_name = g_strdup (message->file_name);
+  copy->mime = g_strdup (message->mime);
+  return copy;
+}
+
+char *
+ppm_message_download_url (const char *base_url, const char *fid, const char *name)
+{
+  g_autofree char *escaped_fid = g_uri_escape_string (fid, NULL, FALSE);
+  g_autofree char *escaped_name = NULL;
+
+  if (name == NULL || *name == '\0')
+    return g_strconcat (base_url, "/download/download/", escaped_fid, NULL);
+  escaped_name = g_uri_escape_string (name, NULL, FALSE);
+  return g_strconcat (base_url, "/download/download/", escaped_fid, "?file_name=",
+                      escaped_name, NULL);
+}
+
+gint64
+ppm_message_parse_createtime (const char *text)
+{
+  int year, month, day, hour, minute, second;
+  g_autoptr (GDateTime) time = NULL;
+
+  if (text == NULL ||
+      sscanf (text, "%d-%d-%d %d:%d:%d", &year, &month, &day, &hour, &minute, &second) != 6)
+    return -1;
+  time = g_date_time_new_local (year, month, day, hour, minute, second);
+  return time ? g_date_time_to_unix (time) : -1;
+}
+
+gboolean
+ppm_message_is_logout (JsonObject *msg, const char **device_uuid)
+{
+  const char *type = ppm_json_opt_string (msg, "mt");
+  const char *subtype = ppm_json_opt_string (msg, "ms");
+
+  if (g_strcmp0 (type, "SYS") != 0 || g_strcmp0 (subtype, "LOGOUT") != 0)
+    return FALSE;
+  if (device_uuid)
+    *device_uuid = ppm_json_opt_string (msg, "bo");
+  return TRUE;
+}
+
+gboolean
+ppm_message_needs_text (const PpmMessage *message)
+{
+  return g_strcmp0 (message->subtype, "TXT") == 0 && message->text == NULL &&
+         message->file_url != NULL;
+}
+
+void
+ppm_message_set_text (PpmMessage *message, const char *text)
+{
+  g_free (message->text);
+  message->text = g_strdup (text);
+}
+
+/* "1.5 MB" and the like. */
+static char *
+size_text (gint64 size)
+{
+  return size >= 0 ? g_format_size ((guint64) size) : g_strdup ("unknown size");
+}
+
+/* The non-TEXT bodies are JSON documents inside the string. */
+static JsonObject *
+body_object (const char *body)
+{
+  return body ? ppm_json_parse_object (body, -1, NULL) : NULL;
+}
+
+static void
+fill_txt (PpmMessage *message, const char *body, const char *base_url)
+{
+  g_autoptr (JsonObject) object = body_object (body);
+  const char *fid = object ? ppm_json_opt_nonempty (object, "fid") : NULL;
+
+  message->kind = PPM_MESSAGE_TEXT;
+  if (fid == NULL) {
+    message->text = g_strdup ("(a long text message that could not be read)");
+    return;
+  }
+  message->file_url = ppm_message_download_url (base_url, fid, NULL);
+  message->mime = g_strdup ("text/plain");
+}
+
+static void
+fill_image (PpmMessage *message, const char *body, const char *base_url)
+{
+  g_autoptr (JsonObject) object = body_object (body);
+  const char *fid = object ? ppm_json_opt_nonempty (object, "orig") : NULL;
+
+  if (fid == NULL && object)
+    fid = ppm_json_opt_nonempty (object, "fid");
+  if (fid == NULL && object)
+    fid = ppm_json_opt_nonempty (object, "thum");
+  if (fid == NULL) {
+    message->kind = PPM_MESSAGE_OTHER;
+    message->text = g_strdup ("(an image that could not be read)");
+    return;
+  }
+  message->kind = PPM_MESSAGE_IMAGE;
+  message->file_url = ppm_message_download_url (base_url, fid, NULL);
+  message->mime = g_strdup (ppm_json_opt_nonempty (object, "mime"));
+  message->text = g_strdup_printf ("Image: %s", message->file_url);
+}
+
+static void
+fill_file (PpmMessage *message, const char *body, const char *base_url)
+{
+  g_autoptr (JsonObject) object = body_object (body);
+  const char *fid = object ? ppm_json_opt_nonempty (object, "fid") : NULL;
+  const char *name;
+  g_autofree char *size = NULL;
+
+  if (fid == NULL) {
+    message->kind = PPM_MESSAGE_OTHER;
+    message->text = g_strdup ("(a file that could not be read)");
+    return;
+  }
+  name = ppm_json_opt_nonempty (object, "name");
+  message->kind = PPM_MESSAGE_FILE;
+  message->file_name = g_strdup (name ? name : fid);
+  message->mime = g_strdup (ppm_json_opt_nonempty (object, "mime"));
+  message->file_size = ppm_json_opt_int (object, "size", -1);
+  message->file_url = ppm_message_download_url (base_url, fid, message->file_name);
+  size = size_text (message->file_size);
+  message->text = g_strdup_printf ("File: %s (%s) %s", message->file_name, size,
+                                   message->file_url);
+}
+
+static void
+fill_body (PpmMessage *message, const char *body, const char *base_url)
+{
+  const char *subtype = message->subtype;
+
+  if (g_strcmp0 (subtype, "TEXT") == 0) {
+    message->kind = PPM_MESSAGE_TEXT;
+    message->text = g_strdup (body ? body : "");
+  } else if (g_strcmp0 (subtype, "TXT") == 0) {
+    fill_txt (message, body, base_url);
+  } else if (g_strcmp0 (subtype, "IMAGE") == 0) {
+    fill_image (message, body, base_url);
+  } else if (g_strcmp0 (subtype, "FILE") == 0) {
+    fill_file (message, body, base_url);
+  } else if (g_strcmp0 (subtype, "AUDIO") == 0) {
+    message->kind = PPM_MESSAGE_OTHER;
+    message->text = g_strdup ("(a voice message, which this client cannot play)");
+  } else {
+    message->kind = PPM_MESSAGE_OTHER;
+    message->text = g_strdup_printf ("(a message of type %s, which this client cannot show)",
+                                     subtype);
+  }
+}
+
+static PpmMessage *
+new_message (const char *uuid, const char *conversation, const char *from,
+             const char *subtype)
+{
+  PpmMessage *message = g_new0 (PpmMessage, 1);
+
+  message->uuid = g_strdup (uuid);
+  message->conversation_uuid = g_strdup (conversation);
+  message->from_uuid = g_strdup (from);
+  message->subtype = g_ascii_strup (subtype, -1);
+  message->file_size = -1;
+  message->time = g_get_real_time () / G_USEC_PER_SEC;
+  return message;
+}
+
+static void
+take_sender_name (PpmMessage *message, JsonObject *container)
+{
+  JsonObject *from_user = ppm_json_opt_object (container, "from_user");
+  const char *name = from_user ? ppm_json_opt_nonempty (from_user, "user_fullname") : NULL;
+
+  if (name != NULL)
+    message->from_name = g_strdup (name);
+}
+
+PpmMessage *
+ppm_message_parse_compact (JsonObject *msg, const char *base_url, char **pid, GError **error)
+{
+  const char *id, *conversation, *from, *subtype, *body = NULL;
+  PpmMessage *message;
+  double ts;
+
+  if (pid)
+    *pid = NULL;
+  if (!ppm_json_get_string (msg, "id", &id, error) ||
+      !ppm_json_get_string (msg, "ci", &conversation, error) ||
+      !ppm_json_get_string (msg, "fi", &from, error) ||
+      !ppm_json_get_string (msg, "ms", &subtype, error))
+    return NULL;
+  body = ppm_json_opt_string (msg, "bo");
+  message = new_message (id, conversation, from, subtype);
+  if (ppm_json_get_double (msg, "ts", &ts, NULL) && ts > 0)
+    message->time = (gint64) ts;
+  take_sender_name (message, msg);
+  fill_body (message, body, base_url);
+  if (pid)
+    *pid = g_strdup (ppm_json_opt_nonempty (msg, "pid"));
+  return message;
+}
+
+PpmMessage *
+ppm_message_parse_compact_text (const char *text, const char *base_url, GError **error)
+{
+  g_autoptr (JsonObject) msg = ppm_json_parse_object (text, -1, error);
+
+  return msg ? ppm_message_parse_compact (msg, base_url, NULL, error) : NULL;
+}
+
+/* A record without message_body (not dispatched yet): the long fields. */
+static PpmMessage *
+parse_long_fields (JsonObject *record, const char *base_url, GError **error)
+{
+  const char *id, *conversation, *from, *subtype;
+  PpmMessage *message;
+  gint64 time;
+
+  if (!ppm_json_get_string (record, "uuid", &id, error) ||
+      !ppm_json_get_string (record, "conversation_uuid", &conversation, error) ||
+      !ppm_json_get_string (record, "from_uuid", &from, error) ||
+      !ppm_json_get_string (record, "message_subtype", &subtype, error))
+    return NULL;
+  message = new_message (id, conversation, from, subtype);
+  time = ppm_message_parse_createtime (ppm_json_opt_string (record, "createtime"));
+  if (time > 0)
+    message->time = time;
+  fill_body (message, ppm_json_opt_string (record, "body"), base_url);
+  return message;
+}
+
+PpmMessage *
+ppm_message_parse_record (JsonObject *record, const char *base_url, GError **error)
+{
+  const char *compact = ppm_json_opt_nonempty (record, "message_body");
+  PpmMessage *message = NULL;
+
+  if (compact != NULL)
+    message = ppm_message_parse_compact_text (compact, base_url, NULL);
+  if (message == NULL)
+    message = parse_long_fields (record, base_url, error);
+  if (message != NULL && message->from_name == NULL)
+    take_sender_name (message, record);
+  return message;
+}

@@ -1,0 +1,45 @@
+/* ppm-message.h: turning the wire forms of a message into a PpmMessage: the
+ * compact push form (a MSG frame's "msg", the "message_body" string of
+ * history and unacked lists) and the stored record of history.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include "ppm-client.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Compact form: id, ci, fi, ms, bo, ts, optional from_user and pid. The
+ * push id (pid), when present, is returned in *pid (may be NULL). */
+PpmMessage *ppm_message_parse_compact (JsonObject *msg, const char *base_url,
+                                       char **pid, GError **error);
+/* The same, from the JSON text of a message_body. */
+PpmMessage *ppm_message_parse_compact_text (const char *text, const char *base_url,
+                                            GError **error);
+/* A history record: its message_body when there is one, else the long
+ * fields (uuid, conversation_uuid, from_uuid, message_subtype, body,
+ * createtime). from_user gives the sender's name. */
+PpmMessage *ppm_message_parse_record (JsonObject *record, const char *base_url,
+                                      GError **error);
+
+/* TRUE for the forced-logout push {"mt": "SYS", "ms": "LOGOUT", "bo": <device>}. */
+gboolean    ppm_message_is_logout (JsonObject *msg, const char **device_uuid);
+
+/* A TXT message whose text is still to be downloaded from file_url. */
+gboolean    ppm_message_needs_text (const PpmMessage *message);
+/* Sets the downloaded text of a TXT message. */
+void        ppm_message_set_text (PpmMessage *message, const char *text);
+
+PpmMessage *ppm_message_copy (const PpmMessage *message);
+void        ppm_message_free (PpmMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PpmMessage, ppm_message_free)
+
+/* <base>/download/download/<fid>[?file_name=<name>] */
+char       *ppm_message_download_url (const char *base_url, const char *fid, const char *name);
+/* Seconds since the epoch of "YYYY-MM-DD HH:MM:SS[ ffffff]" in local time, or -1. */
+gint64      ppm_message_parse_createtime (const char *text);
+
+G_END_DECLS

@@ -1,0 +1,571 @@
+/* ppm-session.c: the agent sign-in sequence (key discovery, token, login,
+ * team, conversations and their members) and the websocket: opening,
+ * authentication, the dispatch of server frames, and its repair when it is
+ * lost after the sign-in.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-client-private.h"
+#include "ppm-discovery.h"
+
+enum {
+  STEP_TOKEN,
+  STEP_LOGIN,
+  STEP_TEAM,
+  STEP_CONVERSATIONS,
+  STEP_SOCKET,
+  STEP_CATCH_UP,
+};
+
+/* Agents on a desktop: "LIN" makes the login a browser-class one (4.3). */
+#define AGENT_OSTYPE "LIN"
+
+static void request_token (PpmClient *client);
+static void request_login (PpmClient *client);
+static void request_team (PpmClient *client);
+static void request_conversation_page (PpmClient *client);
+static void request_next_members (PpmClient *client);
+static void schedule_reconnect (PpmClient *client, const GError *error);
+
+/* Common preamble of every answer: TRUE when the session should go on. */
+static gboolean
+answer_usable (PpmClient *client, const GError *error)
+{
+  if (ppm_error_is_cancelled (error))
+    return FALSE;               /* the client may be gone: touch nothing */
+  if (error) {
+    ppm_client_fail (client, error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+fail_protocol (PpmClient *client, const char *what, const GError *detail)
+{
+  g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
+                                          "Unexpected answer to %s: %s", what,
+                                          detail ? detail->message : "missing data");
+
+  ppm_client_fail (client, error);
+}
+
+/* ---- Key discovery and token ---- */
+
+static void
+on_key_discovered (const char *api_key, const char *api_secret, const GError *error,
+                   gpointer data)
+{
+  PpmClient *client = data;
+
+  if (!answer_usable (client, error))
+    return;
+  client->api_key = g_strdup (api_key);
+  ppm_client_save_setting (client, "api_key", api_key);
+  request_token (client);
+}
+
+void
+ppm_session_start (PpmClient *client)
+{
+  if (client->api_key == NULL) {
+    ppm_client_emit_progress (client, "Finding the API key", STEP_TOKEN);
+    ppm_discovery_fetch_ppkefu (client->api, client->cancellable, on_key_discovered, client);
+    return;
+  }
+  request_token (client);
+}
+
+static void
+on_token (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  const char *token;
+
+  if (!answer_usable (client, error))
+    return;
+  token = ppm_json_opt_nonempty (answer, "access_token");
+  ppm_api_set_token (client->api, token);
+  request_login (client);
+}
+
+static void
+request_token (PpmClient *client)
+{
+  ppm_client_emit_progress (client, "Signing in", STEP_TOKEN);
+  ppm_api_token_password (client->api, client->api_key, client->email, client->password,
+                          client->cancellable, on_token, client);
+}
+
+/* ---- PPKEFU_LOGIN ---- */
+
+static gboolean
+take_login_answer (PpmClient *client, JsonObject *answer, GError **error)
+{
+  const char *uuid, *device_uuid, *app_uuid;
+  JsonObject *app;
+
+  if (!ppm_json_get_string (answer, "uuid", &uuid, error) ||
+      !ppm_json_get_string (answer, "browser_device_uuid", &device_uuid, error) ||
+      !ppm_json_get_object (answer, "app", &app, error) ||
+      !ppm_json_get_string (app, "uuid", &app_uuid, error))
+    return FALSE;
+  if (client->self == NULL) {
+    client->self = g_new0 (PpmUser, 1);
+    client->self->uuid = g_strdup (uuid);
+  } else if (g_strcmp0 (client->self->uuid, uuid) != 0) {
+    g_free (client->self->uuid);
+    client->self->uuid = g_strdup (uuid);
+  }
+  client->self->is_service_user = TRUE;
+  client->self->presence = PPM_PRESENCE_ONLINE;
+  g_free (client->self->fullname);
+  client->self->fullname = g_strdup (ppm_json_opt_nonempty (answer, "user_fullname")
+                                       ?: client->email);
+  g_free (client->self->email);
+  client->self->email = g_strdup (ppm_json_opt_string (answer, "user_email") ?: client->email);
+  g_free (client->self->icon_url);
+  client->self->icon_url = g_strdup (ppm_json_opt_string (answer, "user_icon"));
+  g_free (client->device_uuid);
+  client->device_uuid = g_strdup (device_uuid);
+  g_free (client->app_uuid);
+  client->app_uuid = g_strdup (app_uuid);
+  g_free (client->team_name);
+  client->team_name = g_strdup (ppm_json_opt_string (app, "app_name"));
+  return TRUE;
+}
+
+static void
+on_login (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error && g_error_matches (error, PPM_ERROR, PPM_ERROR_API)) {
+    gint64 code = ppm_json_opt_int (answer, "error_code", 0);
+
+    /* 7: no such user; 13 and 40: not an agent of any team. */
+    if (code == 7 || code == 13 || code == 40) {
+      local = g_error_new (PPM_ERROR, PPM_ERROR_AUTH,
+                           "%s is not a service agent of any team on this server",
+                           client->email);
+      ppm_client_fail (client, local);
+      return;
+    }
+  }
+  if (!answer_usable (client, error))
+    return;
+  if (!take_login_answer (client, answer, &local)) {
+    fail_protocol (client, "PPKEFU_LOGIN", local);
+    return;
+  }
+  g_debug ("signed in as user %s, device %s, app %s", client->self->uuid,
+           client->device_uuid, client->app_uuid);
+  request_team (client);
+}
+
+static void
+request_login (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = json_object_new ();
+
+  ppm_client_emit_progress (client, "Opening the session", STEP_LOGIN);
+  json_object_set_string_member (body, "terminal", client->terminal);
+  json_object_set_string_member (body, "user_email", client->email);
+  json_object_set_string_member (body, "ostype", AGENT_OSTYPE);
+  json_object_set_string_member (body, "device_fullname",
+                                 client->device_name ? client->device_name
+                                                     : "purple-ppmessage");
+  ppm_api_call (client->api, "PPKEFU_LOGIN", body, client->cancellable, on_login, client);
+}
+
+/* ---- Team ---- */
+
+static void
+on_team (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+  JsonArray *list;
+
+  if (!answer_usable (client, error))
+    return;
+  if (!ppm_json_get_array (answer, "list", &list, &local)) {
+    fail_protocol (client, "PP_GET_APP_SERVICE_USER_LIST", local);
+    return;
+  }
+  ppm_client_apply_team_list (client, list);
+  client->conversation_page = 0;
+  g_ptr_array_set_size (client->listed, 0);
+  request_conversation_page (client);
+}
+
+static void
+request_team (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  ppm_client_emit_progress (client, "Loading the team", STEP_TEAM);
+  ppm_api_call (client->api, "PP_GET_APP_SERVICE_USER_LIST", body, client->cancellable,
+                on_team, client);
+}
+
+/* ---- Conversations ---- */
+
+static void
+take_conversation_item (PpmClient *client, JsonObject *item)
+{
+  const char *uuid = ppm_json_opt_nonempty (item, "uuid");
+  JsonObject *data = ppm_json_opt_object (item, "conversation_data");
+  JsonObject *latest = ppm_json_opt_object (item, "latest_message");
+  const char *name;
+  PpmConv *conv;
+
+  if (uuid == NULL)
+    return;
+  conv = ppm_client_conv_ensure (client, uuid);
+  g_free (conv->pub.type);
+  conv->pub.type = g_strdup (ppm_json_opt_nonempty (item, "conversation_type") ?: "P2S");
+  g_free (conv->creator_uuid);
+  conv->creator_uuid = g_strdup (ppm_json_opt_nonempty (item, "user_uuid"));
+  g_free (conv->assigned_uuid);
+  conv->assigned_uuid = g_strdup (ppm_json_opt_nonempty (item, "assigned_uuid"));
+  name = data ? ppm_json_opt_nonempty (data, "conversation_name") : NULL;
+  if (name == NULL)
+    name = ppm_json_opt_nonempty (item, "conversation_name");
+  if (name && conv->pub.name == NULL)
+    conv->pub.name = g_strdup (name);
+  g_free (conv->latest_message_uuid);
+  conv->latest_message_uuid = g_strdup (latest ? ppm_json_opt_nonempty (latest, "uuid") : NULL);
+  conv->pub.is_open = TRUE;
+  g_ptr_array_add (client->listed, g_strdup (uuid));
+}
+
+static void
+on_conversation_page (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+  JsonArray *list;
+  guint length;
+  gint64 total;
+
+  if (!answer_usable (client, error))
+    return;
+  if (!ppm_json_get_array (answer, "list", &list, &local)) {
+    fail_protocol (client, "PP_PAGE_USER_CONVERSATION", local);
+    return;
+  }
+  length = json_array_get_length (list);
+  for (guint i = 0; i < length; i++) {
+    JsonObject *item = ppm_json_array_object (list, i);
+
+    if (item)
+      take_conversation_item (client, item);
+  }
+  total = ppm_json_opt_int (answer, "total_count", -1);
+  client->conversation_page++;
+  if (length == PPM_CONVERSATION_PAGE_SIZE && client->conversation_page < PPM_CONVERSATION_MAX_PAGES &&
+      (total < 0 || client->listed->len < (guint64) total)) {
+    request_conversation_page (client);
+    return;
+  }
+  client->member_index = 0;
+  request_next_members (client);
+}
+
+static void
+request_conversation_page (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  if (client->conversation_page == 0)
+    ppm_client_emit_progress (client, "Loading the conversations", STEP_CONVERSATIONS);
+  json_object_set_int_member (body, "page_offset", client->conversation_page);
+  json_object_set_int_member (body, "page_size", PPM_CONVERSATION_PAGE_SIZE);
+  ppm_api_call (client->api, "PP_PAGE_USER_CONVERSATION", body, client->cancellable,
+                on_conversation_page, client);
+}
+
+static void
+finish_conversations (PpmClient *client)
+{
+  g_autoptr (GPtrArray) open = g_ptr_array_new ();
+  GHashTableIter iter;
+  PpmConv *conv;
+  g_autoptr (GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < client->listed->len; i++)
+    g_hash_table_add (listed, client->listed->pdata[i]);
+  /* Newest first in the list: give the first the highest activity. */
+  for (guint i = client->listed->len; i > 0; i--) {
+    conv = g_hash_table_lookup (client->conversations, client->listed->pdata[i - 1]);
+    if (conv)
+      ppm_client_conv_touch (client, conv);
+  }
+  g_hash_table_iter_init (&iter, client->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conv)) {
+    if (!g_hash_table_contains (listed, conv->pub.uuid) && conv->pub.is_open) {
+      conv->pub.is_open = FALSE;
+      ppm_client_conv_emit (client, conv);
+    }
+  }
+  /* A conversation can be listed twice when the list moves between pages. */
+  g_hash_table_remove_all (listed);
+  for (guint i = 0; i < client->listed->len; i++) {
+    conv = g_hash_table_lookup (client->conversations, client->listed->pdata[i]);
+    if (conv && g_hash_table_add (listed, conv->pub.uuid))
+      g_ptr_array_add (open, &conv->pub);
+  }
+  if (client->events.conversations_synced)
+    client->events.conversations_synced (client->user_data, open);
+  ppm_session_open_socket (client);
+}
+
+static void
+on_members (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  PpmConv *conv;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  conv = g_hash_table_lookup (client->conversations,
+                              client->listed->pdata[client->member_index]);
+  if (error)
+    g_debug ("members of %s unknown: %s", conv->pub.uuid, error->message);
+  else
+    ppm_client_conv_set_members (client, conv, ppm_json_opt_array (answer, "list"));
+  ppm_client_conv_emit (client, conv);
+  client->member_index++;
+  request_next_members (client);
+}
+
+static void
+request_next_members (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = NULL;
+
+  if (client->member_index >= client->listed->len) {
+    finish_conversations (client);
+    return;
+  }
+  body = ppm_client_request_body (client);
+  json_object_set_string_member (body, "conversation_uuid",
+                                 client->listed->pdata[client->member_index]);
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->cancellable,
+                on_members, client);
+}
+
+/* ---- The websocket ---- */
+
+static void
+handle_auth_ack (PpmClient *client, const PpmFrame *frame)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (frame->code != 0) {
+    /* After a repair (e.g. a server restart that lost the token) a fresh
+     * sign-in may work: report it as a network error, which is retried. */
+    error = g_error_new (PPM_ERROR, client->connected_once ? PPM_ERROR_NETWORK : PPM_ERROR_AUTH,
+                         "The server refused the session (%s, code %" G_GINT64_FORMAT ")",
+                         frame->reason ? frame->reason : "no reason", frame->code);
+    ppm_client_fail (client, error);
+    return;
+  }
+  if (client->ws_authenticated)
+    return;
+  g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
+  client->ws_authenticated = TRUE;
+  client->reconnect_attempts = 0;
+  g_debug ("websocket authenticated");
+  ppm_send_rewatch_typing (client);
+  ppm_send_flush_unsent (client);
+  ppm_client_emit_progress (client, "Fetching missed messages", STEP_CATCH_UP);
+  ppm_sync_start_catch_up (client);
+}
+
+static void
+handle_typing (PpmClient *client, const PpmFrame *frame)
+{
+  if (client->self && g_strcmp0 (frame->user_uuid, client->self->uuid) == 0)
+    return;
+  if (client->events.typing)
+    client->events.typing (client->user_data, frame->conversation_uuid, frame->user_uuid);
+}
+
+static void
+handle_online (PpmClient *client, const PpmFrame *frame)
+{
+  PpmUser *user = g_hash_table_lookup (client->users, frame->user_uuid);
+  PpmPresence presence;
+
+  if (user == NULL || !user->is_service_user)
+    return;
+  if (g_strcmp0 (frame->browser, "ONLINE") == 0 || g_strcmp0 (frame->mobile, "ONLINE") == 0)
+    presence = PPM_PRESENCE_ONLINE;
+  else if (g_strcmp0 (frame->browser, "OFFLINE") == 0 ||
+           g_strcmp0 (frame->mobile, "OFFLINE") == 0)
+    presence = PPM_PRESENCE_OFFLINE;
+  else
+    return;
+  if (presence != user->presence) {
+    user->presence = presence;
+    ppm_client_user_emit (client, user);
+  }
+}
+
+static void
+on_ws_frame (gpointer data, JsonObject *object)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) error = NULL;
+  PpmFrame frame;
+
+  if (!ppm_ws_parse_frame (object, &frame, &error)) {
+    g_debug ("ignoring a malformed frame: %s", error->message);
+    return;
+  }
+  switch (frame.kind) {
+  case PPM_FRAME_ACK:
+    if (g_ascii_strcasecmp (frame.what, "AUTH") == 0)
+      handle_auth_ack (client, &frame);
+    else if (g_ascii_strcasecmp (frame.what, "SEND") == 0)
+      ppm_send_handle_ack (client, frame.extra_uuid, frame.code, frame.reason);
+    else
+      g_debug ("server ACK %s code %" G_GINT64_FORMAT ": %s", frame.what, frame.code,
+               frame.reason ? frame.reason : "");
+    break;
+  case PPM_FRAME_MSG:
+    ppm_sync_handle_push (client, frame.msg);
+    break;
+  case PPM_FRAME_TYPING:
+    handle_typing (client, &frame);
+    break;
+  case PPM_FRAME_ONLINE:
+    handle_online (client, &frame);
+    break;
+  case PPM_FRAME_OTHER:
+    g_debug ("ignoring a frame of type %s", frame.type);
+    break;
+  }
+}
+
+static gboolean
+on_auth_timeout (gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
+                                                  "The server did not accept the session "
+                                                  "in time");
+
+  client->auth_timeout_id = 0;
+  if (client->connected_once)
+    schedule_reconnect (client, error);
+  else
+    ppm_client_fail (client, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Mandatory for visitors. PPCom's shape: a top-level "href" would make the
+ * server drop the socket (bug 4), so it stays inside "location". */
+static JsonObject *
+visitor_extra_data (PpmClient *client)
+{
+  JsonObject *extra = json_object_new ();
+  JsonObject *location = json_object_new ();
+
+  json_object_set_string_member (location, "href", ppm_api_get_base_url (client->api));
+  json_object_set_string_member (extra, "title",
+                                 client->device_name ? client->device_name : "purple-ppmessage");
+  json_object_set_object_member (extra, "location", location);
+  return extra;
+}
+
+static void
+on_ws_opened (gpointer data)
+{
+  PpmClient *client = data;
+  gboolean agent = client->role == PPM_ROLE_AGENT;
+  g_autoptr (JsonObject) extra = agent ? NULL : visitor_extra_data (client);
+  g_autoptr (JsonObject) auth = ppm_ws_auth_frame (ppm_api_get_token (client->api),
+                                                   client->app_uuid, client->self->uuid,
+                                                   client->device_uuid, agent, extra);
+
+  ppm_ws_send (client->ws, auth);
+  client->auth_timeout_id = g_timeout_add (client->request_timeout_ms, on_auth_timeout, client);
+}
+
+static gboolean
+reconnect_now (gpointer data)
+{
+  PpmClient *client = data;
+
+  client->reconnect_id = 0;
+  ppm_session_open_socket (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* After the first connected(), a lost socket is repaired: reopened,
+ * re-authenticated and caught up (unacked and history), while sends queue. */
+static void
+schedule_reconnect (PpmClient *client, const GError *error)
+{
+  guint delay;
+
+  if (client->reconnect_attempts >= PPM_RECONNECT_MAX_ATTEMPTS) {
+    ppm_client_fail (client, error);
+    return;
+  }
+  delay = PPM_RECONNECT_FIRST_DELAY_MS << client->reconnect_attempts;
+  client->reconnect_attempts++;
+  g_debug ("%s; reconnecting in %u ms (attempt %u)", error->message, delay,
+           client->reconnect_attempts);
+  g_clear_pointer (&client->ws, ppm_ws_free);
+  ppm_sync_abort_catch_up (client);
+  ppm_send_requeue_in_flight (client);
+  client->state = SESSION_CONNECTED;
+  client->reconnect_id = g_timeout_add (delay, reconnect_now, client);
+}
+
+static void
+on_ws_closed (gpointer data, const GError *error)
+{
+  PpmClient *client = data;
+
+  client->ws_authenticated = FALSE;
+  g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
+  if (client->connected_once)
+    schedule_reconnect (client, error);
+  else
+    ppm_client_fail (client, error);
+}
+
+void
+ppm_session_open_socket (PpmClient *client)
+{
+  static const PpmWsEvents events = {
+    .opened = on_ws_opened,
+    .frame = on_ws_frame,
+    .closed = on_ws_closed,
+  };
+  g_autofree char *url = ppm_api_get_ws_url (client->api);
+
+  ppm_client_emit_progress (client, "Connecting to the server", STEP_SOCKET);
+  g_clear_pointer (&client->ws, ppm_ws_free);
+  client->ws_authenticated = FALSE;
+  client->ws = ppm_ws_new (ppm_api_get_session (client->api), url, &events, client);
+  if (client->keepalive_seconds > 0)
+    ppm_ws_set_keepalive (client->ws, client->keepalive_seconds);
+  ppm_ws_connect (client->ws, client->request_timeout_ms);
+}
+
+gboolean
+ppm_session_send_frame (PpmClient *client, JsonObject *frame)
+{
+  return client->ws_authenticated && ppm_ws_send (client->ws, frame);
+}

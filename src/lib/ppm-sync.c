@@ -1,0 +1,664 @@
+/* ppm-sync.c: getting every message to the UI exactly once: the catch-up
+ * after the socket is authenticated (unacked pushes, then history since
+ * the last message seen per conversation), live pushes, de-duplication by
+ * message uuid, the delivery queue (unknown conversations are looked up and
+ * long texts downloaded first, in order) and acknowledgements.
+ *
+ * First sign-in for a conversation (no "last_seen/<uuid>" setting): nothing
+ * is replayed from history, so an account does not flood the UI with old
+ * chats; the conversation's newest message becomes the baseline. What the
+ * server still holds as unacked for this user is shown anyway.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-client-private.h"
+
+#include <string.h>
+
+static void fetch_unacked_page (PpmClient *client);
+static void fetch_next_history (PpmClient *client);
+static void finish_catch_up (PpmClient *client);
+static void deliver_queue (PpmClient *client);
+
+void
+queued_message_free (QueuedMessage *queued)
+{
+  ppm_message_free (queued->message);
+  g_free (queued->pid);
+  g_free (queued->conversation_type);
+  g_free (queued);
+}
+
+static QueuedMessage *
+queued_message_new (PpmMessage *message, const char *pid, const char *conversation_type)
+{
+  QueuedMessage *queued = g_new0 (QueuedMessage, 1);
+
+  queued->message = message;
+  queued->pid = g_strdup (pid);
+  queued->conversation_type = g_strdup (conversation_type);
+  return queued;
+}
+
+/* ---- De-duplication ---- */
+
+/* Remembers a message uuid; FALSE when it was already seen. */
+gboolean
+ppm_sync_mark_seen (PpmClient *client, const char *message_uuid)
+{
+  char *key;
+
+  if (message_uuid == NULL || g_hash_table_contains (client->seen, message_uuid))
+    return FALSE;
+  key = g_strdup (message_uuid);
+  g_hash_table_add (client->seen, key);
+  g_queue_push_tail (&client->seen_order, key);
+  while (g_queue_get_length (&client->seen_order) > PPM_SEEN_CAPACITY)
+    g_hash_table_remove (client->seen, g_queue_pop_head (&client->seen_order));
+  return TRUE;
+}
+
+/* Forgets a message uuid again: it was queued but never shown. */
+static void
+forget_seen (PpmClient *client, const char *message_uuid)
+{
+  GList *link = g_queue_find_custom (&client->seen_order, message_uuid,
+                                     (GCompareFunc) g_strcmp0);
+
+  if (link == NULL)
+    return;
+  g_queue_delete_link (&client->seen_order, link);
+  g_hash_table_remove (client->seen, message_uuid);
+}
+
+void
+ppm_sync_drop_undelivered (PpmClient *client)
+{
+  QueuedMessage *queued;
+
+  while ((queued = g_queue_pop_head (&client->delivery)) != NULL) {
+    forget_seen (client, queued->message->uuid);
+    queued_message_free (queued);
+  }
+  client->delivery_busy = FALSE;
+}
+
+/* ---- Acknowledgements ---- */
+
+static void
+on_acked (JsonObject *answer, const GError *error, gpointer data)
+{
+  if (error && !ppm_error_is_cancelled (error))
+    g_debug ("ACK_MESSAGE failed: %s", error->message);
+}
+
+JsonObject *
+ppm_sync_take_acks (PpmClient *client)
+{
+  JsonObject *body;
+  JsonArray *list;
+
+  g_clear_handle_id (&client->ack_idle_id, g_source_remove);
+  if (client->pending_acks->len == 0)
+    return NULL;
+  body = ppm_client_request_body (client);
+  list = json_array_new ();
+  for (guint i = 0; i < client->pending_acks->len; i++)
+    json_array_add_string_element (list, client->pending_acks->pdata[i]);
+  json_object_set_array_member (body, "list", list);
+  g_ptr_array_set_size (client->pending_acks, 0);
+  return body;
+}
+
+void
+ppm_sync_flush_acks (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_sync_take_acks (client);
+
+  /* No cancellable: an ack should reach the server even if we sign out now. */
+  if (body && client->api)
+    ppm_api_call (client->api, "ACK_MESSAGE", body, NULL, on_acked, NULL);
+}
+
+static gboolean
+flush_acks_idle (gpointer data)
+{
+  PpmClient *client = data;
+
+  client->ack_idle_id = 0;
+  ppm_sync_flush_acks (client);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ack_later (PpmClient *client, const char *pid)
+{
+  if (pid == NULL)
+    return;
+  g_ptr_array_add (client->pending_acks, g_strdup (pid));
+  if (client->ack_idle_id == 0)
+    client->ack_idle_id = g_idle_add (flush_acks_idle, client);
+}
+
+/* ---- Delivery ---- */
+
+static void
+enqueue (PpmClient *client, QueuedMessage *queued)
+{
+  if (!ppm_sync_mark_seen (client, queued->message->uuid)) {
+    g_debug ("message %s already shown", queued->message->uuid);
+    ack_later (client, queued->pid);
+    queued_message_free (queued);
+    return;
+  }
+  g_queue_push_tail (&client->delivery, queued);
+}
+
+static void
+resume_delivery (PpmClient *client, const char *uuid, gpointer data)
+{
+  client->delivery_busy = FALSE;
+  deliver_queue (client);
+}
+
+typedef struct {
+  PpmClient *client;
+} Download;
+
+static void
+on_text_downloaded (GBytes *body, const GError *error, gpointer data)
+{
+  Download *download = data;
+  PpmClient *client = download->client;
+  QueuedMessage *queued;
+
+  g_free (download);
+  if (ppm_error_is_cancelled (error))
+    return;
+  queued = g_queue_peek_head (&client->delivery);
+  if (queued != NULL) {
+    if (error == NULL) {
+      gsize size = 0;
+      const char *data = g_bytes_get_data (body, &size);
+      g_autofree char *text = g_utf8_make_valid (data ? data : "", size);
+
+      ppm_message_set_text (queued->message, text);
+    } else {
+      g_autofree char *text = g_strdup_printf ("(a long message that could not be "
+                                               "downloaded: %s)", queued->message->file_url);
+
+      ppm_message_set_text (queued->message, text);
+    }
+  }
+  resume_delivery (client, NULL, NULL);
+}
+
+static void
+download_text (PpmClient *client, PpmMessage *message)
+{
+  const char *base = ppm_api_get_base_url (client->api);
+  Download *download = g_new0 (Download, 1);
+
+  download->client = client;
+  client->delivery_busy = TRUE;
+  /* file_url was built from the base URL: request its path part. */
+  ppm_api_get (client->api, message->file_url + strlen (base), client->cancellable,
+               on_text_downloaded, download);
+}
+
+/* A sender that no list told us about: a visitor, named from the push. */
+static void
+ensure_sender (PpmClient *client, PpmMessage *message)
+{
+  PpmUser *user;
+
+  if (ppm_client_lookup_user (client, message->from_uuid) != NULL)
+    return;
+  user = ppm_client_user_ensure (client, message->from_uuid);
+  /* A visitor only hears from agents; agents from visitors or new colleagues. */
+  user->is_service_user = client->role == PPM_ROLE_VISITOR;
+  if (message->from_name && (user->is_service_user ||
+                             g_strcmp0 (message->from_name, "Unknown Area.User") != 0))
+    user->fullname = g_strdup (message->from_name);
+  else
+    user->fullname = g_strdup_printf ("%s #%.6s", message->from_name ?: "Visitor",
+                                      message->from_uuid);
+  ppm_client_user_emit (client, user);
+}
+
+/* The next message is shown only when its conversation is known and its
+ * text is at hand; returns FALSE while waiting for either. */
+static gboolean
+prepare_head (PpmClient *client, QueuedMessage *queued)
+{
+  PpmMessage *message = queued->message;
+
+  if (!g_hash_table_contains (client->conversations, message->conversation_uuid)) {
+    client->delivery_busy = TRUE;
+    ppm_sync_resolve_conversation (client, message->conversation_uuid, resume_delivery, NULL);
+    return FALSE;
+  }
+  if (ppm_message_needs_text (message)) {
+    download_text (client, message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+deliver_one (PpmClient *client, QueuedMessage *queued)
+{
+  PpmMessage *message = queued->message;
+  PpmConv *conv = g_hash_table_lookup (client->conversations, message->conversation_uuid);
+  const PpmUser *sender;
+  g_autofree char *key = ppm_client_last_seen_key (message->conversation_uuid);
+
+  message->outgoing = client->self && g_strcmp0 (message->from_uuid, client->self->uuid) == 0;
+  if (!message->outgoing)
+    ensure_sender (client, message);
+  sender = ppm_client_lookup_user (client, message->from_uuid);
+  if (sender && sender->fullname) {
+    g_free (message->from_name);
+    message->from_name = g_strdup (sender->fullname);
+  }
+  if (conv) {
+    ppm_client_conv_touch (client, conv);
+    if (!conv->pub.is_open) {
+      conv->pub.is_open = TRUE;   /* any message reopens it on the server too */
+      ppm_client_conv_emit (client, conv);
+    }
+  }
+  g_debug ("delivering message %s of %s%s", message->uuid, message->conversation_uuid,
+           message->delayed ? " (delayed)" : "");
+  if (client->events.message)
+    client->events.message (client->user_data, message);
+  ack_later (client, queued->pid);
+  ppm_client_save_setting (client, key, message->uuid);
+}
+
+static void
+deliver_queue (PpmClient *client)
+{
+  while (!client->delivery_busy && client->state == SESSION_CONNECTED) {
+    QueuedMessage *queued = g_queue_peek_head (&client->delivery);
+
+    if (queued == NULL)
+      return;
+    if (!prepare_head (client, queued))
+      return;
+    g_queue_pop_head (&client->delivery);
+    deliver_one (client, queued);
+    queued_message_free (queued);
+  }
+}
+
+/* ---- Conversations found in messages ---- */
+
+typedef struct {
+  PpmClient *client;
+  char *uuid;
+  PpmResolved done;
+  gpointer data;
+} Resolve;
+
+static void
+resolve_free (Resolve *resolve)
+{
+  g_free (resolve->uuid);
+  g_free (resolve);
+}
+
+static void
+resolve_done (Resolve *resolve, PpmConv *conv)
+{
+  PpmClient *client = resolve->client;
+
+  conv->pub.is_open = TRUE;
+  ppm_client_conv_touch (client, conv);
+  ppm_client_conv_emit (client, conv);
+  resolve->done (client, resolve->uuid, resolve->data);
+  resolve_free (resolve);
+}
+
+static void
+on_resolve_members (JsonObject *answer, const GError *error, gpointer data)
+{
+  Resolve *resolve = data;
+  PpmConv *conv;
+
+  if (ppm_error_is_cancelled (error)) {
+    resolve_free (resolve);
+    return;
+  }
+  conv = ppm_client_conv_ensure (resolve->client, resolve->uuid);
+  if (error == NULL)
+    ppm_client_conv_set_members (resolve->client, conv, ppm_json_opt_array (answer, "list"));
+  resolve_done (resolve, conv);
+}
+
+static void
+on_resolve_info (JsonObject *answer, const GError *error, gpointer data)
+{
+  Resolve *resolve = data;
+  PpmClient *client;
+  PpmConv *conv;
+  g_autoptr (JsonObject) body = NULL;
+  JsonObject *membership;
+
+  if (ppm_error_is_cancelled (error)) {
+    resolve_free (resolve);
+    return;
+  }
+  client = resolve->client;
+  conv = ppm_client_conv_ensure (client, resolve->uuid);
+  if (error) {
+    g_debug ("conversation %s unknown to the server: %s", resolve->uuid, error->message);
+    if (conv->pub.type == NULL)
+      conv->pub.type = g_strdup ("P2S");
+    resolve_done (resolve, conv);
+    return;
+  }
+  g_free (conv->pub.type);
+  conv->pub.type = g_strdup (ppm_json_opt_nonempty (answer, "conversation_type") ?: "P2S");
+  g_free (conv->creator_uuid);
+  conv->creator_uuid = g_strdup (ppm_json_opt_nonempty (answer, "user_uuid"));
+  g_free (conv->assigned_uuid);
+  conv->assigned_uuid = g_strdup (ppm_json_opt_nonempty (answer, "assigned_uuid"));
+  membership = ppm_json_opt_object (answer, "conversation_data");
+  if (conv->pub.name == NULL)
+    conv->pub.name = g_strdup (membership ? ppm_json_opt_nonempty (membership,
+                                                                   "conversation_name")
+                                          : ppm_json_opt_nonempty (answer, "conversation_name"));
+  body = ppm_client_request_body (client);
+  json_object_set_string_member (body, "conversation_uuid", resolve->uuid);
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->cancellable,
+                on_resolve_members, resolve);
+}
+
+void
+ppm_sync_resolve_conversation (PpmClient *client, const char *uuid, PpmResolved done,
+                               gpointer data)
+{
+  Resolve *resolve = g_new0 (Resolve, 1);
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  resolve->client = client;
+  resolve->uuid = g_strdup (uuid);
+  resolve->done = done;
+  resolve->data = data;
+  g_debug ("looking up conversation %s", uuid);
+  json_object_set_string_member (body, "conversation_uuid", uuid);
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_INFO", body, client->cancellable,
+                on_resolve_info, resolve);
+}
+
+/* ---- Live pushes ---- */
+
+void
+ppm_sync_handle_push (PpmClient *client, JsonObject *msg)
+{
+  const char *device = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pid = NULL;
+  PpmMessage *message;
+  QueuedMessage *queued;
+
+  if (ppm_message_is_logout (msg, &device)) {
+    if (g_strcmp0 (device, client->device_uuid) == 0) {
+      error = g_error_new_literal (PPM_ERROR, PPM_ERROR_SIGNED_IN_ELSEWHERE,
+                                   "This account signed in from another place");
+      ppm_client_fail (client, error);
+    }
+    return;
+  }
+  message = ppm_message_parse_compact (msg, ppm_api_get_base_url (client->api), &pid, &error);
+  if (message == NULL) {
+    g_debug ("ignoring a push that is not a message: %s", error->message);
+    ack_later (client, ppm_json_opt_nonempty (msg, "pid"));
+    return;
+  }
+  queued = queued_message_new (message, pid, ppm_json_opt_string (msg, "ct"));
+  if (client->state == SESSION_CONNECTED) {
+    enqueue (client, queued);
+    deliver_queue (client);
+  } else {
+    g_queue_push_tail (&client->held_pushes, queued);
+  }
+}
+
+/* ---- Catch-up ---- */
+
+/* Which conversations to replay from history, and from where: every open
+ * one (after a reconnect, also those that started during the session). */
+static void
+plan_history (PpmClient *client)
+{
+  GHashTableIter iter;
+  PpmConv *conv;
+
+  g_hash_table_remove_all (client->baselines);
+  g_ptr_array_set_size (client->history_targets, 0);
+  g_hash_table_iter_init (&iter, client->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conv)) {
+    g_autofree char *key = ppm_client_last_seen_key (conv->pub.uuid);
+    char *last_seen;
+
+    if (!conv->pub.is_open)
+      continue;
+    last_seen = ppm_client_load_setting (client, key);
+    if (last_seen != NULL && *last_seen != '\0') {
+      g_hash_table_insert (client->baselines, g_strdup (conv->pub.uuid), last_seen);
+      g_ptr_array_add (client->history_targets, g_strdup (conv->pub.uuid));
+    } else {
+      g_free (last_seen);
+      if (conv->latest_message_uuid)
+        ppm_client_save_setting (client, key, conv->latest_message_uuid);
+    }
+  }
+}
+
+void
+ppm_sync_abort_catch_up (PpmClient *client)
+{
+  if (client->catch_up_cancellable) {
+    g_cancellable_cancel (client->catch_up_cancellable);
+    g_clear_object (&client->catch_up_cancellable);
+  }
+  g_ptr_array_set_size (client->caught_history, 0);
+  g_ptr_array_set_size (client->caught_unacked, 0);
+}
+
+void
+ppm_sync_start_catch_up (PpmClient *client)
+{
+  ppm_sync_abort_catch_up (client);
+  client->catch_up_cancellable = g_cancellable_new ();
+  client->state = SESSION_CATCHING_UP;
+  g_ptr_array_set_size (client->caught_history, 0);
+  g_ptr_array_set_size (client->caught_unacked, 0);
+  plan_history (client);
+  client->history_index = 0;
+  client->history_pages = 0;
+  g_clear_pointer (&client->history_cursor, g_free);
+  fetch_next_history (client);
+}
+
+static void
+take_history_page (PpmClient *client, JsonArray *list, guint *taken)
+{
+  guint length = list ? json_array_get_length (list) : 0;
+  const char *base = ppm_api_get_base_url (client->api);
+
+  *taken = 0;
+  for (guint i = 0; i < length; i++) {
+    JsonObject *record = ppm_json_array_object (list, i);
+    g_autoptr (GError) error = NULL;
+    PpmMessage *message = record ? ppm_message_parse_record (record, base, &error) : NULL;
+    const char *uuid = record ? ppm_json_opt_nonempty (record, "uuid") : NULL;
+
+    if (uuid) {
+      g_free (client->history_cursor);
+      client->history_cursor = g_strdup (uuid);
+      (*taken)++;
+    }
+    if (message == NULL) {
+      g_debug ("skipping a history record: %s", error ? error->message : "not an object");
+      continue;
+    }
+    message->delayed = TRUE;
+    g_ptr_array_add (client->caught_history,
+                     queued_message_new (message, NULL,
+                                         ppm_json_opt_string (record, "conversation_type")));
+  }
+}
+
+static void
+on_history_page (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  guint taken = 0;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error) {
+    /* One conversation's history is not worth the session. */
+    g_debug ("history of %s unavailable: %s",
+             (char *) client->history_targets->pdata[client->history_index], error->message);
+  } else {
+    take_history_page (client, ppm_json_opt_array (answer, "list"), &taken);
+  }
+  client->history_pages++;
+  /* min_uuid paging returns at most page_size - 1 items, oldest first. */
+  if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - 1 ||
+      client->history_pages >= PPM_HISTORY_MAX_PAGES) {
+    client->history_index++;
+    client->history_pages = 0;
+    g_clear_pointer (&client->history_cursor, g_free);
+  }
+  fetch_next_history (client);
+}
+
+static void
+fetch_next_history (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = NULL;
+  const char *uuid;
+
+  if (client->history_index >= client->history_targets->len) {
+    client->unacked_page = 0;
+    fetch_unacked_page (client);
+    return;
+  }
+  uuid = client->history_targets->pdata[client->history_index];
+  if (client->history_cursor == NULL)
+    client->history_cursor = g_strdup (g_hash_table_lookup (client->baselines, uuid));
+  body = ppm_client_request_body (client);
+  json_object_set_string_member (body, "conversation_uuid", uuid);
+  json_object_set_string_member (body, "min_uuid", client->history_cursor);
+  json_object_set_int_member (body, "page_size", PPM_HISTORY_PAGE_SIZE);
+  ppm_api_call (client->api, "PP_PAGE_HISTORY_MESSAGE", body, client->catch_up_cancellable,
+                on_history_page, client);
+}
+
+static guint
+take_unacked_page (PpmClient *client, JsonObject *answer)
+{
+  JsonArray *list = ppm_json_opt_array (answer, "list");
+  JsonObject *messages = ppm_json_opt_object (answer, "message");
+  guint length = list ? json_array_get_length (list) : 0;
+  const char *base = ppm_api_get_base_url (client->api);
+
+  for (guint i = 0; i < length; i++) {
+    const char *pid = ppm_json_array_string (list, i);
+    const char *text = pid && messages ? ppm_json_opt_string (messages, pid) : NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) compact = text ? ppm_json_parse_object (text, -1, &error) : NULL;
+    PpmMessage *message = compact ? ppm_message_parse_compact (compact, base, NULL, &error)
+                                  : NULL;
+
+    if (message == NULL) {
+      /* Gone or unreadable: ack it so that it stops coming back. */
+      ack_later (client, pid);
+      continue;
+    }
+    message->delayed = TRUE;
+    g_ptr_array_add (client->caught_unacked,
+                     queued_message_new (message, pid, ppm_json_opt_string (compact, "ct")));
+  }
+  return length;
+}
+
+static void
+on_unacked_page (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  guint length;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error) {
+    g_debug ("unacked messages unavailable: %s", error->message);
+    finish_catch_up (client);
+    return;
+  }
+  length = take_unacked_page (client, answer);
+  client->unacked_page++;
+  if (length == PPM_UNACKED_PAGE_SIZE && client->unacked_page < PPM_UNACKED_MAX_PAGES) {
+    fetch_unacked_page (client);
+    return;
+  }
+  finish_catch_up (client);
+}
+
+static void
+fetch_unacked_page (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  /* Acks only happen after delivery, so page offsets stay stable. */
+  json_object_set_int_member (body, "page_offset", client->unacked_page);
+  json_object_set_int_member (body, "page_size", PPM_UNACKED_PAGE_SIZE);
+  ppm_api_call (client->api, "PP_PAGE_UNACKED_MESSAGE", body, client->catch_up_cancellable,
+                on_unacked_page, client);
+}
+
+static void
+move_to_delivery (PpmClient *client, GPtrArray *messages)
+{
+  gsize length = 0;
+  gpointer *items = g_ptr_array_steal (messages, &length);
+
+  for (gsize i = 0; i < length; i++)
+    enqueue (client, items[i]);
+  g_free (items);
+}
+
+/* History first (in order per conversation), then the unacked pushes (only
+ * new ones remain after de-duplication), then what was pushed meanwhile. */
+static void
+finish_catch_up (PpmClient *client)
+{
+  QueuedMessage *queued;
+
+  g_debug ("catch-up: %u from history, %u unacked, %u pushed meanwhile",
+           client->caught_history->len, client->caught_unacked->len,
+           g_queue_get_length (&client->held_pushes));
+  g_clear_object (&client->catch_up_cancellable);
+  client->state = SESSION_CONNECTED;
+  if (client->role == PPM_ROLE_AGENT)
+    ppm_client_start_team_poll (client);
+  if (!client->connected_once) {
+    client->connected_once = TRUE;
+    if (client->events.connected)
+      client->events.connected (client->user_data);
+    if (client->state != SESSION_CONNECTED)
+      return;                   /* disconnected from within the callback */
+  }
+  move_to_delivery (client, client->caught_history);
+  move_to_delivery (client, client->caught_unacked);
+  while ((queued = g_queue_pop_head (&client->held_pushes)) != NULL)
+    enqueue (client, queued);
+  deliver_queue (client);
+}

@@ -1,0 +1,360 @@
+/* ppm-visitor.c: the visitor (PPCom) sign-in: PPCOM key and secret,
+ * client-credentials token, the team, an anonymous (or named) visitor and
+ * its device, then the default conversation from the distributor. The
+ * socket and the catch-up are shared with agents (ppm-session.c, ppm-sync.c).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-client-private.h"
+#include "ppm-discovery.h"
+
+#include <string.h>
+
+enum {
+  STEP_TOKEN,
+  STEP_LOGIN,
+  STEP_TEAM,
+  STEP_CONVERSATIONS,
+};
+
+/* PPCom's device classes are LIB (Linux browser), MAB, WIB. */
+#define VISITOR_OSTYPE "LIB"
+/* EX_DEVICE: a device already registered for this terminal (5.7): success. */
+#define API_ERR_EX_DEVICE 25
+/* EX_SERVICE_USER: this e-mail belongs to an agent (5.5). */
+#define API_ERR_SERVICE_USER_EMAIL 29
+#define AMD_POLL_MS 300
+#define AMD_MAX_POLLS 100
+
+static void request_token (PpmClient *client);
+static void request_app (PpmClient *client);
+static void request_user (PpmClient *client);
+static void request_device (PpmClient *client);
+static void request_default_conversation (PpmClient *client);
+static void request_conversation (PpmClient *client, const char *uuid);
+
+static gboolean
+answer_usable (PpmClient *client, const GError *error)
+{
+  if (ppm_error_is_cancelled (error))
+    return FALSE;
+  if (error) {
+    ppm_client_fail (client, error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+fail_protocol (PpmClient *client, const char *what, const GError *detail)
+{
+  g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
+                                          "Unexpected answer to %s: %s", what,
+                                          detail ? detail->message : "missing data");
+
+  ppm_client_fail (client, error);
+}
+
+/* ---- Keys and token ---- */
+
+static void
+on_keys_discovered (const char *api_key, const char *api_secret, const GError *error,
+                    gpointer data)
+{
+  PpmClient *client = data;
+
+  if (!answer_usable (client, error))
+    return;
+  g_free (client->api_key);
+  client->api_key = g_strdup (api_key);
+  g_free (client->api_secret);
+  client->api_secret = g_strdup (api_secret);
+  ppm_client_save_setting (client, "api_key", api_key);
+  ppm_client_save_setting (client, "api_secret", api_secret);
+  request_token (client);
+}
+
+void
+ppm_visitor_start (PpmClient *client)
+{
+  if (client->api_key == NULL || client->api_secret == NULL) {
+    ppm_client_emit_progress (client, "Finding the API key", STEP_TOKEN);
+    ppm_discovery_fetch_ppcom (client->api, client->cancellable, on_keys_discovered, client);
+    return;
+  }
+  request_token (client);
+}
+
+static void
+on_token (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+
+  if (!answer_usable (client, error))
+    return;
+  ppm_api_set_token (client->api, ppm_json_opt_nonempty (answer, "access_token"));
+  request_app (client);
+}
+
+static void
+request_token (PpmClient *client)
+{
+  ppm_client_emit_progress (client, "Signing in", STEP_TOKEN);
+  ppm_api_token_client (client->api, client->api_key, client->api_secret, client->cancellable,
+                        on_token, client);
+}
+
+/* ---- The team ---- */
+
+static void
+on_app (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error && g_error_matches (error, PPM_ERROR, PPM_ERROR_API)) {
+    local = g_error_new (PPM_ERROR, PPM_ERROR_SETTINGS, "The server has no team %s",
+                         client->app_uuid);
+    ppm_client_fail (client, local);
+    return;
+  }
+  if (!answer_usable (client, error))
+    return;
+  g_free (client->team_name);
+  client->team_name = g_strdup (ppm_json_opt_string (answer, "app_name"));
+  request_user (client);
+}
+
+static void
+request_app (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  ppm_client_emit_progress (client, "Loading the team", STEP_TEAM);
+  ppm_api_call (client->api, "PP_GET_APP_INFO", body, client->cancellable, on_app, client);
+}
+
+/* ---- The visitor and its device ---- */
+
+static void
+set_self (PpmClient *client, const char *uuid, JsonObject *answer)
+{
+  const char *name = answer ? ppm_json_opt_nonempty (answer, "user_fullname") : NULL;
+
+  if (client->self == NULL)
+    client->self = g_new0 (PpmUser, 1);
+  g_free (client->self->uuid);
+  client->self->uuid = g_strdup (uuid);
+  g_free (client->self->fullname);
+  client->self->fullname = g_strdup (name ? name : client->email ? client->email : "Visitor");
+  g_free (client->self->email);
+  client->self->email = g_strdup (answer && ppm_json_opt_string (answer, "user_email")
+                                    ? ppm_json_opt_string (answer, "user_email")
+                                    : client->email);
+  g_free (client->self->icon_url);
+  client->self->icon_url = g_strdup (answer ? ppm_json_opt_string (answer, "user_icon") : NULL);
+  client->self->is_service_user = FALSE;
+  client->self->presence = PPM_PRESENCE_ONLINE;
+}
+
+/* A visitor account's "e-mail" may be just a name to show to the agents. */
+static gboolean
+is_email (const char *text)
+{
+  return strchr (text, '@') != NULL;
+}
+
+static void
+on_name_set (JsonObject *answer, const GError *error, gpointer data)
+{
+  if (error && !ppm_error_is_cancelled (error))
+    g_debug ("could not set the visitor's name: %s", error->message);
+}
+
+static void
+set_visitor_name (PpmClient *client, const char *name)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  g_free (client->self->fullname);
+  client->self->fullname = g_strdup (name);
+  json_object_set_string_member (body, "user_fullname", name);
+  ppm_api_call (client->api, "PP_UPDATE_USER", body, client->cancellable, on_name_set, client);
+}
+
+static void
+on_user (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+  const char *uuid;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error && ppm_json_opt_int (answer, "error_code", 0) == API_ERR_SERVICE_USER_EMAIL) {
+    local = g_error_new (PPM_ERROR, PPM_ERROR_AUTH,
+                         "%s belongs to an agent: sign in as an agent instead", client->email);
+    ppm_client_fail (client, local);
+    return;
+  }
+  if (!answer_usable (client, error))
+    return;
+  if (!ppm_json_get_string (answer, "user_uuid", &uuid, &local)) {
+    fail_protocol (client, "the visitor sign-in", local);
+    return;
+  }
+  set_self (client, uuid, answer);
+  if (client->email && *client->email && !is_email (client->email))
+    set_visitor_name (client, client->email);
+  request_device (client);
+}
+
+static void
+request_user (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  ppm_client_emit_progress (client, "Opening the session", STEP_LOGIN);
+  if (client->email != NULL && is_email (client->email)) {
+    json_object_set_string_member (body, "user_email", client->email);
+    ppm_api_call (client->api, "PP_GET_USER_UUID", body, client->cancellable, on_user, client);
+  } else {
+    /* The terminal is this account's ppcom_trace_uuid: the same visitor each time. */
+    json_object_set_string_member (body, "ppcom_trace_uuid", client->terminal);
+    ppm_api_call (client->api, "PP_CREATE_ANONYMOUS", body, client->cancellable, on_user,
+                  client);
+  }
+}
+
+static void
+on_device (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) local = NULL;
+  const char *device;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error && ppm_json_opt_int (answer, "error_code", 0) == API_ERR_EX_DEVICE)
+    error = NULL;
+  if (!answer_usable (client, error))
+    return;
+  if (!ppm_json_get_string (answer, "device_uuid", &device, &local)) {
+    fail_protocol (client, "PP_CREATE_DEVICE", local);
+    return;
+  }
+  g_free (client->device_uuid);
+  client->device_uuid = g_strdup (device);
+  request_default_conversation (client);
+}
+
+static void
+request_device (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  json_object_set_string_member (body, "device_ostype", VISITOR_OSTYPE);
+  json_object_set_string_member (body, "ppcom_trace_uuid", client->terminal);
+  json_object_set_string_member (body, "device_id", client->terminal);
+  ppm_api_call (client->api, "PP_CREATE_DEVICE", body, client->cancellable, on_device, client);
+}
+
+/* ---- The conversation ---- */
+
+static void poll_distributor (PpmClient *client);
+
+static void
+on_queue_length (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  const char *conversation;
+
+  if (!answer_usable (client, error))
+    return;
+  conversation = ppm_json_opt_nonempty (answer, "conversation_uuid");
+  if (conversation != NULL)
+    request_conversation (client, conversation);
+  else
+    poll_distributor (client);
+}
+
+static gboolean
+poll_now (gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  client->amd_poll_id = 0;
+  ppm_api_call (client->api, "PP_GET_AMD_QUEUE_LENGTH", body, client->cancellable,
+                on_queue_length, client);
+  return G_SOURCE_REMOVE;
+}
+
+/* The distributor creates the conversation within about a second. */
+static void
+poll_distributor (PpmClient *client)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (++client->amd_polls > AMD_MAX_POLLS) {
+    error = g_error_new_literal (PPM_ERROR, PPM_ERROR_PROTOCOL,
+                                 "The team has no agent to talk to yet");
+    ppm_client_fail (client, error);
+    return;
+  }
+  client->amd_poll_id = g_timeout_add (AMD_POLL_MS, poll_now, client);
+}
+
+static void
+on_default_conversation (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  const char *uuid;
+
+  if (!answer_usable (client, error))
+    return;
+  uuid = ppm_json_opt_nonempty (answer, "uuid");
+  if (uuid != NULL) {
+    request_conversation (client, uuid);
+    return;
+  }
+  /* Only the envelope: queued for the distributor. */
+  client->amd_polls = 0;
+  poll_distributor (client);
+}
+
+static void
+request_default_conversation (PpmClient *client)
+{
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  ppm_client_emit_progress (client, "Loading the conversation", STEP_CONVERSATIONS);
+  ppm_api_call (client->api, "PPCOM_GET_DEFAULT_CONVERSATION", body, client->cancellable,
+                on_default_conversation, client);
+}
+
+static void
+conversation_ready (PpmClient *client, const char *uuid, gpointer data)
+{
+  PpmConv *conv = g_hash_table_lookup (client->conversations, uuid);
+  g_autoptr (GPtrArray) open = g_ptr_array_new ();
+
+  g_ptr_array_set_size (client->listed, 0);
+  if (conv) {
+    g_ptr_array_add (client->listed, g_strdup (uuid));
+    g_ptr_array_add (open, &conv->pub);
+  }
+  if (client->events.conversations_synced)
+    client->events.conversations_synced (client->user_data, open);
+  ppm_session_open_socket (client);
+}
+
+static void
+request_conversation (PpmClient *client, const char *uuid)
+{
+  ppm_sync_resolve_conversation (client, uuid, conversation_ready, NULL);
+}

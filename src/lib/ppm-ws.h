@@ -1,0 +1,75 @@
+/* ppm-ws.h: the pcsocket websocket: connecting (ws/wss from the base URL),
+ * JSON text frames both ways, protocol pings for keep-alive, and the
+ * parsing of server frames (ACK, MSG, TYPING, ONLINE).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _PpmWs PpmWs;
+
+typedef struct {
+  void (*opened) (gpointer user_data);
+  void (*frame) (gpointer user_data, JsonObject *frame);
+  /* Connecting failed or the connection ended; error is always set. */
+  void (*closed) (gpointer user_data, const GError *error);
+} PpmWsEvents;
+
+#define PPM_WS_KEEPALIVE_SECONDS 30
+#define PPM_WS_CONNECT_TIMEOUT_MS 30000
+
+PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
+                      gpointer user_data);
+/* Closes without calling back. */
+void      ppm_ws_free (PpmWs *ws);
+void      ppm_ws_connect (PpmWs *ws, guint timeout_ms);
+/* Protocol pings every `seconds`; three intervals without a pong or a
+ * frame close the connection as lost. Before ppm_ws_connect(). */
+void      ppm_ws_set_keepalive (PpmWs *ws, guint seconds);
+gboolean  ppm_ws_is_open (PpmWs *ws);
+/* Sends one frame; FALSE when the socket is not open. */
+gboolean  ppm_ws_send (PpmWs *ws, JsonObject *frame);
+
+typedef enum {
+  PPM_FRAME_ACK,
+  PPM_FRAME_MSG,
+  PPM_FRAME_TYPING,
+  PPM_FRAME_ONLINE,
+  PPM_FRAME_OTHER,
+} PpmFrameKind;
+
+/* A parsed server frame; every pointer is borrowed from the frame object. */
+typedef struct {
+  PpmFrameKind kind;
+  const char *type;
+  /* ACK */
+  const char *what;
+  gint64 code;
+  const char *reason;
+  const char *extra_uuid;
+  const char *extra_conversation_uuid;
+  /* MSG */
+  JsonObject *msg;
+  /* TYPING, ONLINE */
+  const char *user_uuid;
+  const char *conversation_uuid;
+  const char *browser;
+  const char *mobile;
+} PpmFrame;
+
+gboolean ppm_ws_parse_frame (JsonObject *object, PpmFrame *frame, GError **error);
+
+/* Client frames. */
+JsonObject *ppm_ws_auth_frame (const char *token, const char *app_uuid, const char *user_uuid,
+                               const char *device_uuid, gboolean is_service_user,
+                               JsonObject *extra_data);
+JsonObject *ppm_ws_typing_watch_frame (const char *conversation_uuid);
+JsonObject *ppm_ws_typing_unwatch_frame (void);
+JsonObject *ppm_ws_typing_frame (void);
+
+G_END_DECLS

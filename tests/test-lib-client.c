@@ -1,0 +1,1720 @@
+/* test-lib-client.c: the client library against the PPMessage test server
+ * over loopback: sign-in and its failures, key discovery, receiving (once,
+ * acknowledged), replying, long text and emoji, catch-up at sign-in, being
+ * signed in elsewhere, service status, typing, colleagues, send timeouts.
+ * Visitors and other agents are ppm-test-peer peers speaking the protocol.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "ppm-client.h"
+#include "ppm-api.h"
+#include "ppm-ws.h"
+#include "ppm-test-server.h"
+#include "ppm-test-peer.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#define AGENT_EMAIL "agent@ppmessage.local"
+#define AGENT_PASSWORD "agentpass"
+#define BOB_EMAIL "bob@ppmessage.local"
+#define BOB_PASSWORD "bobpass"
+#define WAIT_MS 10000
+
+/* Two agents: Alice (the owner, the account under test) and Bob. */
+static const char team_seed[] =
+  "{\"app\": {\"app_name\": \"Test Team\"},"
+  " \"users\": ["
+  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
+  "   \"user_fullname\": \"Alice Agent\", \"is_service_user\": true, \"is_owner_user\": true},"
+  "  {\"user_email\": \"" BOB_EMAIL "\", \"password\": \"" BOB_PASSWORD "\","
+  "   \"user_fullname\": \"Bob Assistance\", \"is_service_user\": true}"
+  " ]}";
+
+typedef struct {
+  char *conversation_uuid;
+  char *message_uuid;
+  GError *error;
+} SendResult;
+
+typedef struct {
+  PpmsServer *server;
+  PpmClient *client;
+  GHashTable *settings;       /* the account settings, kept across clients */
+  GPtrArray *messages;        /* PpmMessage copies */
+  GPtrArray *send_results;    /* SendResult* */
+  GPtrArray *progress;        /* char* step texts */
+  GHashTable *users;          /* uuid -> fullname */
+  GHashTable *conversations;  /* uuid -> peer uuid ("" when none) */
+  guint synced;
+  guint typing;
+  gboolean connected;
+  gboolean disconnected;
+  GError *disconnect_error;
+  GPtrArray *peers;           /* PpmsPeer* to free */
+} Fixture;
+
+/* ---- Events ---- */
+
+static void
+on_progress (gpointer data, const char *text, int step, int steps)
+{
+  Fixture *f = data;
+
+  g_assert_cmpint (step, >=, 0);
+  g_assert_cmpint (step, <, steps);
+  g_ptr_array_add (f->progress, g_strdup (text));
+}
+
+static void
+on_connected (gpointer data)
+{
+  Fixture *f = data;
+
+  g_assert_false (f->connected);
+  f->connected = TRUE;
+}
+
+static void
+on_disconnected (gpointer data, const GError *error)
+{
+  Fixture *f = data;
+
+  g_assert_false (f->disconnected);
+  f->disconnected = TRUE;
+  f->disconnect_error = error ? g_error_copy (error) : NULL;
+}
+
+static void
+on_user_changed (gpointer data, const PpmUser *user)
+{
+  Fixture *f = data;
+
+  g_assert_nonnull (user->uuid);
+  g_assert_nonnull (user->fullname);
+  g_hash_table_insert (f->users, g_strdup (user->uuid), g_strdup (user->fullname));
+}
+
+static void
+on_conversation_changed (gpointer data, const PpmConversation *conversation)
+{
+  Fixture *f = data;
+
+  g_assert_nonnull (conversation->uuid);
+  g_assert_nonnull (conversation->type);
+  g_hash_table_insert (f->conversations, g_strdup (conversation->uuid),
+                       g_strdup (conversation->peer_uuid ? conversation->peer_uuid : ""));
+}
+
+static void
+on_synced (gpointer data, GPtrArray *open)
+{
+  Fixture *f = data;
+
+  for (guint i = 0; i < open->len; i++)
+    g_assert_true (((const PpmConversation *) open->pdata[i])->is_open);
+  f->synced++;
+}
+
+static PpmMessage *
+message_copy (const PpmMessage *m)
+{
+  PpmMessage *copy = g_new0 (PpmMessage, 1);
+
+  *copy = *m;
+  copy->uuid = g_strdup (m->uuid);
+  copy->conversation_uuid = g_strdup (m->conversation_uuid);
+  copy->from_uuid = g_strdup (m->from_uuid);
+  copy->from_name = g_strdup (m->from_name);
+  copy->subtype = g_strdup (m->subtype);
+  copy->text = g_strdup (m->text);
+  copy->file_url = g_strdup (m->file_url);
+  copy->file_name = g_strdup (m->file_name);
+  copy->mime = g_strdup (m->mime);
+  return copy;
+}
+
+static void
+message_free (PpmMessage *m)
+{
+  g_free (m->uuid);
+  g_free (m->conversation_uuid);
+  g_free (m->from_uuid);
+  g_free (m->from_name);
+  g_free (m->subtype);
+  g_free (m->text);
+  g_free (m->file_url);
+  g_free (m->file_name);
+  g_free (m->mime);
+  g_free (m);
+}
+
+static void
+on_message (gpointer data, const PpmMessage *message)
+{
+  Fixture *f = data;
+
+  g_assert_true (f->connected);
+  g_assert_nonnull (message->uuid);
+  g_assert_nonnull (message->text);
+  g_assert_nonnull (ppm_client_lookup_conversation (f->client, message->conversation_uuid));
+  g_ptr_array_add (f->messages, message_copy (message));
+}
+
+static void
+on_typing (gpointer data, const char *conversation_uuid, const char *user_uuid)
+{
+  Fixture *f = data;
+
+  f->typing++;
+}
+
+static void
+send_result_free (SendResult *result)
+{
+  g_free (result->conversation_uuid);
+  g_free (result->message_uuid);
+  g_clear_error (&result->error);
+  g_free (result);
+}
+
+static void
+on_send_result (gpointer data, const char *conversation_uuid, const char *message_uuid,
+                const GError *error)
+{
+  Fixture *f = data;
+  SendResult *result = g_new0 (SendResult, 1);
+
+  result->conversation_uuid = g_strdup (conversation_uuid);
+  result->message_uuid = g_strdup (message_uuid);
+  result->error = error ? g_error_copy (error) : NULL;
+  g_ptr_array_add (f->send_results, result);
+}
+
+static void
+on_save_setting (gpointer data, const char *key, const char *value)
+{
+  Fixture *f = data;
+
+  g_hash_table_insert (f->settings, g_strdup (key), g_strdup (value));
+}
+
+static char *
+on_load_setting (gpointer data, const char *key)
+{
+  Fixture *f = data;
+
+  return g_strdup (g_hash_table_lookup (f->settings, key));
+}
+
+static const PpmClientEvents events = {
+  .progress = on_progress,
+  .connected = on_connected,
+  .disconnected = on_disconnected,
+  .user_changed = on_user_changed,
+  .conversation_changed = on_conversation_changed,
+  .conversations_synced = on_synced,
+  .message = on_message,
+  .typing = on_typing,
+  .send_result = on_send_result,
+  .save_setting = on_save_setting,
+  .load_setting = on_load_setting,
+};
+
+/* ---- Fixture ---- */
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->server = ppms_server_new_from_data (team_seed, &error);
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (f->server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (f->server, 0.05);
+  f->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) message_free);
+  f->send_results = g_ptr_array_new_with_free_func ((GDestroyNotify) send_result_free);
+  f->progress = g_ptr_array_new_with_free_func (g_free);
+  f->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  f->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  f->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) ppms_peer_free);
+}
+
+/* Forgets the current client (and what it reported); settings stay. */
+static void
+drop_client (Fixture *f)
+{
+  g_clear_pointer (&f->client, ppm_client_free);
+  g_ptr_array_set_size (f->messages, 0);
+  g_ptr_array_set_size (f->send_results, 0);
+  g_ptr_array_set_size (f->progress, 0);
+  g_hash_table_remove_all (f->users);
+  g_hash_table_remove_all (f->conversations);
+  f->synced = 0;
+  f->typing = 0;
+  f->connected = FALSE;
+  f->disconnected = FALSE;
+  g_clear_error (&f->disconnect_error);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  drop_client (f);
+  g_ptr_array_unref (f->peers);
+  ppms_server_free (f->server);
+  g_hash_table_unref (f->settings);
+  g_ptr_array_unref (f->messages);
+  g_ptr_array_unref (f->send_results);
+  g_ptr_array_unref (f->progress);
+  g_hash_table_unref (f->users);
+  g_hash_table_unref (f->conversations);
+}
+
+static PpmClient *
+new_client_for (Fixture *f, const char *url, const char *email, const char *password,
+                const char *api_key, const char *terminal)
+{
+  PpmClientConfig config = {
+    .server_url = url,
+    .role = PPM_ROLE_AGENT,
+    .email = email,
+    .password = password,
+    .api_key = api_key,
+    .terminal = terminal,
+    .device_name = "test-lib-client",
+  };
+
+  drop_client (f);
+  f->client = ppm_client_new (&config, &events, f);
+  return f->client;
+}
+
+static PpmClient *
+new_client (Fixture *f)
+{
+  return new_client_for (f, ppms_server_get_url (f->server), AGENT_EMAIL, AGENT_PASSWORD,
+                         g_hash_table_lookup (f->settings, "api_key"), "terminal-of-test");
+}
+
+static gboolean
+is_connected_or_done (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->connected || f->disconnected;
+}
+
+static gboolean
+is_disconnected (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->disconnected;
+}
+
+static void
+connect_ok (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ppm_client_connect (f->client, &error));
+  g_assert_no_error (error);
+  g_assert_true (ppms_wait_until (is_connected_or_done, f, WAIT_MS));
+  if (f->disconnect_error)
+    g_error ("sign-in failed: %s", f->disconnect_error->message);
+  g_assert_true (f->connected);
+  g_assert_false (f->disconnected);
+}
+
+/* Connects and expects the session to end with this error. */
+static void
+connect_fails (Fixture *f, int code)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ppm_client_connect (f->client, &error));
+  g_assert_no_error (error);
+  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_false (f->connected);
+  g_assert_error (f->disconnect_error, PPM_ERROR, code);
+}
+
+static PpmsPeer *
+start_visitor (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  PpmsPeer *visitor = ppms_peer_new_visitor (ppms_server_get_url (f->server),
+                                             ppms_server_app_uuid (f->server),
+                                             ppms_server_ppcom_key (f->server),
+                                             ppms_server_ppcom_secret (f->server), NULL);
+
+  g_assert_true (ppms_peer_start_sync (visitor, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (f->peers, visitor);
+  return visitor;
+}
+
+static PpmsPeer *
+start_agent_peer (Fixture *f, const char *email, const char *password, const char *terminal)
+{
+  g_autoptr (GError) error = NULL;
+  PpmsPeer *agent = ppms_peer_new_agent (ppms_server_get_url (f->server),
+                                         ppms_server_ppkefu_key (f->server), email, password,
+                                         terminal);
+
+  g_assert_true (ppms_peer_start_sync (agent, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (f->peers, agent);
+  return agent;
+}
+
+typedef struct {
+  Fixture *f;
+  guint count;
+} CountWait;
+
+static gboolean
+has_messages (gpointer data)
+{
+  CountWait *wait = data;
+
+  return wait->f->messages->len >= wait->count;
+}
+
+static void
+wait_messages (Fixture *f, guint count)
+{
+  CountWait wait = { f, count };
+
+  if (!ppms_wait_until (has_messages, &wait, WAIT_MS))
+    g_error ("got %u messages, expected %u", f->messages->len, count);
+}
+
+static gboolean
+has_send_result (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->send_results->len > 0;
+}
+
+static gboolean
+has_two_send_results (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->send_results->len >= 2;
+}
+
+static SendResult *
+wait_send_result (Fixture *f)
+{
+  g_assert_true (ppms_wait_until (has_send_result, f, WAIT_MS));
+  return f->send_results->pdata[0];
+}
+
+/* Iterates the main loop for a while (only to show that nothing more comes). */
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (guint ms)
+{
+  ppms_wait_until (never, NULL, ms);
+}
+
+static const char *
+agent_uuid (Fixture *f)
+{
+  return ppms_server_user_uuid_by_email (f->server, AGENT_EMAIL);
+}
+
+/* Unacked push count of the agent, asked over the API by a visitor peer. */
+static gint64
+unacked_count (Fixture *f, PpmsPeer *asker)
+{
+  g_autoptr (JsonObject) body = json_object_new ();
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  json_object_set_string_member (body, "app_uuid", ppms_server_app_uuid (f->server));
+  json_object_set_string_member (body, "user_uuid", agent_uuid (f));
+  json_object_set_int_member (body, "page_size", 100);
+  answer = ppms_peer_api_sync (asker, "PP_PAGE_UNACKED_MESSAGE", body, &error);
+  g_assert_no_error (error);
+  return json_object_get_int_member (answer, "total_count");
+}
+
+typedef struct {
+  Fixture *f;
+  PpmsPeer *asker;
+} UnackedWait;
+
+static gboolean
+all_acked (gpointer data)
+{
+  UnackedWait *wait = data;
+
+  return unacked_count (wait->f, wait->asker) == 0;
+}
+
+static guint
+count_uuid (Fixture *f, const char *uuid)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < f->messages->len; i++)
+    if (g_strcmp0 (((PpmMessage *) f->messages->pdata[i])->uuid, uuid) == 0)
+      count++;
+  return count;
+}
+
+/* ---- Sign-in ---- */
+
+static void
+test_sign_in (Fixture *f, gconstpointer data)
+{
+  const PpmUser *self;
+  const char *bob = ppms_server_user_uuid_by_email (f->server, BOB_EMAIL);
+
+  new_client (f);
+  connect_ok (f);
+  self = ppm_client_get_self (f->client);
+  g_assert_nonnull (self);
+  g_assert_cmpstr (self->uuid, ==, agent_uuid (f));
+  g_assert_cmpstr (self->fullname, ==, "Alice Agent");
+  g_assert_true (self->is_service_user);
+  g_assert_nonnull (ppm_client_get_team_name (f->client));
+  g_assert_cmpstr (ppm_client_get_app_uuid (f->client), ==, ppms_server_app_uuid (f->server));
+  g_assert_nonnull (ppm_client_get_device_uuid (f->client));
+  /* The colleague is announced, the user itself is not. */
+  g_assert_cmpstr (g_hash_table_lookup (f->users, bob), ==, "Bob Assistance");
+  g_assert_false (g_hash_table_contains (f->users, self->uuid));
+  g_assert_cmpint (ppm_client_lookup_user (f->client, bob)->presence, ==, PPM_PRESENCE_OFFLINE);
+  g_assert_cmpuint (f->synced, ==, 1);
+  g_assert_cmpuint (f->progress->len, >=, 6);
+  g_assert_cmpuint (ppms_server_count_sockets (f->server), ==, 1);
+  /* The key was discovered and saved. */
+  g_assert_cmpstr (g_hash_table_lookup (f->settings, "api_key"), ==,
+                   ppms_server_ppkefu_key (f->server));
+}
+
+static gboolean
+no_sockets (gpointer data)
+{
+  return ppms_server_count_sockets (data) == 0;
+}
+
+static gboolean
+status_not_ready (gpointer data)
+{
+  Fixture *f = data;
+
+  return g_strcmp0 (ppms_server_user_service_status (f->server,
+                                                     ppms_server_user_uuid_by_email (f->server,
+                                                                                     AGENT_EMAIL)),
+                    "READY") != 0;
+}
+
+static void
+test_disconnect (Fixture *f, gconstpointer data)
+{
+  new_client (f);
+  connect_ok (f);
+  ppm_client_disconnect (f->client);
+  g_assert_true (f->disconnected);
+  g_assert_null (f->disconnect_error);
+  g_assert_true (ppms_wait_until (no_sockets, f->server, WAIT_MS));
+  /* PPKEFU_LOGOUT reached the server: it resets the service status. */
+  g_assert_true (ppms_wait_until (status_not_ready, f, WAIT_MS));
+  /* Calls after the end are harmless. */
+  ppm_client_disconnect (f->client);
+  ppm_client_set_service_status (f->client, "BUSY");
+  ppm_client_send_typing (f->client, "x");
+  g_free (ppm_client_send_text (f->client, "x", "late"));
+  g_assert_error (wait_send_result (f)->error, PPM_ERROR, PPM_ERROR_NETWORK);
+}
+
+static void
+test_key_given (Fixture *f, gconstpointer data)
+{
+  g_hash_table_insert (f->settings, g_strdup ("api_key"),
+                       g_strdup (ppms_server_ppkefu_key (f->server)));
+  g_hash_table_insert (f->settings, g_strdup ("marker"), g_strdup ("x"));
+  new_client (f);
+  connect_ok (f);
+  /* No discovery step. */
+  for (guint i = 0; i < f->progress->len; i++)
+    g_assert_null (strstr (f->progress->pdata[i], "API key"));
+}
+
+static void
+test_wrong_key (Fixture *f, gconstpointer data)
+{
+  new_client_for (f, ppms_server_get_url (f->server), AGENT_EMAIL, AGENT_PASSWORD,
+                  "bm90LWEta2V5", "terminal-of-test");
+  connect_fails (f, PPM_ERROR_AUTH);
+}
+
+static void
+test_wrong_password (Fixture *f, gconstpointer data)
+{
+  new_client_for (f, ppms_server_get_url (f->server), AGENT_EMAIL, "not the password", NULL,
+                  "terminal-of-test");
+  connect_fails (f, PPM_ERROR_AUTH);
+  new_client_for (f, ppms_server_get_url (f->server), "nobody@example.com", AGENT_PASSWORD,
+                  NULL, "terminal-of-test");
+  connect_fails (f, PPM_ERROR_AUTH);
+}
+
+static void
+test_unreachable (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strdup (ppms_server_get_url (f->server));
+
+  ppms_server_stop (f->server);
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, NULL, "t");
+  connect_fails (f, PPM_ERROR_NETWORK);
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, "a2V5", "t");
+  connect_fails (f, PPM_ERROR_NETWORK);
+}
+
+static void
+test_malformed_url (Fixture *f, gconstpointer data)
+{
+  static const char *const urls[] = { "", "chat.example.com", "ftp://127.0.0.1:1", "http://" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++) {
+    g_autoptr (GError) error = NULL;
+
+    new_client_for (f, urls[i], AGENT_EMAIL, AGENT_PASSWORD, NULL, "t");
+    g_assert_false (ppm_client_connect (f->client, &error));
+    g_assert_error (error, PPM_ERROR, PPM_ERROR_SETTINGS);
+    settle (20);
+    g_assert_false (f->disconnected);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+
+    new_client_for (f, ppms_server_get_url (f->server), AGENT_EMAIL, "", NULL, "t");
+    g_assert_false (ppm_client_connect (f->client, &error));
+    g_assert_error (error, PPM_ERROR, PPM_ERROR_SETTINGS);
+  }
+}
+
+static gboolean
+only_one_socket (gpointer data)
+{
+  return ppms_server_count_sockets (data) == 1;
+}
+
+static void
+test_visitor_needs_team (Fixture *f, gconstpointer data)
+{
+  PpmClientConfig config = { .server_url = ppms_server_get_url (f->server),
+                             .role = PPM_ROLE_VISITOR };
+  g_autoptr (GError) error = NULL;
+
+  drop_client (f);
+  f->client = ppm_client_new (&config, &events, f);
+  g_assert_false (ppm_client_connect (f->client, &error));
+  g_assert_error (error, PPM_ERROR, PPM_ERROR_SETTINGS);
+}
+
+/* ---- Visitor role ---- */
+
+static char *
+enterprise_url (Fixture *f)
+{
+  g_autofree char *json = g_strdup_printf ("{\"uuid\":\"%s\",\"app_name\":\"Test%%20Team\"}",
+                                           ppms_server_app_uuid (f->server));
+  g_autofree char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
+
+  return g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (f->server), encoded);
+}
+
+static PpmClient *
+new_visitor_client (Fixture *f, const char *url, const char *app_uuid, const char *email)
+{
+  PpmClientConfig config = {
+    .server_url = url,
+    .role = PPM_ROLE_VISITOR,
+    .email = email,
+    .api_key = g_hash_table_lookup (f->settings, "api_key"),
+    .api_secret = g_hash_table_lookup (f->settings, "api_secret"),
+    .terminal = "visitor-terminal",
+    .device_name = "test-lib-client",
+    .app_uuid = app_uuid,
+  };
+
+  drop_client (f);
+  f->client = ppm_client_new (&config, &events, f);
+  return f->client;
+}
+
+static void
+test_visitor_chat (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *alice = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+  const PpmUser *self;
+  const JsonObject *msg;
+  const char *conversation = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  g_autofree char *uuid = NULL;
+  g_autofree char *reply = NULL;
+  PpmMessage *message;
+
+  new_visitor_client (f, url, NULL, NULL);
+  connect_ok (f);
+  /* Keys discovered in pp-library.min.js and kept. */
+  g_assert_cmpstr (g_hash_table_lookup (f->settings, "api_key"), ==,
+                   ppms_server_ppcom_key (f->server));
+  g_assert_cmpstr (g_hash_table_lookup (f->settings, "api_secret"), ==,
+                   ppms_server_ppcom_secret (f->server));
+  self = ppm_client_get_self (f->client);
+  g_assert_nonnull (self);
+  g_assert_false (self->is_service_user);
+  g_assert_cmpstr (ppm_client_get_team_name (f->client), ==, "Test Team");
+  /* The distributor's conversation, with both agents. */
+  g_assert_cmpuint (g_hash_table_size (f->conversations), ==, 1);
+  g_hash_table_iter_init (&iter, f->conversations);
+  g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+  conversation = key;
+  g_assert_cmpstr (g_hash_table_lookup (f->users, ppms_peer_user_uuid (alice)), ==,
+                   "Alice Agent");
+  g_assert_true (ppm_client_lookup_user (f->client, ppms_peer_user_uuid (alice))->is_service_user);
+  /* Visitor -> agents. */
+  uuid = ppm_client_send_text (f->client, conversation, "Hello from Pidgin \xf0\x9f\x98\x80");
+  g_assert_no_error (wait_send_result (f)->error);
+  msg = ppms_peer_wait_message (alice, "Hello from Pidgin", WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "P2S");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "bo"), ==,
+                   "Hello from Pidgin \xf0\x9f\x98\x80");
+  /* Agent -> visitor. */
+  reply = ppms_peer_send_text (alice, conversation, "Hi, visitor!");
+  wait_messages (f, 1);
+  message = f->messages->pdata[0];
+  g_assert_cmpstr (message->text, ==, "Hi, visitor!");
+  g_assert_cmpstr (message->from_name, ==, "Alice Agent");
+  g_assert_false (message->outgoing);
+  ppm_client_disconnect (f->client);
+  g_assert_true (f->disconnected);
+  g_assert_null (f->disconnect_error);
+}
+
+static void
+test_visitor_returns (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *alice = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+  const char *self_uuid;
+  g_autofree char *first_self = NULL;
+  const char *conversation;
+  GHashTableIter iter;
+  gpointer key;
+  g_autofree char *missed = NULL;
+
+  new_visitor_client (f, url, NULL, NULL);
+  connect_ok (f);
+  first_self = g_strdup (ppm_client_get_self (f->client)->uuid);
+  g_hash_table_iter_init (&iter, f->conversations);
+  g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+  conversation = key;
+  g_free (ppms_peer_send_text (alice, conversation, "first answer"));
+  wait_messages (f, 1);
+  ppm_client_disconnect (f->client);
+  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  missed = ppms_peer_send_text (alice, conversation, "while you were away");
+  g_assert_true (ppms_peer_wait_ack (alice, missed, WAIT_MS, NULL));
+  /* Same terminal: the same visitor and conversation; the reply is recovered. */
+  new_visitor_client (f, ppms_server_get_url (f->server), ppms_server_app_uuid (f->server),
+                      NULL);
+  connect_ok (f);
+  self_uuid = ppm_client_get_self (f->client)->uuid;
+  g_assert_cmpstr (self_uuid, ==, first_self);
+  wait_messages (f, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "while you were away");
+  g_assert_true (((PpmMessage *) f->messages->pdata[0])->delayed);
+}
+
+static void
+test_visitor_to_chosen_agent (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
+  const PpmConversation *conversation;
+
+  new_visitor_client (f, url, NULL, "carol@example.com");
+  connect_ok (f);
+  g_assert_cmpstr (ppm_client_get_self (f->client)->email, ==, "carol@example.com");
+  ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "Bob only, please");
+  g_assert_no_error (wait_send_result (f)->error);
+  conversation = ppm_client_conversation_for_user (f->client, ppms_peer_user_uuid (bob));
+  g_assert_nonnull (conversation);
+  g_assert_cmpstr (conversation->type, ==, "P2S");
+  g_assert_nonnull (ppms_peer_wait_message (bob, "Bob only, please", WAIT_MS));
+}
+
+static void
+test_visitor_with_name (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *alice = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+  const PpmConversation *conversation;
+  const JsonObject *msg;
+  JsonObject *from_user;
+  GHashTableIter iter;
+  gpointer key;
+
+  new_visitor_client (f, url, NULL, "Dana Visitor");
+  connect_ok (f);
+  g_assert_cmpstr (ppm_client_get_self (f->client)->fullname, ==, "Dana Visitor");
+  g_hash_table_iter_init (&iter, f->conversations);
+  g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+  conversation = ppm_client_lookup_conversation (f->client, key);
+  g_free (ppm_client_send_text (f->client, conversation->uuid, "hello, it's Dana"));
+  msg = ppms_peer_wait_message (alice, "hello, it's Dana", WAIT_MS);
+  g_assert_nonnull (msg);
+  from_user = json_object_get_object_member ((JsonObject *) msg, "from_user");
+  g_assert_cmpstr (json_object_get_string_member (from_user, "user_fullname"), ==,
+                   "Dana Visitor");
+}
+
+static void
+test_visitor_with_agent_email (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+
+  new_visitor_client (f, url, NULL, AGENT_EMAIL);
+  connect_fails (f, PPM_ERROR_AUTH);
+}
+
+static void
+test_visitor_unknown_team (Fixture *f, gconstpointer data)
+{
+  new_visitor_client (f, ppms_server_get_url (f->server), "00000000-0000-0000-0000-000000000000",
+                      NULL);
+  connect_fails (f, PPM_ERROR_SETTINGS);
+}
+
+/* A web server that is not PPMessage: HTML for everything. */
+static void
+html_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+              gpointer data)
+{
+  static const char page[] = "<html><head><title>Welcome</title></head><body>nginx</body></html>";
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page, strlen (page));
+}
+
+static void
+test_not_ppmessage (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SoupServer) html = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoslist (GUri) uris = NULL;
+  g_autofree char *url = NULL;
+
+  soup_server_add_handler (html, NULL, html_handler, NULL, NULL);
+  g_assert_true (soup_server_listen_local (html, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (html);
+  url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  /* Discovery finds no key... */
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, NULL, "t");
+  connect_fails (f, PPM_ERROR_NOT_PPMESSAGE);
+  /* ...and with a key the token answer is not JSON. */
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, "a2V5", "t");
+  connect_fails (f, PPM_ERROR_NOT_PPMESSAGE);
+  drop_client (f);
+}
+
+static void
+test_server_error (Fixture *f, gconstpointer data)
+{
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_HTTP_500, "PPKEFU_LOGIN", 1.0, 0, 1);
+  new_client (f);
+  connect_fails (f, PPM_ERROR_PROTOCOL);
+  ppms_server_clear_faults (f->server);
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_TRUNCATED_JSON,
+                              "PP_GET_APP_SERVICE_USER_LIST", 1.0, 0, 1);
+  new_client (f);
+  connect_fails (f, PPM_ERROR_NOT_PPMESSAGE);
+  ppms_server_clear_faults (f->server);
+}
+
+static void
+test_server_stall (Fixture *f, gconstpointer data)
+{
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, "PP_PAGE_USER_CONVERSATION", 1.0,
+                              0, 1);
+  new_client (f);
+  ppm_client_set_request_timeout (f->client, 300);
+  connect_fails (f, PPM_ERROR_NETWORK);
+  ppms_server_clear_faults (f->server);
+}
+
+/* ---- Messages ---- */
+
+static void
+test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *uuid = NULL;
+  PpmMessage *message;
+  const char *conversation;
+  const char *visitor_name;
+  g_autofree char *key = NULL;
+  UnackedWait wait;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  uuid = ppms_peer_send_text (visitor, conversation, "Hello, I have a question");
+  g_assert_nonnull (uuid);
+  wait_messages (f, 1);
+  message = f->messages->pdata[0];
+  g_assert_cmpstr (message->uuid, ==, uuid);
+  g_assert_cmpstr (message->text, ==, "Hello, I have a question");
+  g_assert_cmpstr (message->conversation_uuid, ==, conversation);
+  g_assert_cmpstr (message->from_uuid, ==, ppms_peer_user_uuid (visitor));
+  g_assert_false (message->outgoing);
+  g_assert_false (message->delayed);
+  /* The new conversation was looked up: its peer is the visitor, with a
+   * name that tells anonymous visitors apart. */
+  g_assert_cmpstr (g_hash_table_lookup (f->conversations, conversation), ==,
+                   ppms_peer_user_uuid (visitor));
+  visitor_name = g_hash_table_lookup (f->users, ppms_peer_user_uuid (visitor));
+  g_assert_nonnull (visitor_name);
+  g_assert_nonnull (strstr (visitor_name, "#"));
+  g_assert_cmpstr (message->from_name, ==, visitor_name);
+  g_assert_cmpstr (ppm_client_conversation_for_user (f->client,
+                                                     ppms_peer_user_uuid (visitor))->uuid,
+                   ==, conversation);
+  /* Acknowledged to the server, and shown only once. */
+  wait.f = f;
+  wait.asker = visitor;
+  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+  settle (200);
+  g_assert_cmpuint (f->messages->len, ==, 1);
+  key = g_strconcat ("last_seen/", conversation, NULL);
+  g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, uuid);
+}
+
+static void
+test_reply_reaches_visitor (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  g_autofree char *uuid = NULL;
+  g_autofree char *first = NULL;
+  const JsonObject *msg;
+  SendResult *result;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  first = ppms_peer_send_text (visitor, conversation, "question");
+  wait_messages (f, 1);
+  uuid = ppm_client_send_text (f->client, conversation, "Hi! How can I help?");
+  g_assert_nonnull (uuid);
+  g_assert_true (g_uuid_string_is_valid (uuid));
+  result = wait_send_result (f);
+  g_assert_no_error (result->error);
+  g_assert_cmpstr (result->message_uuid, ==, uuid);
+  g_assert_cmpstr (result->conversation_uuid, ==, conversation);
+  msg = ppms_peer_wait_message (visitor, "Hi! How can I help?", WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "S2P");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "id"), ==, uuid);
+  /* Our own message is not delivered back to us. */
+  settle (200);
+  g_assert_cmpuint (f->messages->len, ==, 1);
+}
+
+/* ---- Downloading with the main loop running (the server lives in it) ---- */
+
+typedef struct {
+  GBytes *body;
+  gboolean done;
+} Download;
+
+static void
+on_downloaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Download *download = data;
+
+  download->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  download->done = TRUE;
+}
+
+static gboolean
+download_done (gpointer data)
+{
+  return ((Download *) data)->done;
+}
+
+static char *
+download_text (const char *url)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) message = soup_message_new ("GET", url);
+  Download download = { NULL, FALSE };
+  char *text;
+
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_downloaded,
+                                    &download);
+  g_assert_true (ppms_wait_until (download_done, &download, WAIT_MS));
+  g_assert_nonnull (download.body);
+  text = g_strndup (g_bytes_get_data (download.body, NULL), g_bytes_get_size (download.body));
+  g_bytes_unref (download.body);
+  return text;
+}
+
+static void
+test_long_text_and_emoji (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  GString *long_text = g_string_new ("Long: ");
+  g_autofree char *reply = NULL;
+  g_autofree char *uuid = NULL;
+  const JsonObject *msg;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *downloaded = NULL;
+  const char *emoji = "Thanks \xf0\x9f\x98\x80\xf0\x9f\x8e\x89 谢谢";
+
+  for (int i = 0; i < 20; i++)
+    g_string_append (long_text, "emoji \xf0\x9f\x98\x80 text ");
+  g_assert_cmpuint (long_text->len, >, 128);
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  /* Visitor -> agent: delivered as TXT, downloaded by the library. */
+  g_free (ppms_peer_send_text (visitor, conversation, long_text->str));
+  g_free (ppms_peer_send_text (visitor, conversation, emoji));
+  wait_messages (f, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->subtype, ==, "TXT");
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, long_text->str);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, emoji);
+  /* Agent -> visitor: the long text arrives as TXT with the same content. */
+  uuid = ppm_client_send_text (f->client, conversation, long_text->str);
+  g_assert_no_error (wait_send_result (f)->error);
+  msg = ppms_peer_wait_message_match (visitor, NULL, NULL, WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "TXT");
+  g_assert_true (json_parser_load_from_data (parser,
+                                             json_object_get_string_member ((JsonObject *) msg,
+                                                                            "bo"),
+                                             -1, NULL));
+  url = g_strdup_printf ("%s/download/download/%s", ppms_server_get_url (f->server),
+                         json_object_get_string_member (
+                           json_node_get_object (json_parser_get_root (parser)), "fid"));
+  downloaded = download_text (url);
+  g_assert_cmpstr (downloaded, ==, long_text->str);
+  g_free (ppm_client_send_text (f->client, conversation, emoji));
+  g_assert_nonnull (ppms_peer_wait_message (visitor, emoji, WAIT_MS));
+  g_string_free (long_text, TRUE);
+}
+
+/* ---- Catch-up at sign-in ---- */
+
+
+static void
+test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor, *phone;
+  const char *conversation;
+  g_autofree char *first = NULL, *missed1 = NULL, *missed2 = NULL, *unacked1 = NULL;
+  g_autofree char *unacked2 = NULL;
+  g_autoptr (JsonObject) login = json_object_new ();
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  UnackedWait wait;
+
+  /* First session: one message seen live, which sets the baseline. */
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  first = ppms_peer_send_text (visitor, conversation, "seen live");
+  wait_messages (f, 1);
+  ppm_client_disconnect (f->client);
+  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  /* Missed while signed out: only in history. */
+  missed1 = ppms_peer_send_text (visitor, conversation, "missed 1");
+  missed2 = ppms_peer_send_text (visitor, conversation, "missed 2");
+  g_assert_true (ppms_peer_wait_ack (visitor, missed2, WAIT_MS, NULL));
+  /* A phone-class login of the same agent keeps a device online without a
+   * socket: what is sent now lands in the agent's unacked list. */
+  phone = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, "phone-terminal");
+  ppms_peer_close (phone);
+  json_object_set_string_member (login, "terminal", "phone-of-alice");
+  json_object_set_string_member (login, "user_email", AGENT_EMAIL);
+  json_object_set_string_member (login, "ostype", "AND");
+  answer = ppms_peer_api_sync (phone, "PPKEFU_LOGIN", login, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (answer, "error_code"), ==, 0);
+  unacked1 = ppms_peer_send_text (visitor, conversation, "unacked 1");
+  unacked2 = ppms_peer_send_text (visitor, conversation, "unacked 2");
+  g_assert_true (ppms_peer_wait_ack (visitor, unacked2, WAIT_MS, NULL));
+  g_assert_cmpint (unacked_count (f, visitor), ==, 2);
+  /* Second session: everything recovered once, in order, delayed, acked. */
+  new_client (f);
+  connect_ok (f);
+  wait_messages (f, 4);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 4);
+  g_assert_cmpuint (count_uuid (f, first), ==, 0);
+  g_assert_cmpuint (count_uuid (f, missed1), ==, 1);
+  g_assert_cmpuint (count_uuid (f, missed2), ==, 1);
+  g_assert_cmpuint (count_uuid (f, unacked1), ==, 1);
+  g_assert_cmpuint (count_uuid (f, unacked2), ==, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "missed 1");
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[3])->text, ==, "unacked 2");
+  for (guint i = 0; i < f->messages->len; i++)
+    g_assert_true (((PpmMessage *) f->messages->pdata[i])->delayed);
+  wait.f = f;
+  wait.asker = visitor;
+  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+  /* A live message after the catch-up is not delayed. */
+  g_free (ppms_peer_send_text (visitor, conversation, "live again"));
+  wait_messages (f, 5);
+  g_assert_false (((PpmMessage *) f->messages->pdata[4])->delayed);
+}
+
+static void
+test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  g_autofree char *key = NULL;
+  g_autofree char *last = NULL;
+
+  /* History exists before this account ever signed in with the library. */
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  for (int i = 0; i < 3; i++)
+    g_free (ppms_peer_send_text (visitor, conversation, "old message"));
+  last = ppms_peer_send_text (visitor, conversation, "old message");
+  g_assert_true (ppms_peer_wait_ack (visitor, last, WAIT_MS, NULL));
+  new_client (f);
+  connect_ok (f);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 0);
+  /* The conversation is known, and its newest message is the baseline. */
+  g_assert_true (g_hash_table_contains (f->conversations, conversation));
+  key = g_strconcat ("last_seen/", conversation, NULL);
+  g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, last);
+}
+
+/* ---- Sessions elsewhere ---- */
+
+static void
+test_kicked_elsewhere (Fixture *f, gconstpointer data)
+{
+  new_client (f);
+  connect_ok (f);
+  start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, "another-browser");
+  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_SIGNED_IN_ELSEWHERE);
+}
+
+/* The same agent on a phone-class device, driven with the library's own
+ * REST and websocket parts (a browser-class login would kick the client). */
+typedef struct {
+  JsonObject *answer;
+  gboolean done;
+  gboolean opened;
+  gboolean authenticated;
+  gboolean send_acked;
+} Phone;
+
+static void
+on_phone_answer (JsonObject *answer, const GError *error, gpointer data)
+{
+  Phone *phone = data;
+
+  g_assert_no_error (error);
+  phone->answer = json_object_ref (answer);
+  phone->done = TRUE;
+}
+
+static gboolean
+phone_done (gpointer data)
+{
+  return ((Phone *) data)->done;
+}
+
+static void
+on_phone_opened (gpointer data)
+{
+  ((Phone *) data)->opened = TRUE;
+}
+
+static void
+on_phone_frame (gpointer data, JsonObject *frame)
+{
+  Phone *phone = data;
+  PpmFrame parsed;
+
+  if (!ppm_ws_parse_frame (frame, &parsed, NULL) || parsed.kind != PPM_FRAME_ACK)
+    return;
+  if (g_strcmp0 (parsed.what, "AUTH") == 0 && parsed.code == 0)
+    phone->authenticated = TRUE;
+  if (g_strcmp0 (parsed.what, "SEND") == 0 && parsed.code == 0)
+    phone->send_acked = TRUE;
+}
+
+static void
+on_phone_closed (gpointer data, const GError *error)
+{
+}
+
+static gboolean
+phone_opened (gpointer data)
+{
+  return ((Phone *) data)->opened;
+}
+
+static gboolean
+phone_authenticated (gpointer data)
+{
+  return ((Phone *) data)->authenticated;
+}
+
+static gboolean
+phone_send_acked (gpointer data)
+{
+  return ((Phone *) data)->send_acked;
+}
+
+static JsonObject *
+phone_call (PpmApi *api, Phone *phone, const char *name, JsonObject *body)
+{
+  phone->done = FALSE;
+  g_clear_pointer (&phone->answer, json_object_unref);
+  ppm_api_call (api, name, body, NULL, on_phone_answer, phone);
+  g_assert_true (ppms_wait_until (phone_done, phone, WAIT_MS));
+  return phone->answer;
+}
+
+static void
+phone_send (Fixture *f, const char *conversation, const char *uuid, const char *text)
+{
+  static const PpmWsEvents ws_events = {
+    .opened = on_phone_opened, .frame = on_phone_frame, .closed = on_phone_closed,
+  };
+  Phone phone = { NULL };
+  PpmApi *api = ppm_api_new (ppms_server_get_url (f->server), NULL);
+  g_autoptr (JsonObject) login = json_object_new ();
+  g_autoptr (JsonObject) auth = NULL;
+  g_autoptr (JsonObject) frame = json_object_new ();
+  JsonObject *send = json_object_new ();
+  g_autofree char *url = ppm_api_get_ws_url (api);
+  g_autofree char *device = NULL;
+  PpmWs *ws;
+
+  ppm_api_token_password (api, ppms_server_ppkefu_key (f->server), AGENT_EMAIL,
+                          AGENT_PASSWORD, NULL, on_phone_answer, &phone);
+  g_assert_true (ppms_wait_until (phone_done, &phone, WAIT_MS));
+  ppm_api_set_token (api, json_object_get_string_member (phone.answer, "access_token"));
+  json_object_set_string_member (login, "terminal", "phone-of-alice");
+  json_object_set_string_member (login, "user_email", AGENT_EMAIL);
+  json_object_set_string_member (login, "ostype", "AND");
+  phone_call (api, &phone, "PPKEFU_LOGIN", login);
+  device = g_strdup (json_object_get_string_member (phone.answer, "mobile_device_uuid"));
+  g_assert_nonnull (device);
+  ws = ppm_ws_new (ppm_api_get_session (api), url, &ws_events, &phone);
+  ppm_ws_connect (ws, WAIT_MS);
+  g_assert_true (ppms_wait_until (phone_opened, &phone, WAIT_MS));
+  auth = ppm_ws_auth_frame (ppm_api_get_token (api), ppms_server_app_uuid (f->server),
+                            agent_uuid (f), device, TRUE, NULL);
+  ppm_ws_send (ws, auth);
+  g_assert_true (ppms_wait_until (phone_authenticated, &phone, WAIT_MS));
+  json_object_set_string_member (send, "uuid", uuid);
+  json_object_set_string_member (send, "app_uuid", ppms_server_app_uuid (f->server));
+  json_object_set_string_member (send, "conversation_uuid", conversation);
+  json_object_set_string_member (send, "conversation_type", "S2P");
+  json_object_set_string_member (send, "message_type", "NOTI");
+  json_object_set_string_member (send, "message_subtype", "TEXT");
+  json_object_set_string_member (send, "message_body", text);
+  json_object_set_string_member (send, "from_uuid", agent_uuid (f));
+  json_object_set_string_member (send, "from_type", "DU");
+  json_object_set_string_member (send, "device_uuid", device);
+  json_object_set_string_member (send, "to_uuid", conversation);
+  json_object_set_string_member (send, "to_type", "DU");
+  json_object_set_string_member (frame, "type", "send");
+  json_object_set_object_member (frame, "send", send);
+  ppm_ws_send (ws, frame);
+  g_assert_true (ppms_wait_until (phone_send_acked, &phone, WAIT_MS));
+  ppm_ws_free (ws);
+  g_clear_pointer (&phone.answer, json_object_unref);
+  ppm_api_free (api);
+}
+
+static void
+test_own_message_from_other_device (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  g_autofree char *uuid = g_uuid_string_random ();
+  PpmMessage *message;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  g_free (ppms_peer_send_text (visitor, conversation, "hello"));
+  wait_messages (f, 1);
+  phone_send (f, conversation, uuid, "answered from the phone");
+  wait_messages (f, 2);
+  message = f->messages->pdata[1];
+  g_assert_cmpstr (message->uuid, ==, uuid);
+  g_assert_true (message->outgoing);
+  g_assert_cmpstr (message->text, ==, "answered from the phone");
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "answered from the phone", WAIT_MS));
+  g_assert_false (f->disconnected);
+}
+
+static gboolean
+status_is_busy (gpointer data)
+{
+  Fixture *f = data;
+
+  return g_strcmp0 (ppms_server_user_service_status (f->server, agent_uuid (f)), "BUSY") == 0;
+}
+
+static void
+test_status_change (Fixture *f, gconstpointer data)
+{
+  new_client (f);
+  connect_ok (f);
+  g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "READY");
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  /* Unknown values never reach the server (it would answer HTTP 500). */
+  ppm_client_set_service_status (f->client, "SLEEPING");
+  settle (100);
+  g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "BUSY");
+}
+
+/* ---- Typing, colleagues, failures while connected ---- */
+
+static gboolean
+got_typing (gpointer data)
+{
+  return ((Fixture *) data)->typing > 0;
+}
+
+static void
+test_typing (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  g_free (ppms_peer_send_text (visitor, conversation, "hi"));
+  wait_messages (f, 1);
+  ppm_client_watch_typing (f->client, conversation, TRUE);
+  ppms_peer_watch_typing (visitor, conversation);
+  /* The two watches travel on different sockets: type until it shows. */
+  for (int i = 0; i < 50 && f->typing == 0; i++) {
+    ppms_peer_send_typing (visitor);
+    ppms_wait_until (got_typing, f, 200);
+  }
+  g_assert_cmpuint (f->typing, >, 0);
+  /* And the other way round. */
+  ppm_client_send_typing (f->client, conversation);
+  ppm_client_send_typing (f->client, conversation);   /* throttled */
+  g_assert_true (ppms_peer_wait_typing (visitor, WAIT_MS));
+}
+
+static void
+test_send_to_colleague (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
+  const char *bob_uuid = ppms_peer_user_uuid (bob);
+  const PpmConversation *conversation;
+  const JsonObject *msg;
+  g_autofree char *reply = NULL;
+
+  new_client (f);
+  connect_ok (f);
+  ppm_client_send_text_to_user (f->client, bob_uuid, "Bob, can you take this one?");
+  g_assert_no_error (wait_send_result (f)->error);
+  conversation = ppm_client_conversation_for_user (f->client, bob_uuid);
+  g_assert_nonnull (conversation);
+  g_assert_cmpstr (conversation->type, ==, "S2S");
+  g_assert_cmpstr (conversation->peer_uuid, ==, bob_uuid);
+  msg = ppms_peer_wait_message (bob, "Bob, can you take this one?", WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "S2S");
+  /* A second message reuses the conversation. */
+  ppm_client_send_text_to_user (f->client, bob_uuid, "thanks");
+  g_assert_nonnull (ppms_peer_wait_message (bob, "thanks", WAIT_MS));
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->conversation_uuid, ==,
+                   conversation->uuid);
+  /* Bob answers in the same conversation. */
+  reply = ppms_peer_send_text (bob, conversation->uuid, "sure");
+  wait_messages (f, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "sure");
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->from_name, ==, "Bob Assistance");
+}
+
+static void
+test_send_timeout (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  g_autofree char *uuid = NULL;
+  SendResult *result;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  g_free (ppms_peer_send_text (visitor, conversation, "hi"));
+  wait_messages (f, 1);
+  ppm_client_set_send_timeout (f->client, 300);
+  ppms_server_set_ws_stall (f->server, TRUE);
+  uuid = ppm_client_send_text (f->client, conversation, "into the void");
+  result = wait_send_result (f);
+  g_assert_error (result->error, PPM_ERROR, PPM_ERROR_SEND_TIMEOUT);
+  g_assert_cmpstr (result->message_uuid, ==, uuid);
+  ppms_server_set_ws_stall (f->server, FALSE);
+}
+
+static void
+test_send_unknown_conversation (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uuid = NULL;
+
+  new_client (f);
+  connect_ok (f);
+  uuid = ppm_client_send_text (f->client, "no-such-conversation", "hello");
+  g_assert_nonnull (uuid);
+  /* Reported later, never from within the call. */
+  g_assert_cmpuint (f->send_results->len, ==, 0);
+  g_assert_error (wait_send_result (f)->error, PPM_ERROR, PPM_ERROR_SEND_REFUSED);
+}
+
+static gboolean
+one_socket_again (gpointer data)
+{
+  return ppms_server_count_sockets (data) == 2;
+}
+
+static void
+test_dropped_socket_recovers (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *conversation = NULL;
+  g_autofree char *missed = NULL;
+  g_autofree char *queued = NULL;
+  SendResult *result;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
+  g_free (ppms_peer_send_text (visitor, conversation, "before"));
+  wait_messages (f, 1);
+  ppms_server_drop_websockets (f->server);
+  /* Written while the socket is down: queued, sent after the repair. */
+  queued = ppm_client_send_text (f->client, conversation, "queued reply");
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  missed = ppms_peer_send_text (visitor, conversation, "sent while you were cut off");
+  g_assert_true (ppms_peer_wait_ack (visitor, missed, WAIT_MS, NULL));
+  /* Repaired without a new sign-in: no second connected(), no error. */
+  g_assert_true (ppms_wait_until (one_socket_again, f->server, WAIT_MS));
+  wait_messages (f, 2);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpuint (count_uuid (f, missed), ==, 1);
+  g_assert_false (f->disconnected);
+  result = wait_send_result (f);
+  g_assert_no_error (result->error);
+  g_assert_cmpstr (result->message_uuid, ==, queued);
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "queued reply", WAIT_MS));
+  /* And it still works live. */
+  g_free (ppms_peer_send_text (visitor, conversation, "live after repair"));
+  wait_messages (f, 3);
+  g_assert_false (((PpmMessage *) f->messages->pdata[2])->delayed);
+}
+
+static gboolean
+is_disconnected_slowly (gpointer data)
+{
+  return is_disconnected (data);
+}
+
+static void
+test_server_gone (Fixture *f, gconstpointer data)
+{
+  new_client (f);
+  connect_ok (f);
+  ppms_server_stop (f->server);
+  /* A few attempts to reopen the socket, then the session ends. */
+  g_assert_true (ppms_wait_until (is_disconnected_slowly, f, 30000));
+  g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_NETWORK);
+}
+
+static void
+test_free_while_connecting (Fixture *f, gconstpointer data)
+{
+  /* Freed at every stage of the sign-in: nothing may call back. */
+  for (guint delay = 0; delay < 60; delay += 3) {
+    g_autoptr (GError) error = NULL;
+
+    new_client (f);
+    g_assert_true (ppm_client_connect (f->client, &error));
+    settle (delay);
+    g_clear_pointer (&f->client, ppm_client_free);
+    f->connected = FALSE;
+    settle (20);
+    g_assert_false (f->disconnected);
+  }
+}
+
+
+/* ---- Liveness, through a TCP relay that can go silent ---- */
+
+/* Relays bytes between the client and the server; when frozen it keeps what
+ * it reads and forwards nothing, like a connection whose far end vanished. */
+typedef struct {
+  GSocketService *service;
+  guint16 port;
+  guint16 target_port;
+  gboolean frozen;
+  guint connections;
+  GPtrArray *streams;         /* GIOStream* to keep alive */
+} Relay;
+
+typedef struct {
+  Relay *relay;
+  GInputStream *input;
+  GOutputStream *output;
+  guint8 buffer[16384];
+} Pipe;
+
+static void pipe_read (Pipe *pipe);
+
+static void
+on_pipe_written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Pipe *pipe = data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL)) {
+    g_free (pipe);
+    return;
+  }
+  pipe_read (pipe);
+}
+
+static void
+on_pipe_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Pipe *pipe = data;
+  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (size <= 0 || pipe->relay->frozen) {
+    g_free (pipe);              /* closed, or silent from now on */
+    return;
+  }
+  g_output_stream_write_all_async (pipe->output, pipe->buffer, size, G_PRIORITY_DEFAULT, NULL,
+                                   on_pipe_written, pipe);
+}
+
+static void
+pipe_read (Pipe *pipe)
+{
+  g_input_stream_read_async (pipe->input, pipe->buffer, sizeof pipe->buffer,
+                             G_PRIORITY_DEFAULT, NULL, on_pipe_read, pipe);
+}
+
+static void
+start_pipe (Relay *relay, GIOStream *from, GIOStream *to)
+{
+  Pipe *pipe = g_new0 (Pipe, 1);
+
+  pipe->relay = relay;
+  pipe->input = g_io_stream_get_input_stream (from);
+  pipe->output = g_io_stream_get_output_stream (to);
+  pipe_read (pipe);
+}
+
+static gboolean
+on_relay_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+                   gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  GSocketConnection *upstream = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                                 relay->target_port, NULL,
+                                                                 NULL);
+
+  if (upstream == NULL)
+    return FALSE;
+  relay->connections++;
+  g_ptr_array_add (relay->streams, g_object_ref (connection));
+  g_ptr_array_add (relay->streams, upstream);
+  start_pipe (relay, G_IO_STREAM (connection), G_IO_STREAM (upstream));
+  start_pipe (relay, G_IO_STREAM (upstream), G_IO_STREAM (connection));
+  return TRUE;
+}
+
+static Relay *
+relay_new (guint16 target_port)
+{
+  Relay *relay = g_new0 (Relay, 1);
+  g_autoptr (GError) error = NULL;
+
+  relay->target_port = target_port;
+  relay->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  relay->service = g_socket_service_new ();
+  relay->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (relay->service), NULL,
+                                                     &error);
+  g_assert_no_error (error);
+  g_signal_connect (relay->service, "incoming", G_CALLBACK (on_relay_incoming), relay);
+  g_socket_service_start (relay->service);
+  return relay;
+}
+
+static void
+relay_free (Relay *relay)
+{
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_object_unref (relay->service);
+  relay->frozen = TRUE;
+  for (guint i = 0; i < relay->streams->len; i++)
+    g_io_stream_close (relay->streams->pdata[i], NULL, NULL);
+  g_ptr_array_unref (relay->streams);
+  g_free (relay);
+}
+
+typedef struct {
+  Relay *relay;
+  guint connections;
+} RelayWait;
+
+static gboolean
+relay_reconnected (gpointer data)
+{
+  RelayWait *wait = data;
+
+  return wait->relay->connections > wait->connections;
+}
+
+static void
+test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
+{
+  Relay *relay = relay_new (ppms_server_get_port (f->server));
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  PpmsPeer *visitor;
+  const char *conversation;
+  RelayWait wait = { relay, 0 };
+
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
+                  "terminal-of-test");
+  ppm_client_set_keepalive_interval (f->client, 1);
+  ppm_client_set_request_timeout (f->client, 2000);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  g_free (ppms_peer_send_text (visitor, conversation, "one"));
+  wait_messages (f, 1);
+  /* Pongs keep a quiet connection alive. */
+  settle (3500);
+  g_assert_false (f->disconnected);
+  /* The far end goes silent: noticed by the missing pongs, and repaired. */
+  wait.connections = relay->connections;
+  relay->frozen = TRUE;
+  g_assert_true (ppms_wait_until (relay_reconnected, &wait, 20000));
+  relay->frozen = FALSE;
+  g_free (ppms_peer_send_text (visitor, conversation, "two"));
+  {
+    CountWait count = { f, 2 };
+
+    g_assert_true (ppms_wait_until (has_messages, &count, 30000));
+  }
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "two");
+  g_assert_false (f->disconnected);
+  drop_client (f);
+  relay_free (relay);
+}
+
+static void
+test_socket_never_accepted (Fixture *f, gconstpointer data)
+{
+  ppms_server_set_ws_stall (f->server, TRUE);
+  new_client (f);
+  ppm_client_set_request_timeout (f->client, 500);
+  connect_fails (f, PPM_ERROR_NETWORK);
+  ppms_server_set_ws_stall (f->server, FALSE);
+}
+
+#define ADD(name, func) \
+  g_test_add ("/lib/client/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  ADD ("sign-in", test_sign_in);
+  ADD ("disconnect", test_disconnect);
+  ADD ("key-given", test_key_given);
+  ADD ("wrong-key", test_wrong_key);
+  ADD ("wrong-password", test_wrong_password);
+  ADD ("unreachable", test_unreachable);
+  ADD ("malformed-url", test_malformed_url);
+  ADD ("visitor-needs-team", test_visitor_needs_team);
+  ADD ("visitor-chat", test_visitor_chat);
+  ADD ("visitor-returns", test_visitor_returns);
+  ADD ("visitor-to-chosen-agent", test_visitor_to_chosen_agent);
+  ADD ("visitor-with-name", test_visitor_with_name);
+  ADD ("visitor-with-agent-email", test_visitor_with_agent_email);
+  ADD ("visitor-unknown-team", test_visitor_unknown_team);
+  ADD ("not-ppmessage", test_not_ppmessage);
+  ADD ("server-error", test_server_error);
+  ADD ("server-stall", test_server_stall);
+  ADD ("visitor-message-once-and-acked", test_visitor_message_once_and_acked);
+  ADD ("reply-reaches-visitor", test_reply_reaches_visitor);
+  ADD ("long-text-and-emoji", test_long_text_and_emoji);
+  ADD ("catch-up-at-sign-in", test_catch_up_at_sign_in);
+  ADD ("first-sign-in-does-not-flood", test_first_sign_in_does_not_flood);
+  ADD ("kicked-elsewhere", test_kicked_elsewhere);
+  ADD ("own-message-from-other-device", test_own_message_from_other_device);
+  ADD ("status-change", test_status_change);
+  ADD ("typing", test_typing);
+  ADD ("send-to-colleague", test_send_to_colleague);
+  ADD ("send-timeout", test_send_timeout);
+  ADD ("send-unknown-conversation", test_send_unknown_conversation);
+  ADD ("dropped-socket-recovers", test_dropped_socket_recovers);
+  ADD ("server-gone", test_server_gone);
+  ADD ("free-while-connecting", test_free_while_connecting);
+  ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
+  ADD ("socket-never-accepted", test_socket_never_accepted);
+  return g_test_run ();
+}
