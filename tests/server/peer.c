@@ -29,6 +29,7 @@ struct _PpmsPeer {
   char *email;
   char *fullname;
   char *password_sha1;
+  char *ostype;              /* agent: "LIB" (browser) or a phone class ("AND", "IOS") */
 
   char *token;
   char *app_uuid;
@@ -152,7 +153,15 @@ ppms_peer_new_agent (const char *server_url, const char *ppkefu_key, const char 
   peer->email = g_strdup (email);
   peer->password_sha1 = g_compute_checksum_for_string (G_CHECKSUM_SHA1, password, -1);
   peer->trace_id = terminal ? g_strdup (terminal) : g_uuid_string_random ();
+  peer->ostype = g_strdup ("LIB");
   return peer;
+}
+
+void
+ppms_peer_set_agent_ostype (PpmsPeer *peer, const char *ostype)
+{
+  g_free (peer->ostype);
+  peer->ostype = g_strdup (ostype ? ostype : "LIB");
 }
 
 static void
@@ -191,6 +200,7 @@ ppms_peer_free (PpmsPeer *peer)
   g_free (peer->email);
   g_free (peer->fullname);
   g_free (peer->password_sha1);
+  g_free (peer->ostype);
   g_free (peer->token);
   g_free (peer->app_uuid);
   g_free (peer->user_uuid);
@@ -315,7 +325,8 @@ ppms_peer_api_sync (PpmsPeer *peer, const char *name, JsonObject *body, GError *
                               json_node_copy (json_object_get_member (body, l->data)));
     g_list_free (members);
   }
-  if (peer->role == PEER_AGENT) {
+  /* PPKefu's own calls after login carry its ids (the login itself has none). */
+  if (peer->role == PEER_AGENT && peer->device_uuid != NULL) {
     body_default (request, "app_uuid", peer->app_uuid);
     body_default (request, "user_uuid", peer->user_uuid);
     body_default (request, "device_uuid", peer->device_uuid);
@@ -411,24 +422,26 @@ agent_login_sync (PpmsPeer *peer, GError **error)
 {
   JsonObject *body = json_object_new ();
   JsonObject *reply, *app;
+  const char *device;
 
   json_object_set_null_member (body, "token");
   json_object_set_string_member (body, "terminal", peer->trace_id);
-  json_object_set_string_member (body, "ostype", "LIB");
+  json_object_set_string_member (body, "ostype", peer->ostype);
   json_object_set_string_member (body, "osversion", "5.0 (X11)");
   json_object_set_string_member (body, "device_fullname", "ppms test peer");
   json_object_set_boolean_member (body, "ios_app_development", TRUE);
   json_object_set_string_member (body, "user_email", peer->email);
   json_object_set_string_member (body, "user_password", peer->password_sha1);
-  /* Not an agent yet: PPKefu's first call carries no ids. */
-  peer->role = PEER_VISITOR;
+  g_clear_pointer (&peer->device_uuid, g_free);  /* the login carries no ids */
   reply = peer_api_expect (peer, "PPKEFU_LOGIN", body, 0, error);
-  peer->role = PEER_AGENT;
   json_object_unref (body);
   if (reply == NULL)
     return FALSE;
   app = json_object_has_member (reply, "app") ? json_object_get_object_member (reply, "app") : NULL;
-  if (reply_string (reply, "uuid") == NULL || reply_string (reply, "browser_device_uuid") == NULL
+  /* A browser login fills browser_device_uuid, a phone login mobile_device_uuid. */
+  device = reply_string (reply, g_strcmp0 (peer->ostype, "LIB") == 0 ? "browser_device_uuid"
+                                                                      : "mobile_device_uuid");
+  if (reply_string (reply, "uuid") == NULL || device == NULL
       || app == NULL || reply_string (app, "uuid") == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "PPKEFU_LOGIN: incomplete reply");
     json_object_unref (reply);
@@ -436,7 +449,8 @@ agent_login_sync (PpmsPeer *peer, GError **error)
   }
   g_free (peer->user_uuid);
   peer->user_uuid = g_strdup (reply_string (reply, "uuid"));
-  peer->device_uuid = g_strdup (reply_string (reply, "browser_device_uuid"));
+  g_free (peer->device_uuid);
+  peer->device_uuid = g_strdup (device);
   g_free (peer->app_uuid);
   peer->app_uuid = g_strdup (reply_string (app, "uuid"));
   json_object_unref (reply);

@@ -35,6 +35,10 @@ PpmsPeer *ppms_peer_new_agent (const char *server_url, const char *ppkefu_key,
                                const char *email, const char *password,
                                const char *terminal);
 void      ppms_peer_free (PpmsPeer *peer);
+/* Agent only, before start: the ostype PPKEFU_LOGIN sends. "LIB" (the
+ * default) is a browser-class device, "android" or "ios" a phone, which a
+ * browser login does not kick (transcript 12). */
+void      ppms_peer_set_agent_ostype (PpmsPeer *peer, const char *ostype);
 
 /* Signs in, (visitor) gets the default conversation through the distributor,
  * opens the websocket and authenticates it. Timeout: 10 s. */
