@@ -1,0 +1,257 @@
+/* buddies.c: colleagues and visitors on the buddy list. A buddy's name is the
+ * user's uuid (stable), its server alias the readable name. Buddies that exist
+ * because of a conversation (visitors) carry a node flag, so a sign-in can
+ * drop the ones whose conversation the server closed, and only those.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "ppm-purple.h"
+
+/* Node setting marking a buddy that lives as long as its conversation. */
+#define PPM_NODE_CONVERSATION_BUDDY "ppm-conversation-buddy"
+
+static const char *
+team_name (PpmAccount *pa)
+{
+  const char *team = ppm_client_get_team_name (pa->client);
+
+  return team != NULL && *team != '\0' ? team : PPM_PROTOCOL_NAME;
+}
+
+static gboolean
+is_self (PpmAccount *pa, const char *user_uuid)
+{
+  const PpmUser *self = ppm_client_get_self (pa->client);
+
+  return self != NULL && user_uuid != NULL && g_strcmp0 (self->uuid, user_uuid) == 0;
+}
+
+const char *
+ppm_buddies_display_name (PpmAccount *pa, const char *user_uuid)
+{
+  const PpmUser *user = user_uuid != NULL ? ppm_client_lookup_user (pa->client, user_uuid) : NULL;
+
+  if (user != NULL && user->fullname != NULL && *user->fullname != '\0')
+    return user->fullname;
+  if (user != NULL && user->email != NULL && *user->email != '\0')
+    return user->email;
+  return user_uuid != NULL ? user_uuid : "";
+}
+
+const char *
+ppm_buddies_partner_for_conversation (PpmAccount *pa, const PpmConversation *conversation)
+{
+  if (conversation == NULL || conversation->uuid == NULL)
+    return NULL;
+  /* A visitor talks with the team as a whole: one window per conversation. */
+  if (pa->role == PPM_ROLE_VISITOR)
+    return conversation->uuid;
+  if (conversation->peer_uuid != NULL && *conversation->peer_uuid != '\0'
+      && !is_self (pa, conversation->peer_uuid))
+    return conversation->peer_uuid;
+  /* A group of agents has no single partner: the conversation is the buddy. */
+  return conversation->uuid;
+}
+
+const PpmConversation *
+ppm_buddies_conversation_for_partner (PpmAccount *pa, const char *partner)
+{
+  const PpmConversation *conversation;
+
+  if (partner == NULL)
+    return NULL;
+  conversation = ppm_client_conversation_for_user (pa->client, partner);
+  if (conversation == NULL)
+    conversation = ppm_client_lookup_conversation (pa->client, partner);
+  return conversation;
+}
+
+static PurpleGroup *
+group_named (const char *name)
+{
+  PurpleGroup *group = purple_find_group (name);
+
+  if (group == NULL) {
+    group = purple_group_new (name);
+    purple_blist_add_group (group, NULL);
+  }
+  return group;
+}
+
+static void
+set_server_alias (PurpleBuddy *buddy, const char *alias)
+{
+  if (alias != NULL && *alias != '\0'
+      && g_strcmp0 (purple_buddy_get_server_alias (buddy), alias) != 0)
+    purple_blist_server_alias_buddy (buddy, alias);
+}
+
+static PurpleBuddy *
+ensure_buddy (PpmAccount *pa, const char *name, const char *alias, const char *group_name,
+              gboolean conversation_buddy)
+{
+  PurpleBuddy *buddy = purple_find_buddy (pa->account, name);
+
+  if (buddy == NULL) {
+    buddy = purple_buddy_new (pa->account, name, NULL);
+    purple_blist_add_buddy (buddy, NULL, group_named (group_name), NULL);
+    purple_debug_info (PPM_DEBUG_CATEGORY, "buddy added: %s\n", name);
+  }
+  set_server_alias (buddy, alias);
+  purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CONVERSATION_BUDDY,
+                              conversation_buddy);
+  return buddy;
+}
+
+static void
+ensure_colleague (PpmAccount *pa, const PpmUser *user)
+{
+  char *group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
+
+  ensure_buddy (pa, user->uuid, ppm_buddies_display_name (pa, user->uuid), group, FALSE);
+  ppm_status_show_presence (pa, user->uuid, user->presence);
+  g_free (group);
+}
+
+void
+ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
+{
+  PurpleBuddy *buddy;
+
+  if (user == NULL || user->uuid == NULL)
+    return;
+  if (is_self (pa, user->uuid)) {
+    if (user->fullname != NULL && *user->fullname != '\0')
+      purple_connection_set_display_name (pa->gc, user->fullname);
+    return;
+  }
+  if (pa->role == PPM_ROLE_AGENT && user->is_service_user) {
+    ensure_colleague (pa, user);
+    return;
+  }
+  buddy = purple_find_buddy (pa->account, user->uuid);
+  if (buddy == NULL)
+    return; /* a visitor shows up with an open conversation */
+  set_server_alias (buddy, ppm_buddies_display_name (pa, user->uuid));
+  ppm_status_show_presence (pa, user->uuid, user->presence);
+}
+
+/* The alias of a conversation's buddy: the visitor's name, else the
+ * conversation's (the team's name for a visitor account). */
+static const char *
+conversation_alias (PpmAccount *pa, const PpmConversation *conversation, const char *partner)
+{
+  const PpmUser *user = ppm_client_lookup_user (pa->client, partner);
+
+  if (user != NULL)
+    return ppm_buddies_display_name (pa, partner);
+  if (conversation->name != NULL && *conversation->name != '\0')
+    return conversation->name;
+  return pa->role == PPM_ROLE_VISITOR ? team_name (pa) : partner;
+}
+
+/* Makes sure an open conversation has its buddy; returns the buddy's name. */
+static const char *
+ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
+{
+  const char *partner = ppm_buddies_partner_for_conversation (pa, conversation);
+  const PpmUser *user;
+  char *group;
+
+  if (partner == NULL)
+    return NULL;
+  user = ppm_client_lookup_user (pa->client, partner);
+  if (user != NULL && user->is_service_user && pa->role == PPM_ROLE_AGENT) {
+    ensure_colleague (pa, user);
+    return partner;
+  }
+  if (pa->role == PPM_ROLE_VISITOR)
+    group = g_strdup (team_name (pa));
+  else if (g_strcmp0 (conversation->type, "S2S") == 0)
+    group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
+  else
+    group = g_strdup_printf (_("%s Visitors"), team_name (pa));
+  ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE);
+  ppm_status_show_presence (pa, partner,
+                            user != NULL ? user->presence : PPM_PRESENCE_UNKNOWN);
+  g_free (group);
+  return partner;
+}
+
+static void
+remove_conversation_buddy (PpmAccount *pa, const char *name)
+{
+  PurpleBuddy *buddy = purple_find_buddy (pa->account, name);
+
+  if (buddy == NULL
+      || !purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CONVERSATION_BUDDY))
+    return;
+  purple_debug_info (PPM_DEBUG_CATEGORY, "buddy removed (conversation closed): %s\n", name);
+  purple_blist_remove_buddy (buddy);
+}
+
+void
+ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *conversation)
+{
+  const char *partner;
+
+  if (conversation == NULL)
+    return;
+  if (conversation->is_open) {
+    ensure_conversation_buddy (pa, conversation);
+    return;
+  }
+  partner = ppm_buddies_partner_for_conversation (pa, conversation);
+  if (partner != NULL)
+    remove_conversation_buddy (pa, partner);
+}
+
+void
+ppm_buddies_conversations_synced (PpmAccount *pa, GPtrArray *open_conversations)
+{
+  GHashTable *open_names = g_hash_table_new (g_str_hash, g_str_equal);
+  GSList *buddies, *l;
+  GPtrArray *stale = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; open_conversations != NULL && i < open_conversations->len; i++) {
+    const char *name = ensure_conversation_buddy (pa, g_ptr_array_index (open_conversations, i));
+
+    if (name != NULL)
+      g_hash_table_add (open_names, (gpointer) name);
+  }
+  /* Collect first: removing while walking the list would free its nodes. */
+  buddies = purple_find_buddies (pa->account, NULL);
+  for (l = buddies; l != NULL; l = l->next) {
+    PurpleBuddy *buddy = l->data;
+    const char *name = purple_buddy_get_name (buddy);
+
+    if (purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CONVERSATION_BUDDY)
+        && !g_hash_table_contains (open_names, name))
+      g_ptr_array_add (stale, g_strdup (name));
+  }
+  g_slist_free (buddies);
+  g_hash_table_destroy (open_names);
+  for (i = 0; i < stale->len; i++)
+    remove_conversation_buddy (pa, g_ptr_array_index (stale, i));
+  g_ptr_array_free (stale, TRUE);
+}
+
+/* Hovering a buddy: who it is, beyond the alias. */
+void
+ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full)
+{
+  PurpleConnection *gc = purple_account_get_connection (purple_buddy_get_account (buddy));
+  PpmAccount *pa = ppm_account_from_gc (gc);
+  const PpmUser *user;
+
+  if (pa == NULL || pa->client == NULL || pa->closing)
+    return;
+  user = ppm_client_lookup_user (pa->client, purple_buddy_get_name (buddy));
+  if (user == NULL)
+    return;
+  if (user->email != NULL && *user->email != '\0')
+    purple_notify_user_info_add_pair_plaintext (info, _("E-mail"), user->email);
+  purple_notify_user_info_add_pair_plaintext (info, _("Role"),
+                                              user->is_service_user ? _("Colleague") : _("Visitor"));
+}

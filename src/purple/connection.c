@@ -1,0 +1,317 @@
+/* connection.c: signing in and out, and turning the library's session events
+ * into libpurple's connection states and error reasons.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "ppm-purple.h"
+
+PpmAccount *
+ppm_account_from_gc (PurpleConnection *gc)
+{
+  return gc != NULL ? purple_connection_get_protocol_data (gc) : NULL;
+}
+
+/* Only NETWORK_ERROR makes Pidgin and Finch retry; every other reason is fatal
+ * and disables the account. So fatal reasons are kept for what the user must
+ * fix: the password, a setting, or another device that took the session. */
+PurpleConnectionError
+ppm_connection_error_reason (const GError *error, char **message)
+{
+  PurpleConnectionError reason = PURPLE_CONNECTION_ERROR_NETWORK_ERROR;
+  const char *detail = error != NULL && error->message != NULL ? error->message : "";
+
+  if (error != NULL && error->domain == PPM_ERROR) {
+    switch ((PpmErrorCode) error->code) {
+    case PPM_ERROR_AUTH:
+      reason = PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED;
+      *message = g_strdup_printf (_("Sign-in refused: %s"), detail);
+      return reason;
+    case PPM_ERROR_SETTINGS:
+      reason = PURPLE_CONNECTION_ERROR_INVALID_SETTINGS;
+      *message = g_strdup_printf (_("Check the account settings: %s"), detail);
+      return reason;
+    case PPM_ERROR_NOT_PPMESSAGE:
+      /* The server answered, but not as PPMessage does: a wrong URL. */
+      reason = PURPLE_CONNECTION_ERROR_INVALID_SETTINGS;
+      *message = g_strdup_printf (_("The server is not a PPMessage server; check the "
+                                    "server URL: %s"), detail);
+      return reason;
+    case PPM_ERROR_SIGNED_IN_ELSEWHERE:
+      reason = PURPLE_CONNECTION_ERROR_NAME_IN_USE;
+      *message = g_strdup_printf (_("Signed in elsewhere: %s"), detail);
+      return reason;
+    case PPM_ERROR_NETWORK:
+    case PPM_ERROR_PROTOCOL:
+    case PPM_ERROR_SEND_REFUSED:
+    case PPM_ERROR_SEND_TIMEOUT:
+    case PPM_ERROR_API:
+    default:
+      break;
+    }
+  }
+  /* Anything else may be transient: let the UI reconnect later. */
+  *message = g_strdup_printf (_("Connection problem: %s"), detail);
+  return reason;
+}
+
+static void
+on_progress (gpointer user_data, const char *step_text, int step, int steps)
+{
+  PpmAccount *pa = user_data;
+
+  if (pa->closing)
+    return;
+  purple_debug_info (PPM_DEBUG_CATEGORY, "progress %d/%d: %s\n", step, steps,
+                     step_text != NULL ? step_text : "");
+  /* Progress is a sign-in matter; reconnects after that stay silent. */
+  if (purple_connection_get_state (pa->gc) != PURPLE_CONNECTING)
+    return;
+  /* libpurple insists on count > 1 and step < count. */
+  steps = MAX (steps, 2);
+  step = CLAMP (step, 0, steps - 1);
+  purple_connection_update_progress (pa->gc, step_text != NULL ? step_text : "", step, steps);
+}
+
+/* The user's full name, shown by the UI for this account's own messages. */
+static void
+show_own_name (PpmAccount *pa)
+{
+  const PpmUser *self = ppm_client_get_self (pa->client);
+
+  if (self != NULL && self->fullname != NULL && *self->fullname != '\0')
+    purple_connection_set_display_name (pa->gc, self->fullname);
+}
+
+static void
+on_connected (gpointer user_data)
+{
+  PpmAccount *pa = user_data;
+
+  if (pa->closing)
+    return;
+  purple_debug_info (PPM_DEBUG_CATEGORY, "signed in\n");
+  if (purple_connection_get_state (pa->gc) != PURPLE_CONNECTED)
+    purple_connection_set_state (pa->gc, PURPLE_CONNECTED);
+  show_own_name (pa);
+  ppm_status_push_current (pa);
+  ppm_typing_refresh_watches (pa);
+}
+
+static void
+on_disconnected (gpointer user_data, const GError *error)
+{
+  PpmAccount *pa = user_data;
+  PurpleConnectionError reason;
+  char *message = NULL;
+
+  if (pa->closing || error == NULL)
+    return;
+  reason = ppm_connection_error_reason (error, &message);
+  purple_debug_warning (PPM_DEBUG_CATEGORY, "session ended (reason %d): %s\n", reason, message);
+  /* libpurple closes the connection (and so the client) from an idle callback. */
+  purple_connection_error_reason (pa->gc, reason, message);
+  g_free (message);
+}
+
+static void
+on_user_changed (gpointer user_data, const PpmUser *user)
+{
+  PpmAccount *pa = user_data;
+
+  if (!pa->closing)
+    ppm_buddies_user_changed (pa, user);
+}
+
+static void
+on_conversation_changed (gpointer user_data, const PpmConversation *conversation)
+{
+  PpmAccount *pa = user_data;
+
+  if (pa->closing)
+    return;
+  ppm_buddies_conversation_changed (pa, conversation);
+  ppm_typing_refresh_watches (pa);
+}
+
+static void
+on_conversations_synced (gpointer user_data, GPtrArray *open_conversations)
+{
+  PpmAccount *pa = user_data;
+
+  if (pa->closing)
+    return;
+  ppm_buddies_conversations_synced (pa, open_conversations);
+  ppm_typing_refresh_watches (pa);
+}
+
+static void
+on_message (gpointer user_data, const PpmMessage *message)
+{
+  PpmAccount *pa = user_data;
+
+  if (!pa->closing)
+    ppm_im_message (pa, message);
+}
+
+static void
+on_typing (gpointer user_data, const char *conversation_uuid, const char *user_uuid)
+{
+  PpmAccount *pa = user_data;
+
+  if (!pa->closing)
+    ppm_typing_received (pa, conversation_uuid, user_uuid);
+}
+
+static void
+on_send_result (gpointer user_data, const char *conversation_uuid, const char *message_uuid,
+                const GError *error)
+{
+  PpmAccount *pa = user_data;
+
+  if (!pa->closing)
+    ppm_im_send_result (pa, conversation_uuid, message_uuid, error);
+}
+
+static void
+on_save_setting (gpointer user_data, const char *key, const char *value)
+{
+  PpmAccount *pa = user_data;
+
+  if (!pa->closing)
+    ppm_settings_save (pa->account, key, value);
+}
+
+static char *
+on_load_setting (gpointer user_data, const char *key)
+{
+  PpmAccount *pa = user_data;
+
+  return ppm_settings_load (pa->account, key);
+}
+
+static const PpmClientEvents ppm_client_events = {
+  .progress = on_progress,
+  .connected = on_connected,
+  .disconnected = on_disconnected,
+  .user_changed = on_user_changed,
+  .conversation_changed = on_conversation_changed,
+  .conversations_synced = on_conversations_synced,
+  .message = on_message,
+  .typing = on_typing,
+  .send_result = on_send_result,
+  .save_setting = on_save_setting,
+  .load_setting = on_load_setting,
+};
+
+static char *
+device_name (void)
+{
+  const char *ui = NULL;
+  GHashTable *ui_info = purple_core_get_ui_info ();
+
+  if (ui_info != NULL)
+    ui = g_hash_table_lookup (ui_info, "name");
+  return g_strdup_printf ("%s (%s)", ui != NULL ? ui : "libpurple", g_get_host_name ());
+}
+
+static void
+start_client (PpmAccount *pa)
+{
+  PurpleAccount *account = pa->account;
+  PpmClientConfig config = { 0 };
+  GProxyResolver *resolver;
+  GError *error = NULL;
+  char *name = device_name ();
+
+  config.server_url = purple_account_get_string (account, PPM_SETTING_SERVER, "");
+  config.role = pa->role;
+  config.email = purple_account_get_username (account);
+  config.password = purple_account_get_password (account);
+  config.api_key = purple_account_get_string (account, PPM_SETTING_API_KEY, "");
+  config.terminal = ppm_settings_terminal (account);
+  config.device_name = name;
+
+  pa->client = ppm_client_new (&config, &ppm_client_events, pa);
+  g_free (name);
+  resolver = ppm_proxy_resolver_for_account (account);
+  if (resolver != NULL) {
+    ppm_client_set_proxy_resolver (pa->client, resolver);
+    g_object_unref (resolver);
+  }
+  purple_connection_update_progress (pa->gc, _("Connecting"), 0, 2);
+  if (!ppm_client_connect (pa->client, &error)) {
+    on_disconnected (pa, error);
+    g_error_free (error);
+  }
+}
+
+static void
+password_entered (PurpleConnection *gc, PurpleRequestFields *fields)
+{
+  PpmAccount *pa;
+  const char *password = purple_request_fields_get_string (fields, "password");
+  gboolean remember = purple_request_fields_get_bool (fields, "remember");
+
+  /* The account may have been disabled while the prompt was open. */
+  if (!PURPLE_CONNECTION_IS_VALID (gc) || (pa = ppm_account_from_gc (gc)) == NULL || pa->closing)
+    return;
+  if (password == NULL || *password == '\0') {
+    purple_connection_error_reason (gc, PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED,
+                                    _("A password is required to sign in as an agent."));
+    return;
+  }
+  purple_account_set_remember_password (pa->account, remember);
+  purple_account_set_password (pa->account, password);
+  start_client (pa);
+}
+
+static void
+password_cancelled (PurpleConnection *gc, PurpleRequestFields *fields)
+{
+  if (PURPLE_CONNECTION_IS_VALID (gc) && ppm_account_from_gc (gc) != NULL)
+    purple_connection_error_reason (gc, PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED,
+                                    _("A password is required to sign in as an agent."));
+}
+
+void
+ppm_connection_login (PurpleAccount *account)
+{
+  PurpleConnection *gc = purple_account_get_connection (account);
+  PpmAccount *pa = g_new0 (PpmAccount, 1);
+  const char *password = purple_account_get_password (account);
+
+  pa->account = account;
+  pa->gc = gc;
+  pa->role = ppm_settings_role (account);
+  pa->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  purple_connection_set_protocol_data (gc, pa);
+  /* Plain text only: no fonts, colours, link descriptions or inline images. */
+  gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE
+               | PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
+  ppm_typing_start (pa);
+
+  if (pa->role == PPM_ROLE_AGENT && (password == NULL || *password == '\0')) {
+    purple_account_request_password (account, G_CALLBACK (password_entered),
+                                     G_CALLBACK (password_cancelled), gc);
+    return;
+  }
+  start_client (pa);
+}
+
+void
+ppm_connection_close (PurpleConnection *gc)
+{
+  PpmAccount *pa = ppm_account_from_gc (gc);
+
+  if (pa == NULL)
+    return;
+  pa->closing = TRUE;
+  ppm_typing_stop (pa);
+  if (pa->client != NULL) {
+    ppm_client_disconnect (pa->client);
+    ppm_client_free (pa->client);
+  }
+  g_hash_table_destroy (pa->pending_sends);
+  purple_connection_set_protocol_data (gc, NULL);
+  g_free (pa);
+}

@@ -1,0 +1,111 @@
+/* ppm-purple.h: the libpurple glue's per-account state and the contract
+ * between its files (one file per libpurple concept). Nothing here is global:
+ * every account keeps a PpmAccount as its connection's protocol data.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+/* Build as a loadable plugin (PURPLE_INIT_PLUGIN exports purple_init_plugin). */
+#define PURPLE_PLUGINS
+
+#include <glib.h>
+#include <glib/gi18n-lib.h>
+
+#include <account.h>
+#include <accountopt.h>
+#include <blist.h>
+#include <connection.h>
+#include <core.h>
+#include <conversation.h>
+#include <debug.h>
+#include <notify.h>
+#include <plugin.h>
+#include <prpl.h>
+#include <proxy.h>
+#include <request.h>
+#include <server.h>
+#include <signals.h>
+#include <status.h>
+#include <util.h>
+#include <version.h>
+
+#include "ppm-client.h"
+
+#define PPM_PLUGIN_ID      "prpl-ppmessage"
+#define PPM_PROTOCOL_NAME  "PPMessage"
+#define PPM_DEBUG_CATEGORY "ppmessage"
+
+/* Seconds a "typing" notice stays on screen without a new one. */
+#define PPM_TYPING_TIMEOUT_S 6
+
+typedef struct {
+  PurpleAccount *account;
+  PurpleConnection *gc;
+  PpmClient *client;
+  PpmRole role;
+  gboolean closing;          /* close() began: ignore every late event */
+  GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
+  char *typing_partner;      /* IM window whose conversation we watch for typing */
+  char *typing_watched;      /* that conversation's uuid, once known and watched */
+} PpmAccount;
+
+/* connection.c */
+void ppm_connection_login (PurpleAccount *account);
+void ppm_connection_close (PurpleConnection *gc);
+PpmAccount *ppm_account_from_gc (PurpleConnection *gc);
+/* The single place where library errors become libpurple's reasons. */
+PurpleConnectionError ppm_connection_error_reason (const GError *error, char **message);
+
+/* settings.c: account options and the library's persistent state */
+#define PPM_SETTING_SERVER   "server"
+#define PPM_SETTING_ROLE     "role"
+#define PPM_SETTING_API_KEY  "api_key"
+#define PPM_SETTING_TERMINAL "terminal"
+GList      *ppm_settings_account_options (void);
+PpmRole     ppm_settings_role (PurpleAccount *account);
+const char *ppm_settings_terminal (PurpleAccount *account);
+void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
+char       *ppm_settings_load (PurpleAccount *account, const char *key);
+
+/* buddies.c: colleagues and visitors on the buddy list */
+void ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user);
+void ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *conversation);
+void ppm_buddies_conversations_synced (PpmAccount *pa, GPtrArray *open_conversations);
+/* The buddy name of the IM window that shows a conversation, or NULL. */
+const char *ppm_buddies_partner_for_conversation (PpmAccount *pa,
+                                                  const PpmConversation *conversation);
+/* The conversation shown in the IM window with this buddy name, or NULL. */
+const PpmConversation *ppm_buddies_conversation_for_partner (PpmAccount *pa,
+                                                             const char *partner);
+/* prpl tooltip_text: e-mail and role of the buddy's user. */
+void ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full);
+/* A readable name for a user uuid (full name, e-mail, or the uuid). */
+const char *ppm_buddies_display_name (PpmAccount *pa, const char *user_uuid);
+
+/* im.c: messages both ways */
+int  ppm_im_send (PurpleConnection *gc, const char *who, const char *message,
+                  PurpleMessageFlags flags);
+void ppm_im_message (PpmAccount *pa, const PpmMessage *message);
+void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
+                         const char *message_uuid, const GError *error);
+/* Writes a notice into the IM window with this partner, opening it if needed. */
+void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
+
+/* typing.c */
+void ppm_typing_start (PpmAccount *pa);
+void ppm_typing_stop (PpmAccount *pa);
+void ppm_typing_refresh_watches (PpmAccount *pa);
+unsigned int ppm_typing_send (PurpleConnection *gc, const char *name, PurpleTypingState state);
+void ppm_typing_received (PpmAccount *pa, const char *conversation_uuid, const char *user_uuid);
+
+/* status.c */
+GList *ppm_status_types (PurpleAccount *account);
+void   ppm_status_set (PurpleAccount *account, PurpleStatus *status);
+/* Sends the account's active status to the server (after sign-in). */
+void   ppm_status_push_current (PpmAccount *pa);
+/* Shows a user's presence on its buddy. */
+void   ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence presence);
+
+/* proxy.c */
+GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);

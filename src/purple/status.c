@@ -1,0 +1,88 @@
+/* status.c: the agent's own service status (ready, busy, rest) and the
+ * presence of the people on the buddy list.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "ppm-purple.h"
+
+#define PPM_STATUS_AVAILABLE "available"
+#define PPM_STATUS_BUSY      "busy"
+#define PPM_STATUS_AWAY      "away"
+#define PPM_STATUS_OFFLINE   "offline"
+
+GList *
+ppm_status_types (PurpleAccount *account)
+{
+  GList *types = NULL;
+
+  types = g_list_append (types,
+    purple_status_type_new (PURPLE_STATUS_AVAILABLE, PPM_STATUS_AVAILABLE, _("Available"), TRUE));
+  types = g_list_append (types,
+    purple_status_type_new (PURPLE_STATUS_UNAVAILABLE, PPM_STATUS_BUSY, _("Busy"), TRUE));
+  types = g_list_append (types,
+    purple_status_type_new (PURPLE_STATUS_AWAY, PPM_STATUS_AWAY, _("Away"), TRUE));
+  types = g_list_append (types,
+    purple_status_type_new (PURPLE_STATUS_OFFLINE, PPM_STATUS_OFFLINE, _("Offline"), TRUE));
+  return types;
+}
+
+/* The server's service status for a libpurple status id, or NULL. */
+static const char *
+service_status_for (const char *status_id)
+{
+  if (g_strcmp0 (status_id, PPM_STATUS_AVAILABLE) == 0)
+    return "READY";
+  if (g_strcmp0 (status_id, PPM_STATUS_BUSY) == 0)
+    return "BUSY";
+  if (g_strcmp0 (status_id, PPM_STATUS_AWAY) == 0)
+    return "REST";
+  return NULL;
+}
+
+static void
+send_status (PpmAccount *pa, PurpleStatus *status)
+{
+  const char *service_status;
+
+  if (pa == NULL || pa->closing || pa->client == NULL || pa->role != PPM_ROLE_AGENT)
+    return;
+  if (status == NULL || !purple_status_is_active (status))
+    return;
+  service_status = service_status_for (purple_status_get_id (status));
+  if (service_status == NULL)
+    return;
+  purple_debug_info (PPM_DEBUG_CATEGORY, "service status %s\n", service_status);
+  ppm_client_set_service_status (pa->client, service_status);
+}
+
+void
+ppm_status_set (PurpleAccount *account, PurpleStatus *status)
+{
+  PurpleConnection *gc = purple_account_get_connection (account);
+
+  if (gc == NULL || !PURPLE_CONNECTION_IS_CONNECTED (gc))
+    return; /* sent once signed in, by ppm_status_push_current() */
+  send_status (ppm_account_from_gc (gc), status);
+}
+
+void
+ppm_status_push_current (PpmAccount *pa)
+{
+  PurpleStatus *status = purple_account_get_active_status (pa->account);
+
+  /* Signing in makes the agent READY already; a second request could
+   * overtake a status the user picks right after sign-in. */
+  if (status != NULL && g_strcmp0 (purple_status_get_id (status), PPM_STATUS_AVAILABLE) == 0)
+    return;
+  send_status (pa, status);
+}
+
+void
+ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence presence)
+{
+  /* Unknown presence (visitors, most of the time) shows as available, so an
+   * open conversation is never hidden among offline buddies. */
+  const char *id = presence == PPM_PRESENCE_OFFLINE ? PPM_STATUS_OFFLINE : PPM_STATUS_AVAILABLE;
+
+  purple_prpl_got_user_status (pa->account, user_uuid, id, NULL);
+}

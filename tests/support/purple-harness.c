@@ -1,0 +1,638 @@
+/* purple-harness.c: the headless libpurple core of the plugin tests.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "purple-harness.h"
+
+#include <glib/gstdio.h>
+#include <gmodule.h>
+
+typedef struct {
+  char *user_dir;
+  GPtrArray *writes;
+  GPtrArray *progress;
+  GPtrArray *errors;
+  GPtrArray *typing;
+  GString *debug_log;
+  GHashTable *ui_info;
+  GModule *plugin_module;
+  char *password_answer;     /* NULL: password prompts are cancelled */
+  guint password_prompts;
+} Harness;
+
+static Harness harness;
+
+/* ---- GLib event loop for libpurple (as nullclient does) ---- */
+
+typedef struct {
+  PurpleInputFunction function;
+  gpointer data;
+} InputClosure;
+
+#define READ_CONDITION  (G_IO_IN | G_IO_HUP | G_IO_ERR)
+#define WRITE_CONDITION (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)
+
+static gboolean
+input_dispatch (GIOChannel *source, GIOCondition condition, gpointer data)
+{
+  InputClosure *closure = data;
+  PurpleInputCondition purple_condition = 0;
+
+  if (condition & READ_CONDITION)
+    purple_condition |= PURPLE_INPUT_READ;
+  if (condition & WRITE_CONDITION)
+    purple_condition |= PURPLE_INPUT_WRITE;
+  closure->function (closure->data, g_io_channel_unix_get_fd (source), purple_condition);
+  return TRUE;
+}
+
+static guint
+input_add (gint fd, PurpleInputCondition condition, PurpleInputFunction function, gpointer data)
+{
+  InputClosure *closure = g_new0 (InputClosure, 1);
+  GIOCondition glib_condition = 0;
+  GIOChannel *channel;
+  guint id;
+
+  closure->function = function;
+  closure->data = data;
+  if (condition & PURPLE_INPUT_READ)
+    glib_condition |= READ_CONDITION;
+  if (condition & PURPLE_INPUT_WRITE)
+    glib_condition |= WRITE_CONDITION;
+  channel = g_io_channel_unix_new (fd);
+  id = g_io_add_watch_full (channel, G_PRIORITY_DEFAULT, glib_condition, input_dispatch,
+                            closure, g_free);
+  g_io_channel_unref (channel);
+  return id;
+}
+
+static PurpleEventLoopUiOps eventloop_ops = {
+  .timeout_add = g_timeout_add,
+  .timeout_remove = g_source_remove,
+  .input_add = input_add,
+  .input_remove = g_source_remove,
+  .timeout_add_seconds = g_timeout_add_seconds,
+};
+
+/* ---- Captures ---- */
+
+static void
+write_free (gpointer p)
+{
+  HarnessWrite *w = p;
+
+  g_free (w->conversation);
+  g_free (w->who);
+  g_free (w->alias);
+  g_free (w->text);
+  g_free (w);
+}
+
+static void
+progress_free (gpointer p)
+{
+  HarnessProgress *pr = p;
+
+  g_free (pr->text);
+  g_free (pr);
+}
+
+static void
+error_free (gpointer p)
+{
+  HarnessError *e = p;
+
+  g_free (e->text);
+  g_free (e);
+}
+
+static void
+typing_free (gpointer p)
+{
+  HarnessTyping *t = p;
+
+  g_free (t->who);
+  g_free (t);
+}
+
+static void
+on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
+               const char *message, PurpleMessageFlags flags, time_t mtime)
+{
+  HarnessWrite *w = g_new0 (HarnessWrite, 1);
+
+  w->account = purple_conversation_get_account (conv);
+  w->conversation = g_strdup (purple_conversation_get_name (conv));
+  w->type = purple_conversation_get_type (conv);
+  w->who = g_strdup (name);
+  w->alias = g_strdup (alias);
+  w->text = g_strdup (message);
+  w->flags = flags;
+  w->time = mtime;
+  g_ptr_array_add (harness.writes, w);
+  if (g_getenv ("HARNESS_VERBOSE") != NULL)
+    g_printerr ("[write %s] %s (%s) flags 0x%x: %s\n", w->conversation, name ? name : "",
+                alias ? alias : "", flags, message);
+}
+
+static PurpleConversationUiOps conversation_ops = {
+  .write_conv = on_write_conv,
+};
+
+static void
+on_connect_progress (PurpleConnection *gc, const char *text, size_t step, size_t count)
+{
+  HarnessProgress *pr = g_new0 (HarnessProgress, 1);
+
+  pr->account = purple_connection_get_account (gc);
+  pr->text = g_strdup (text);
+  pr->step = step;
+  pr->count = count;
+  g_ptr_array_add (harness.progress, pr);
+}
+
+static void
+on_report_disconnect_reason (PurpleConnection *gc, PurpleConnectionError reason,
+                             const char *text)
+{
+  HarnessError *e = g_new0 (HarnessError, 1);
+
+  e->account = purple_connection_get_account (gc);
+  e->reason = reason;
+  e->text = g_strdup (text);
+  g_ptr_array_add (harness.errors, e);
+  if (g_getenv ("HARNESS_VERBOSE") != NULL)
+    g_printerr ("[error] reason %d: %s\n", reason, text);
+}
+
+static PurpleConnectionUiOps connection_ops = {
+  .connect_progress = on_connect_progress,
+  .report_disconnect_reason = on_report_disconnect_reason,
+};
+
+static const char *
+level_name (PurpleDebugLevel level)
+{
+  switch (level) {
+  case PURPLE_DEBUG_MISC: return "misc";
+  case PURPLE_DEBUG_INFO: return "info";
+  case PURPLE_DEBUG_WARNING: return "warning";
+  case PURPLE_DEBUG_ERROR: return "error";
+  case PURPLE_DEBUG_FATAL: return "fatal";
+  default: return "all";
+  }
+}
+
+static void
+on_debug_print (PurpleDebugLevel level, const char *category, const char *arg_s)
+{
+  g_string_append_printf (harness.debug_log, "%s %s: %s\n", level_name (level),
+                          category != NULL ? category : "-", arg_s);
+  if (g_getenv ("HARNESS_VERBOSE") != NULL)
+    g_printerr ("(%s) %s: %s\n", level_name (level), category != NULL ? category : "-", arg_s);
+}
+
+static gboolean
+on_debug_is_enabled (PurpleDebugLevel level, const char *category)
+{
+  return TRUE;
+}
+
+static PurpleDebugUiOps debug_ops = {
+  .print = on_debug_print,
+  .is_enabled = on_debug_is_enabled,
+};
+
+static void
+on_typing_changed (PurpleAccount *account, const char *name, PurpleTypingState state)
+{
+  HarnessTyping *t = g_new0 (HarnessTyping, 1);
+
+  t->account = account;
+  t->who = g_strdup (name);
+  t->state = state;
+  g_ptr_array_add (harness.typing, t);
+}
+
+static void
+on_buddy_typing (PurpleAccount *account, const char *name, gpointer data)
+{
+  on_typing_changed (account, name, PURPLE_TYPING);
+}
+
+static void
+on_buddy_typing_stopped (PurpleAccount *account, const char *name, gpointer data)
+{
+  on_typing_changed (account, name, PURPLE_NOT_TYPING);
+}
+
+/* ---- Requests: password prompts answered (or cancelled) like a user would ---- */
+
+typedef struct {
+  PurpleRequestFields *fields;
+  GCallback ok_cb;
+  GCallback cancel_cb;
+  gpointer user_data;
+} HarnessRequest;
+
+static gboolean
+answer_request (gpointer data)
+{
+  HarnessRequest *request = data;
+  PurpleRequestField *password = purple_request_fields_get_field (request->fields, "password");
+
+  if (password != NULL && harness.password_answer != NULL) {
+    purple_request_field_string_set_value (password, harness.password_answer);
+    if (request->ok_cb != NULL)
+      ((PurpleRequestFieldsCb) request->ok_cb) (request->user_data, request->fields);
+  } else if (request->cancel_cb != NULL) {
+    ((PurpleRequestFieldsCb) request->cancel_cb) (request->user_data, request->fields);
+  }
+  purple_request_close (PURPLE_REQUEST_FIELDS, request);
+  return G_SOURCE_REMOVE;
+}
+
+static void *
+on_request_fields (const char *title, const char *primary, const char *secondary,
+                   PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
+                   const char *cancel_text, GCallback cancel_cb, PurpleAccount *account,
+                   const char *who, PurpleConversation *conv, void *user_data)
+{
+  HarnessRequest *request = g_new0 (HarnessRequest, 1);
+
+  if (purple_request_fields_get_field (fields, "password") != NULL)
+    harness.password_prompts++;
+  request->fields = fields;
+  request->ok_cb = ok_cb;
+  request->cancel_cb = cancel_cb;
+  request->user_data = user_data;
+  g_idle_add (answer_request, request);
+  return request;
+}
+
+static void
+on_close_request (PurpleRequestType type, void *ui_handle)
+{
+  HarnessRequest *request = ui_handle;
+
+  if (type != PURPLE_REQUEST_FIELDS || request == NULL)
+    return;
+  purple_request_fields_destroy (request->fields);
+  g_free (request);
+}
+
+static PurpleRequestUiOps request_ops = {
+  .request_fields = on_request_fields,
+  .close_request = on_close_request,
+};
+
+void
+harness_set_password_answer (const char *password)
+{
+  g_free (harness.password_answer);
+  harness.password_answer = g_strdup (password);
+}
+
+guint
+harness_count_password_prompts (void)
+{
+  return harness.password_prompts;
+}
+
+static GHashTable *
+get_ui_info (void)
+{
+  if (harness.ui_info == NULL) {
+    harness.ui_info = g_hash_table_new (g_str_hash, g_str_equal);
+    g_hash_table_insert (harness.ui_info, "name", "ppm-tests");
+    g_hash_table_insert (harness.ui_info, "version", "1");
+    g_hash_table_insert (harness.ui_info, "client_type", "bot");
+  }
+  return harness.ui_info;
+}
+
+static void
+ui_init (void)
+{
+  purple_conversations_set_ui_ops (&conversation_ops);
+  purple_connections_set_ui_ops (&connection_ops);
+  purple_request_set_ui_ops (&request_ops);
+}
+
+static PurpleCoreUiOps core_ops = {
+  .ui_init = ui_init,
+  .get_ui_info = get_ui_info,
+};
+
+/* ---- Life cycle ---- */
+
+void
+harness_init (void)
+{
+  const char *plugin_dir = g_getenv ("PLUGIN_DIR");
+  PurplePlugin *prpl;
+
+  harness.writes = g_ptr_array_new_with_free_func (write_free);
+  harness.progress = g_ptr_array_new_with_free_func (progress_free);
+  harness.errors = g_ptr_array_new_with_free_func (error_free);
+  harness.typing = g_ptr_array_new_with_free_func (typing_free);
+  harness.debug_log = g_string_new (NULL);
+  harness.user_dir = g_dir_make_tmp ("ppm-purple-XXXXXX", NULL);
+  g_assert_nonnull (harness.user_dir);
+
+  purple_util_set_user_dir (harness.user_dir);
+  purple_debug_set_ui_ops (&debug_ops);
+  purple_debug_set_enabled (TRUE);
+  purple_debug_set_verbose (TRUE);
+  purple_core_set_ui_ops (&core_ops);
+  purple_eventloop_set_ui_ops (&eventloop_ops);
+  purple_plugins_add_search_path (plugin_dir != NULL && *plugin_dir != '\0' ? plugin_dir : "build");
+  g_assert_true (purple_core_init (HARNESS_UI_ID));
+
+  purple_set_blist (purple_blist_new ());
+  purple_blist_load ();
+  purple_prefs_set_string ("/purple/away/idle_reporting", "none");
+  purple_prefs_set_bool ("/purple/logging/log_ims", FALSE);
+  purple_prefs_set_bool ("/purple/logging/log_chats", FALSE);
+  purple_signal_connect (purple_conversations_get_handle (), "buddy-typing", &harness,
+                         PURPLE_CALLBACK (on_buddy_typing), NULL);
+  purple_signal_connect (purple_conversations_get_handle (), "buddy-typing-stopped", &harness,
+                         PURPLE_CALLBACK (on_buddy_typing_stopped), NULL);
+
+  prpl = purple_find_prpl (HARNESS_PLUGIN_ID);
+  if (prpl == NULL)
+    g_error ("the plugin %s was not found in %s", HARNESS_PLUGIN_ID,
+             plugin_dir != NULL ? plugin_dir : "build");
+  g_assert_true (purple_plugin_is_loaded (prpl));
+  /* One more reference keeps the plugin mapped after purple_core_quit(), so
+   * leak checkers (valgrind) can name its functions. */
+  harness.plugin_module = g_module_open (prpl->path, G_MODULE_BIND_LAZY);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL) {
+    while ((name = g_dir_read_name (dir)) != NULL) {
+      char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_rmdir (path);
+}
+
+void
+harness_shutdown (void)
+{
+  GList *l;
+
+  /* Sign every account out, then let the sign-out requests go. */
+  for (l = purple_accounts_get_all (); l != NULL; l = l->next)
+    purple_account_set_enabled (l->data, HARNESS_UI_ID, FALSE);
+  harness_run_for (100);
+  purple_signals_disconnect_by_handle (&harness);
+  purple_core_quit ();
+  remove_tree (harness.user_dir);
+  g_free (harness.user_dir);
+  g_ptr_array_unref (harness.writes);
+  g_ptr_array_unref (harness.progress);
+  g_ptr_array_unref (harness.errors);
+  g_ptr_array_unref (harness.typing);
+  g_string_free (harness.debug_log, TRUE);
+  if (harness.ui_info != NULL)
+    g_hash_table_destroy (harness.ui_info);
+  g_free (harness.password_answer);
+  /* harness.plugin_module stays open until exit, on purpose. */
+  memset (&harness, 0, sizeof harness);
+}
+
+static void
+run_test_in_child (gconstpointer data)
+{
+  void (*body) (void) = (void (*) (void)) data;
+
+  if (g_test_subprocess ()) {
+    harness_init ();
+    body ();
+    harness_shutdown ();
+    return;
+  }
+  /* A fresh process: a fresh libpurple core, no state shared with other cases.
+   * A failing child fails its case only; the next cases still run. */
+  g_test_set_nonfatal_assertions ();
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+void
+harness_add_test (const char *path, void (*body) (void))
+{
+  g_test_add_data_func (path, (gconstpointer) body, run_test_in_child);
+}
+
+/* ---- Accounts ---- */
+
+PurpleAccount *
+harness_add_account (const char *server_url, const char *email, const char *password)
+{
+  PurpleAccount *account = purple_account_new (email, HARNESS_PLUGIN_ID);
+
+  purple_account_set_string (account, "server", server_url);
+  if (password != NULL) {
+    purple_account_set_remember_password (account, TRUE);
+    purple_account_set_password (account, password);
+  }
+  purple_accounts_add (account);
+  return account;
+}
+
+void
+harness_connect (PurpleAccount *account)
+{
+  purple_account_set_enabled (account, HARNESS_UI_ID, TRUE);
+  purple_account_set_status (account, "available", TRUE, NULL);
+  if (purple_account_is_disconnected (account))
+    purple_account_connect (account);
+}
+
+void
+harness_disconnect (PurpleAccount *account)
+{
+  purple_account_set_enabled (account, HARNESS_UI_ID, FALSE);
+}
+
+/* ---- Waiting ---- */
+
+static gboolean
+wake_up (gpointer data)
+{
+  *(guint *) data = 0;
+  return G_SOURCE_REMOVE;
+}
+
+gint64
+harness_deadline_ (guint timeout_ms)
+{
+  const char *scale_text = g_getenv ("HARNESS_TIMEOUT_SCALE");
+  double scale = scale_text != NULL ? g_ascii_strtod (scale_text, NULL) : 1.0;
+
+  if (scale < 1.0)
+    scale = 1.0;
+  return g_get_monotonic_time () + (gint64) (timeout_ms * scale) * 1000;
+}
+
+gboolean
+harness_iterate_until_ (gint64 deadline)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint wake_id;
+
+  if (now >= deadline)
+    return FALSE;
+  /* A timer bounds the blocking iteration, so the deadline is honoured. */
+  wake_id = g_timeout_add (MAX (1, (deadline - now) / 1000), wake_up, &wake_id);
+  g_main_context_iteration (NULL, TRUE);
+  if (wake_id != 0)
+    g_source_remove (wake_id);
+  return TRUE;
+}
+
+gboolean
+harness_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
+{
+  gint64 deadline = harness_deadline_ (timeout_ms);
+  gboolean ok;
+
+  while (!(ok = cond (data)) && harness_iterate_until_ (deadline))
+    ;
+  return ok;
+}
+
+void
+harness_run_for (guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (harness_iterate_until_ (deadline))
+    ;
+}
+
+gboolean
+harness_is_connected (PurpleAccount *account)
+{
+  return purple_account_is_connected (account);
+}
+
+gboolean
+harness_wait_connected (PurpleAccount *account, guint timeout_ms)
+{
+  return HARNESS_WAIT_FOR (purple_account_is_connected (account)
+                           || harness_find_error (account) != NULL, timeout_ms)
+         && purple_account_is_connected (account);
+}
+
+/* ---- Queries ---- */
+
+GPtrArray *harness_writes (void) { return harness.writes; }
+GPtrArray *harness_progress (void) { return harness.progress; }
+GPtrArray *harness_errors (void) { return harness.errors; }
+GPtrArray *harness_typing (void) { return harness.typing; }
+const char *harness_debug_log (void) { return harness.debug_log->str; }
+
+const HarnessWrite *
+harness_find_write (PurpleAccount *account, const char *substring)
+{
+  for (guint i = 0; i < harness.writes->len; i++) {
+    const HarnessWrite *w = g_ptr_array_index (harness.writes, i);
+
+    if ((account == NULL || w->account == account) && w->text != NULL
+        && strstr (w->text, substring) != NULL)
+      return w;
+  }
+  return NULL;
+}
+
+guint
+harness_count_writes (PurpleAccount *account, const char *substring)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < harness.writes->len; i++) {
+    const HarnessWrite *w = g_ptr_array_index (harness.writes, i);
+
+    if ((account == NULL || w->account == account) && w->text != NULL
+        && strstr (w->text, substring) != NULL)
+      n++;
+  }
+  return n;
+}
+
+const HarnessError *
+harness_find_error (PurpleAccount *account)
+{
+  for (guint i = 0; i < harness.errors->len; i++) {
+    const HarnessError *e = g_ptr_array_index (harness.errors, i);
+
+    if (account == NULL || e->account == account)
+      return e;
+  }
+  return NULL;
+}
+
+guint
+harness_count_typing (PurpleAccount *account, const char *who, PurpleTypingState state)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < harness.typing->len; i++) {
+    const HarnessTyping *t = g_ptr_array_index (harness.typing, i);
+
+    if ((account == NULL || t->account == account) && t->state == state
+        && (who == NULL || g_strcmp0 (t->who, who) == 0))
+      n++;
+  }
+  return n;
+}
+
+void
+harness_clear (void)
+{
+  g_ptr_array_set_size (harness.writes, 0);
+  g_ptr_array_set_size (harness.progress, 0);
+  g_ptr_array_set_size (harness.errors, 0);
+  g_ptr_array_set_size (harness.typing, 0);
+}
+
+PurpleBuddy *
+harness_find_buddy (PurpleAccount *account, const char *name)
+{
+  return purple_find_buddy (account, name);
+}
+
+guint
+harness_count_buddies (PurpleAccount *account, const char *name)
+{
+  GSList *buddies = purple_find_buddies (account, name);
+  guint n = g_slist_length (buddies);
+
+  g_slist_free (buddies);
+  return n;
+}
+
+const char *
+harness_buddy_group (PurpleBuddy *buddy)
+{
+  PurpleGroup *group = purple_buddy_get_group (buddy);
+
+  return group != NULL ? purple_group_get_name (group) : NULL;
+}

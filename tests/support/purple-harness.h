@@ -1,0 +1,114 @@
+/* purple-harness.h: a headless libpurple core for plugin tests (nullclient
+ * style). It loads the built plugin from PLUGIN_DIR (default "build"), runs on
+ * the GLib main loop, and records what a Pidgin user would see: every
+ * conversation write, connection progress and errors, typing notices, the
+ * buddy list, and the complete debug log.
+ *
+ * Each test case runs in its own process (harness_add_test), with a fresh
+ * temporary libpurple user directory, so cases cannot leak into each other.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <glib.h>
+#include <purple.h>
+
+G_BEGIN_DECLS
+
+#define HARNESS_UI_ID "ppm-tests"
+#define HARNESS_PLUGIN_ID "prpl-ppmessage"
+
+typedef struct {
+  PurpleAccount *account;
+  char *conversation;         /* conversation name (the buddy name for IMs) */
+  PurpleConversationType type;
+  char *who;
+  char *alias;
+  char *text;
+  PurpleMessageFlags flags;
+  time_t time;
+} HarnessWrite;
+
+typedef struct {
+  PurpleAccount *account;
+  char *text;
+  size_t step;
+  size_t count;
+} HarnessProgress;
+
+typedef struct {
+  PurpleAccount *account;
+  PurpleConnectionError reason;
+  char *text;
+} HarnessError;
+
+typedef struct {
+  PurpleAccount *account;
+  char *who;
+  PurpleTypingState state;
+} HarnessTyping;
+
+/* Registers a test case that runs body in a child process with its own
+ * libpurple core (harness_init before, harness_shutdown after). */
+void harness_add_test (const char *path, void (*body) (void));
+
+/* Core up with a fresh user dir and the plugin loaded; done by harness_add_test. */
+void harness_init (void);
+void harness_shutdown (void);
+
+/* A PPMessage agent account (not yet connected). */
+PurpleAccount *harness_add_account (const char *server_url, const char *email,
+                                    const char *password);
+/* Enables the account and sets it available, which signs it in. */
+void harness_connect (PurpleAccount *account);
+/* Signs the account out (sets it offline). */
+void harness_disconnect (PurpleAccount *account);
+
+/* Iterates the default main context until cond (data) is TRUE or timeout_ms
+ * passes (the timeout is multiplied by HARNESS_TIMEOUT_SCALE when set).
+ * Returns cond's last value. Never sleeps. */
+gboolean harness_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms);
+/* Same for an expression, re-evaluated after each main-loop iteration. */
+#define HARNESS_WAIT_FOR(expr, timeout_ms) \
+  ({ gint64 _harness_deadline = harness_deadline_ (timeout_ms); gboolean _harness_ok; \
+     while (!(_harness_ok = !!(expr)) && harness_iterate_until_ (_harness_deadline)) \
+       ; \
+     _harness_ok; })
+gint64   harness_deadline_ (guint timeout_ms);
+gboolean harness_iterate_until_ (gint64 deadline);
+/* Runs the main loop for a while (to show that something does NOT happen). */
+void harness_run_for (guint ms);
+
+gboolean harness_is_connected (PurpleAccount *account);
+gboolean harness_wait_connected (PurpleAccount *account, guint timeout_ms);
+
+/* Password prompts (an agent account without a saved password) are answered
+ * with this password, or cancelled when it is NULL (the default). */
+void  harness_set_password_answer (const char *password);
+guint harness_count_password_prompts (void);
+
+/* ---- Captured ---- */
+GPtrArray *harness_writes (void);        /* HarnessWrite*, in order */
+GPtrArray *harness_progress (void);      /* HarnessProgress* */
+GPtrArray *harness_errors (void);        /* HarnessError* */
+GPtrArray *harness_typing (void);        /* HarnessTyping* */
+/* First write (account NULL: any) whose text contains substring. */
+const HarnessWrite *harness_find_write (PurpleAccount *account, const char *substring);
+guint harness_count_writes (PurpleAccount *account, const char *substring);
+/* The account's first connection error, or NULL. */
+const HarnessError *harness_find_error (PurpleAccount *account);
+guint harness_count_typing (PurpleAccount *account, const char *who, PurpleTypingState state);
+/* Every libpurple debug line so far ("level category: text" lines). */
+const char *harness_debug_log (void);
+/* Forgets the writes, progress, errors and typing captured so far (not the log). */
+void harness_clear (void);
+
+/* Buddy of the account with this name (the user's uuid), or NULL. */
+PurpleBuddy *harness_find_buddy (PurpleAccount *account, const char *name);
+/* Number of buddies of the account with this name (duplicates show up). */
+guint harness_count_buddies (PurpleAccount *account, const char *name);
+/* Name of the group a buddy is in. */
+const char *harness_buddy_group (PurpleBuddy *buddy);
+
+G_END_DECLS
