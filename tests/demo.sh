@@ -6,8 +6,8 @@ set -eu
 BUILD=${BUILD:-build}
 PORT=${DEMO_PORT:-18945}
 DATA=${DEMO_DATA:-tests/data/demo-team.json}
-EMAIL=${DEMO_EMAIL:-alice@demo.ppmessage.test}
-PASSWORD=${DEMO_PASSWORD:-alice-demo}
+EMAIL=${DEMO_EMAIL:-agent@ppmessage.local}
+PASSWORD=${DEMO_PASSWORD:-agentpass}
 URL="http://127.0.0.1:$PORT"
 
 profile=$(mktemp -d "${TMPDIR:-/tmp}/ppmessage-demo.XXXXXX")
