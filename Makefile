@@ -10,6 +10,11 @@ CC        ?= gcc
 DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-dev \
                     libsoup-3.0-dev libjson-glib-dev
 DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
+# Packages only the tests need, and the commands that show they are there:
+# test-finch drives the real Finch under tmux; test-install validates the
+# AppStream metainfo.
+CHECK_DEPS        = finch tmux appstream
+CHECK_COMMANDS    = finch tmux appstreamcli
 
 LIB_PKGS    = glib-2.0 gio-2.0 gobject-2.0 libsoup-3.0 json-glib-1.0
 PURPLE_PKGS = purple $(LIB_PKGS)
@@ -57,7 +62,9 @@ PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c)
 LIB_TEST_SRC    = $(filter-out $(PURPLE_TEST_SRC),$(wildcard tests/test-*.c))
 TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
-TESTS      = $(LIB_TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(PURPLE_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB_TESTS    = $(LIB_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+PURPLE_TESTS = $(PURPLE_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TESTS      = $(LIB_TESTS) $(PURPLE_TESTS)
 
 PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
@@ -83,7 +90,7 @@ $(BUILD)/tests/server/%.o: tests/server/%.c $(wildcard tests/server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server -c $< -o $@
 
-$(BUILD)/tests/support/%.o: tests/support/%.c $(wildcard tests/support/*.h tests/server/*.h)
+$(TEST_SUPPORT_OBJ): $(BUILD)/tests/support/%.o: tests/support/%.c $(wildcard tests/support/*.h tests/server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -c $< -o $@
 
@@ -101,11 +108,11 @@ $(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB)
 $(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
-$(BUILD)/tests/test-purple-%: tests/test-purple-%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+$(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
-$(BUILD)/tests/test-%: tests/test-%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
+$(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
@@ -121,6 +128,7 @@ demo:
 	@BUILD=$(BUILD) sh tests/demo.sh
 
 check: deps
+	@sh tests/install-deps.sh $(CHECK_DEPS) -- -- $(CHECK_COMMANDS)
 	@$(MAKE) --no-print-directory all $(TESTS)
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
 	  SANITIZE=$(SANITIZE) sh tests/run-tests.sh $(TESTS)
