@@ -4,10 +4,14 @@
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 #include "ppm-test-server.h"
+#include "ppm-test-peer.h"
 #include "ppms-internal.h"   /* JSON and time formatting helpers */
 
 #define TIMEOUT_MS 10000
@@ -15,6 +19,7 @@
 typedef struct {
   PpmsServer *server;
   SoupSession *session;
+  const char *url;      /* a server in another process (NULL: server's url) */
 } Fixture;
 
 typedef struct {
@@ -70,7 +75,7 @@ static SoupMessage *
 new_message (Fixture *f, const char *method, const char *path, const char *content_type,
              const char *body, gsize len, const char *auth)
 {
-  g_autofree char *url = g_strconcat (ppms_server_get_url (f->server), path, NULL);
+  g_autofree char *url = g_strconcat (f->url ? f->url : ppms_server_get_url (f->server), path, NULL);
   SoupMessage *msg = soup_message_new (method, url);
 
   g_assert_nonnull (msg);
@@ -878,6 +883,89 @@ test_demo_team (void)
   fixture_tear_down (f, NULL);
 }
 
+/* ---- The program's --demo-visitor: greets, then answers the agent ---- */
+
+static const char demo_seed[] =
+  "{\"app\": {\"uuid\": \"5e0a0000-0000-11f1-8000-0000000000f0\"},"
+  " \"api_keys\": [{\"level\": \"PPKEFU\", \"key\": \"demo-kefu-key\", \"secret\": \"s\"}],"
+  " \"users\": [{\"uuid\": \"5e0a0000-0000-11f1-8000-0000000000a1\", \"user_email\": \"agent@ppmessage.local\","
+  "   \"password\": \"agentpass\", \"user_fullname\": \"Alice Agent\", \"is_service_user\": true,"
+  "   \"is_owner_user\": true}]}";
+
+static char *
+read_line_matching (GInputStream *stream, const char *prefix)
+{
+  g_autoptr (GDataInputStream) in = g_data_input_stream_new (stream);
+  char *line;
+
+  /* Blocking reads: the program prints the line or exits (EOF). */
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) != NULL)
+    {
+      if (g_str_has_prefix (line, prefix))
+        return line;
+      g_free (line);
+    }
+  return NULL;
+}
+
+static void
+test_demo_visitor_program (void)
+{
+  const char *exe = g_getenv ("SERVER_EXE") ? g_getenv ("SERVER_EXE") : "build/ppmessage-test-server";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *seed_path = NULL, *url = NULL, *greeted = NULL;
+  g_autoptr (GSubprocess) child = NULL;
+  g_autoptr (JsonObject) history = NULL, body = json_object_new ();
+  const char *conversation;
+  PpmsPeer *agent;
+  g_autofree char *sent = NULL;
+  int fd;
+
+  if (!g_file_test (exe, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("no ppmessage-test-server program (set SERVER_EXE)");
+      return;
+    }
+  fd = g_file_open_tmp ("ppms-demo-XXXXXX.json", &seed_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (seed_path, demo_seed, -1, &error));
+  close (fd);
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, exe,
+                            "--port", "0", "--data", seed_path, "--timer-scale", "0.1", "--demo-visitor", NULL);
+  g_assert_no_error (error);
+  url = read_line_matching (g_subprocess_get_stdout_pipe (child), "http://127.0.0.1:");
+  g_assert_nonnull (url);
+  greeted = read_line_matching (g_subprocess_get_stderr_pipe (child), "demo visitor ");
+  g_assert_nonnull (greeted);
+  conversation = strstr (greeted, " in conversation ");
+  g_assert_nonnull (conversation);
+  conversation += strlen (" in conversation ");
+
+  /* An agent asks; the scripted visitor answers. */
+  agent = ppms_peer_new_agent (url, "demo-kefu-key", "agent@ppmessage.local", "agentpass", NULL);
+  g_assert_true (ppms_peer_start_sync (agent, &error));
+  g_assert_no_error (error);
+  sent = ppms_peer_send_text (agent, conversation, "Where is your order?");
+  g_assert_nonnull (sent);
+  g_assert_nonnull (ppms_peer_wait_message (agent, "Order #1234", TIMEOUT_MS));
+
+  /* The greeting came first. */
+  json_object_set_string_member (body, "conversation_uuid", conversation);
+  json_object_set_int_member (body, "page_size", 10);
+  history = ppms_peer_api_sync (agent, "PP_PAGE_HISTORY_MESSAGE", body, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (history, "total_count"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (
+                     json_object_get_array_member (history, "list"), 2), "body"),
+                   ==, "Hello! I have a question about my order.");
+  ppms_peer_free (agent);
+  g_subprocess_send_signal (child, SIGTERM);
+  g_assert_true (g_subprocess_wait (child, NULL, &error));
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 0);
+  g_unlink (seed_path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -895,6 +983,7 @@ main (int argc, char **argv)
   ADD ("/server-rest/stop-restart", NULL, test_stop_restart);
   ADD ("/server-rest/json-output", NULL, test_json_output);
   g_test_add_func ("/server-rest/demo-team", test_demo_team);
+  g_test_add_func ("/server-rest/demo-visitor-program", test_demo_visitor_program);
 #undef ADD
   return g_test_run ();
 }

@@ -30,42 +30,8 @@ page_offset_of (JsonObject *body)
   return ppms_json_get_int (body, "page_offset", &offset) && offset > 0 ? offset : 0;
 }
 
-typedef struct {
-  PpmsConversation *conv;
-  PpmsMember *member;
-} OpenItem;
-
-static gint
-by_member_update_desc (gconstpointer a, gconstpointer b)
-{
-  const OpenItem *ia = a, *ib = b;
-  return ia->member->updatetime > ib->member->updatetime ? -1 : ia->member->updatetime < ib->member->updatetime;
-}
-
-/* The user's OPEN conversations, newest activity first. */
-static GArray *
-open_conversations (PpmsServer *server, const char *user_uuid)
-{
-  GArray *items = g_array_new (FALSE, FALSE, sizeof (OpenItem));
-  GHashTableIter iter;
-  PpmsConversation *c;
-
-  g_hash_table_iter_init (&iter, server->conversations);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &c))
-    {
-      PpmsMember *m = ppms_conversation_find_member (c, user_uuid);
-      if (m != NULL && g_strcmp0 (m->status, "OPEN") == 0)
-        {
-          OpenItem item = { c, m };
-          g_array_append_val (items, item);
-        }
-    }
-  g_array_sort (items, by_member_update_desc);
-  return items;
-}
-
 static JsonObject *
-page_item (PpmsServer *server, OpenItem *item)
+page_item (PpmsServer *server, const PpmsMembership *item)
 {
   JsonObject *o = ppms_conversation_to_raw_json (item->conv);
   PpmsUser *creator = ppms_user_lookup (server, item->conv->user_uuid);
@@ -90,15 +56,6 @@ page_item (PpmsServer *server, OpenItem *item)
   return o;
 }
 
-static gint
-index_of (GArray *items, const char *uuid)
-{
-  for (guint i = 0; uuid && i < items->len; i++)
-    if (g_str_equal (g_array_index (items, OpenItem, i).conv->uuid, uuid))
-      return (gint) i;
-  return -1;
-}
-
 static void
 page_user_conversation (PpmsApiCall *call)
 {
@@ -107,7 +64,7 @@ page_user_conversation (PpmsApiCall *call)
   const char *max_uuid = ppms_json_get_string (call->body, "max_uuid");
   const char *min_uuid = ppms_json_get_string (call->body, "min_uuid");
   gint64 size = page_size_of (call->body), offset = page_offset_of (call->body);
-  g_autoptr (GArray) items = NULL;
+  const GArray *items;
   JsonArray *list = json_array_new ();
   gint64 start = 0, end = -1;
 
@@ -120,10 +77,10 @@ page_user_conversation (PpmsApiCall *call)
                                        : "KeyError: 'user_uuid'");
       return;
     }
-  items = open_conversations (server, user_uuid);
+  items = ppms_user_open_conversations (server, user_uuid);
   if (max_uuid != NULL || min_uuid != NULL)
     {
-      gint at = index_of (items, max_uuid ? max_uuid : min_uuid);
+      gint at = ppms_user_open_position (server, user_uuid, max_uuid ? max_uuid : min_uuid);
       if (at >= 0 && max_uuid != NULL)
         start = at + 1, end = MIN ((gint64) items->len, at + 1 + size);
       else if (at >= 0)
@@ -135,7 +92,7 @@ page_user_conversation (PpmsApiCall *call)
       end = size > 0 ? MIN ((gint64) items->len, start + size) : (gint64) items->len;
     }
   for (gint64 i = MAX (start, 0); i < end && i < (gint64) items->len; i++)
-    json_array_add_object_element (list, page_item (server, &g_array_index (items, OpenItem, i)));
+    json_array_add_object_element (list, page_item (server, &g_array_index (items, PpmsMembership, i)));
   json_object_set_int_member (call->reply, "total_count", items->len);
   json_object_set_int_member (call->reply, "return_count", json_array_get_length (list));
   json_object_set_int_member (call->reply, "page_offset", offset);
@@ -167,16 +124,16 @@ static void
 get_user_conversation_list (PpmsApiCall *call)
 {
   PpmsServer *server = call->server;
-  g_autoptr (GArray) items = NULL;
+  const GArray *items;
   JsonArray *list;
 
   if (!ppms_call_require (call, "app_uuid", "user_uuid", NULL))
     return;
-  items = open_conversations (server, ppms_call_string (call, "user_uuid"));
+  items = ppms_user_open_conversations (server, ppms_call_string (call, "user_uuid"));
   list = json_array_new ();
   for (guint i = 0; i < items->len; i++)
     {
-      OpenItem *item = &g_array_index (items, OpenItem, i);
+      const PpmsMembership *item = &g_array_index (items, PpmsMembership, i);
       JsonObject *o = ppms_conversation_to_json (item->conv, NULL);
       PpmsUser *creator = ppms_user_lookup (server, item->conv->user_uuid);
       PpmsMessage *latest = ppms_conversation_latest_message (server, item->conv);
@@ -328,7 +285,7 @@ update_conversation_member (PpmsApiCall *call)
           m->conversation_type = g_strdup (c->conversation_type);
         }
       else if (g_str_equal (action, "REMOVE") && m != NULL)
-        g_ptr_array_remove (c->members, m);
+        ppms_conversation_remove_member (c, m);
     }
   if (g_str_equal (action, "ADD") && group != NULL)
     {

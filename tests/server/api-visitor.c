@@ -34,14 +34,15 @@ replace (char **field, const char *value)
 PpmsConversation *
 ppms_user_latest_conversation (PpmsServer *server, const char *user_uuid)
 {
-  PpmsConversation *best = NULL, *c;
-  GHashTableIter iter;
+  const GArray *memberships = ppms_user_memberships (server, user_uuid);
+  PpmsConversation *best = NULL;
 
-  g_hash_table_iter_init (&iter, server->conversations);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &c))
-    if (ppms_conversation_find_member (c, user_uuid) != NULL
-        && (best == NULL || c->updatetime > best->updatetime))
-      best = c;
+  for (guint i = 0; memberships != NULL && i < memberships->len; i++)
+    {
+      PpmsConversation *c = g_array_index (memberships, PpmsMembership, i).conv;
+      if (best == NULL || c->updatetime > best->updatetime)
+        best = c;
+    }
   return best;
 }
 

@@ -51,7 +51,7 @@ ppcom_library (PpmsServer *server)
       "    api_key: '%s',\n"
       "    api_secret: '%s',\n"
       "    assets_path: '%s/ppcom/assets/',\n"
-      "    web_socket_url: 'ws://127.0.0.1:%u/pcsocket/WS',\n"
+      "    web_socket_url: '%s://127.0.0.1:%u/pcsocket/WS',\n"
       "    api: '%s/api',\n"
       "    auth: '%s/ppauth',\n"
       "    file_upload_url: '%s/upload/upload/',\n"
@@ -65,7 +65,8 @@ ppcom_library (PpmsServer *server)
       "                app_uuid: null\n"
       "    };\n"
       "})(window.Service = window.Service || {});\n",
-      key ? key : "", secret ? secret : "", server->url, server->port, server->url, server->url,
+      key ? key : "", secret ? secret : "", server->url,
+      server->tls_certificate ? "wss" : "ws", server->port, server->url, server->url,
       server->url, server->url, server->url);
 }
 

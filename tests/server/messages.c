@@ -147,15 +147,6 @@ ppms_message_to_history_json (PpmsServer *server, PpmsMessage *message)
   return item;
 }
 
-static gint
-index_of_message (GPtrArray *messages, const char *uuid)
-{
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (((PpmsMessage *) g_ptr_array_index (messages, i))->uuid, uuid) == 0)
-      return (gint) i;
-  return -1;
-}
-
 /* Appends messages[from..to] (inclusive, either direction) to the reply. */
 static void
 reply_messages (PpmsApiCall *call, GPtrArray *messages, gint from, gint to)
@@ -188,9 +179,10 @@ history_by_page (PpmsApiCall *call, GPtrArray *messages, gint64 offset_pages, gi
 }
 
 static void
-history_by_max (PpmsApiCall *call, GPtrArray *messages, const char *max_uuid, gint64 size)
+history_by_max (PpmsApiCall *call, PpmsConversation *conv, const char *max_uuid, gint64 size)
 {
-  gint index = max_uuid != NULL ? index_of_message (messages, max_uuid) : -1;
+  GPtrArray *messages = conv->messages;
+  gint index = max_uuid != NULL ? ppms_conversation_message_index (call->server, conv, max_uuid) : -1;
   gint64 count;
 
   json_object_set_int_member (call->reply, "return_count", 0);
@@ -206,9 +198,10 @@ history_by_max (PpmsApiCall *call, GPtrArray *messages, const char *max_uuid, gi
 }
 
 static void
-history_by_min (PpmsApiCall *call, GPtrArray *messages, const char *min_uuid, gint64 size)
+history_by_min (PpmsApiCall *call, PpmsConversation *conv, const char *min_uuid, gint64 size)
 {
-  gint index = min_uuid != NULL ? index_of_message (messages, min_uuid) : -1;
+  GPtrArray *messages = conv->messages;
+  gint index = min_uuid != NULL ? ppms_conversation_message_index (call->server, conv, min_uuid) : -1;
   gint64 count;
 
   json_object_set_int_member (call->reply, "return_count", 0);
@@ -261,42 +254,17 @@ page_history (PpmsApiCall *call)
   if (!page_param (call, "page_size", DEFAULT_PAGE_SIZE, &size))
     return;
   if (has_max)
-    history_by_max (call, conv->messages, max_uuid, size);
+    history_by_max (call, conv, max_uuid, size);
   else if (has_min)
-    history_by_min (call, conv->messages, min_uuid, size);
+    history_by_min (call, conv, min_uuid, size);
   else if (page_param (call, "page_offset", 0, &offset))
     history_by_page (call, conv->messages, offset, size);
 }
 
 /* ---- PP_PAGE_UNACKED_MESSAGE (4.13) ---- */
 
-static gint
-push_by_time (gconstpointer a, gconstpointer b)
-{
-  const PpmsPush *pa = *(PpmsPush *const *) a, *pb = *(PpmsPush *const *) b;
-  return pa->createtime < pb->createtime ? -1 : pa->createtime > pb->createtime;
-}
-
-static GPtrArray *
-unacked_pushes (PpmsServer *server, const char *user_uuid)
-{
-  GPtrArray *pushes = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, server->pushes);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      PpmsPush *push = value;
-      if (g_strcmp0 (push->user_uuid, user_uuid) == 0 && g_strcmp0 (push->status, "PUSHED") == 0)
-        g_ptr_array_add (pushes, push);
-    }
-  g_ptr_array_sort (pushes, push_by_time);   /* oldest first */
-  return pushes;
-}
-
 static void
-unacked_page (PpmsApiCall *call, GPtrArray *pushes, gint64 offset_pages, gint64 size)
+unacked_page (PpmsApiCall *call, const GPtrArray *pushes, gint64 offset_pages, gint64 size)
 {
   JsonArray *list = json_array_new ();
   JsonObject *messages = json_object_new ();
@@ -328,7 +296,7 @@ page_unacked (PpmsApiCall *call)
   const char *user_uuid = ppms_json_get_string (call->body, "user_uuid");
   gboolean has_max;
   const char *max_uuid = uuid_param (call, "max_uuid", &has_max);
-  g_autoptr (GPtrArray) pushes = NULL;
+  const GPtrArray *pushes;
   gint64 size, offset;
 
   if (user_uuid == NULL || !ppms_json_has_nonnull (call->body, "app_uuid"))
@@ -336,7 +304,7 @@ page_unacked (PpmsApiCall *call)
       call->error_code = PPMS_ERR_NO_PARA;
       return;
     }
-  pushes = unacked_pushes (call->server, user_uuid);
+  pushes = ppms_user_unacked_pushes (call->server, user_uuid);   /* oldest first */
   json_object_set_int_member (call->reply, "total_count", pushes->len);
   if (!page_param (call, "page_offset", 0, &offset) || !page_param (call, "page_size", DEFAULT_PAGE_SIZE, &size))
     return;

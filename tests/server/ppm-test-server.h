@@ -19,12 +19,20 @@ typedef struct _PpmsServer PpmsServer;
 PpmsServer *ppms_server_new (const char *seed_path, GError **error);
 /* Same, from a JSON document in memory. */
 PpmsServer *ppms_server_new_from_data (const char *seed_json, GError **error);
+/* Adds a generated scenario: spec_json is the object of the seed format's
+ * "generate" member (tests/data/README.md), e.g. {"conversations": 20000,
+ * "messages_per_conversation": 10, "seed": 42}. Deterministic for a spec. */
+gboolean    ppms_server_generate (PpmsServer *server, const char *spec_json, GError **error);
 void        ppms_server_free (PpmsServer *server);
 
 /* Listens on 127.0.0.1 only; port 0 picks a free port. */
 gboolean    ppms_server_listen (PpmsServer *server, guint port, GError **error);
+/* Same, but the port speaks TLS only (https and wss) with this certificate
+ * and private key (PEM files, e.g. tests/data/tls/). restart() keeps TLS. */
+gboolean    ppms_server_listen_tls (PpmsServer *server, guint port, const char *cert_pem_path,
+                                    const char *key_pem_path, GError **error);
 guint       ppms_server_get_port (PpmsServer *server);
-/* "http://127.0.0.1:<port>", owned by the server. */
+/* "http://127.0.0.1:<port>" ("https://" with TLS), owned by the server. */
 const char *ppms_server_get_url (PpmsServer *server);
 
 /* Stops listening and drops every connection and socket; the data is kept.

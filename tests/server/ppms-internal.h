@@ -94,6 +94,7 @@ typedef struct {
 } PpmsMember;
 
 typedef struct {
+  PpmsServer *server;        /* set by ppms_store_add_conversation (member index) */
   char *uuid;
   char *app_uuid;
   char *conversation_type;   /* "P2S" or "S2S" */
@@ -106,8 +107,10 @@ typedef struct {
   char *group_uuid;
   gint64 createtime;
   gint64 updatetime;
-  GPtrArray *members;        /* PpmsMember*, owned */
-  GPtrArray *messages;       /* PpmsMessage*, not owned, in storage order */
+  GPtrArray *members;        /* PpmsMember*, owned; change it only with ppms_conversation_add_member
+                              * and ppms_conversation_remove_member (they keep the member index) */
+  GPtrArray *messages;       /* PpmsMessage*, not owned, in storage order (increasing seq):
+                              * only ppms_store_add_message appends */
 } PpmsConversation;
 
 typedef struct {
@@ -127,6 +130,7 @@ typedef struct {
   char *task_status;         /* "PENDING", "PROCESSED" */
   gint64 createtime;
   gint64 updatetime;         /* 0: same as createtime */
+  guint64 seq;               /* storage order, set by ppms_store_add_message */
 } PpmsMessage;
 
 typedef struct {
@@ -155,6 +159,7 @@ typedef struct {
 } PpmsFile;
 
 typedef struct _PpmsSocket PpmsSocket;   /* defined by the websocket part */
+typedef struct _PpmsUserIndex PpmsUserIndex;   /* index.c */
 
 typedef struct {
   PpmsFaultKind kind;
@@ -167,7 +172,8 @@ typedef struct {
 struct _PpmsServer {
   SoupServer *soup;
   guint port;
-  char *url;
+  char *url;                     /* "http://127.0.0.1:<port>" or "https://..." */
+  GTlsCertificate *tls_certificate; /* set: https and wss only (ppms_server_listen_tls) */
   double timer_scale;
   gboolean deliver_online;
   gboolean ws_stall;
@@ -184,6 +190,8 @@ struct _PpmsServer {
   GHashTable *tokens;            /* token -> PpmsToken* (owned) */
   GHashTable *files;             /* uuid -> PpmsFile* (owned) */
   GHashTable *api_handlers;      /* name -> PpmsApiEndpoint* (owned) */
+  GHashTable *user_index;        /* user uuid -> PpmsUserIndex* (index.c) */
+  guint64 message_seq;           /* last PpmsMessage.seq given */
 
   GList *sockets;                /* PpmsSocket*, every open websocket */
   GHashTable *socket_by_device;  /* device uuid -> PpmsSocket* (registered) */
@@ -287,6 +295,42 @@ void ppms_device_set_online (PpmsServer *server, const char *device_uuid, gboole
 gboolean ppms_user_is_online (PpmsServer *server, PpmsUser *user);
 /* Drops one token (PPKEFU_LOGOUT). */
 void ppms_token_remove (PpmsServer *server, const char *token);
+
+/* Removes a member from a conversation (and the member index), frees it. */
+void ppms_conversation_remove_member (PpmsConversation *conv, PpmsMember *member);
+
+/* ---- Indexes (index.c), kept by the store.c functions above ---- */
+typedef struct {
+  PpmsConversation *conv;
+  PpmsMember *member;
+} PpmsMembership;
+
+void ppms_index_init (PpmsServer *server);
+void ppms_index_clear (PpmsServer *server);
+void ppms_index_add_member (PpmsServer *server, PpmsConversation *conv, PpmsMember *member);
+void ppms_index_remove_member (PpmsServer *server, PpmsConversation *conv, PpmsMember *member);
+void ppms_index_forget_conversation (PpmsServer *server, PpmsConversation *conv);
+void ppms_index_add_push (PpmsServer *server, PpmsPush *push);
+void ppms_index_remove_push (PpmsServer *server, PpmsPush *push);
+/* The user's OPEN memberships (PpmsMembership), newest activity first (member
+ * updatetime, then createtime, then conversation uuid). Owned by the index,
+ * valid until the store changes. NULL only for a NULL user. */
+const GArray    *ppms_user_open_conversations (PpmsServer *server, const char *user_uuid);
+/* Position of a conversation in that list, or -1. */
+gint             ppms_user_open_position (PpmsServer *server, const char *user_uuid,
+                                          const char *conversation_uuid);
+/* Every membership of the user, any status (NULL: none). */
+const GArray    *ppms_user_memberships (PpmsServer *server, const char *user_uuid);
+/* The user's PUSHED pushes, oldest first (owned by the index, valid until
+ * the store changes). NULL only for a NULL user. */
+const GPtrArray *ppms_user_unacked_pushes (PpmsServer *server, const char *user_uuid);
+/* Index of a message in conv->messages (binary search), or -1 when the
+ * message is unknown or in another conversation. */
+gint             ppms_conversation_message_index (PpmsServer *server, PpmsConversation *conv,
+                                                  const char *uuid);
+
+/* ---- Scenario generator (generate.c, tests/data/README.md "generate") ---- */
+gboolean ppms_generate_load (PpmsServer *server, JsonObject *spec, GError **error);
 
 /* ---- More store helpers (store.c, views.c, seed.c) ---- */
 void        ppms_store_init (PpmsServer *server);

@@ -289,8 +289,14 @@ gboolean
 ppms_seed_load (PpmsServer *server, JsonObject *root, GError **error)
 {
   JsonNode *app = json_object_get_member (root, "app");
+  JsonNode *generate = json_object_get_member (root, "generate");
   gint64 now = g_get_real_time ();
 
+  if (generate != NULL && !JSON_NODE_HOLDS_OBJECT (generate))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "\"generate\" is not an object");
+      return FALSE;
+    }
   load_app (server, app && JSON_NODE_HOLDS_OBJECT (app) ? json_node_get_object (app) : NULL, now);
   load_array (server, root, "api_keys", load_key, now);
   ensure_keys (server);
@@ -307,10 +313,11 @@ ppms_seed_load (PpmsServer *server, JsonObject *root, GError **error)
       PpmsUser *u;
       g_hash_table_iter_init (&iter, server->users);
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &u))
-        if (u->is_owner_user)
+        if (u->is_owner_user && server->app->user_uuid == NULL)
           server->app->user_uuid = g_strdup (u->uuid);
     }
-  return TRUE;
+  /* After the explicit records: generated conversations use their agents. */
+  return generate == NULL || ppms_generate_load (server, json_node_get_object (generate), error);
 }
 
 /* One owner agent, as the recorded server (credentials of the recordings). */

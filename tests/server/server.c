@@ -130,14 +130,16 @@ listen_on (PpmsServer *server, guint port, GError **error)
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, port);
   GSList *uris;
 
-  if (!soup_server_listen (server->soup, address, 0, error))
+  if (!soup_server_listen (server->soup, address,
+                           server->tls_certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     return FALSE;
   uris = soup_server_get_uris (server->soup);
   if (uris != NULL)
     server->port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   g_free (server->url);
-  server->url = g_strdup_printf ("http://127.0.0.1:%u", server->port);
+  server->url = g_strdup_printf ("%s://127.0.0.1:%u", server->tls_certificate ? "https" : "http",
+                                 server->port);
   server->listening = TRUE;
   ppms_store_absolutize_urls (server);
   ppms_distributor_start (server);
@@ -148,6 +150,22 @@ gboolean
 ppms_server_listen (PpmsServer *server, guint port, GError **error)
 {
   g_return_val_if_fail (server != NULL && !server->listening, FALSE);
+  return listen_on (server, port, error);
+}
+
+gboolean
+ppms_server_listen_tls (PpmsServer *server, guint port, const char *cert_pem_path,
+                        const char *key_pem_path, GError **error)
+{
+  GTlsCertificate *certificate;
+
+  g_return_val_if_fail (server != NULL && !server->listening, FALSE);
+  certificate = g_tls_certificate_new_from_files (cert_pem_path, key_pem_path, error);
+  if (certificate == NULL)
+    return FALSE;
+  g_clear_object (&server->tls_certificate);
+  server->tls_certificate = certificate;
+  soup_server_set_tls_certificate (server->soup, certificate);
   return listen_on (server, port, error);
 }
 
@@ -193,6 +211,7 @@ ppms_server_free (PpmsServer *server)
   cancel_timers (server);
   ppms_messaging_free (server);
   g_clear_object (&server->soup);
+  g_clear_object (&server->tls_certificate);
   g_clear_pointer (&server->api_handlers, g_hash_table_unref);
   g_clear_pointer (&server->connections, g_hash_table_unref);
   ppms_server_clear_faults (server);

@@ -115,12 +115,14 @@ ppms_store_init (PpmsServer *s)
   s->files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) file_free);
   s->amd_results = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   s->online_portal_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ppms_index_init (s);
 }
 
 void
 ppms_store_clear (PpmsServer *s)
 {
-  /* Conversations first: they point at messages they do not own. */
+  /* The indexes and conversations first: they point at records they do not own. */
+  ppms_index_clear (s);
   g_clear_pointer (&s->conversations, g_hash_table_unref);
   g_clear_pointer (&s->messages, g_hash_table_unref);
   g_clear_pointer (&s->pushes, g_hash_table_unref);
@@ -257,6 +259,16 @@ ppms_store_add_device (PpmsServer *server, PpmsDevice *device)
 void
 ppms_store_add_conversation (PpmsServer *server, PpmsConversation *conv)
 {
+  PpmsConversation *old = ppms_conversation_lookup (server, conv->uuid);
+
+  if (old == conv)
+    return;
+  /* A record replaced under the same uuid leaves the member index. */
+  if (old != NULL)
+    ppms_index_forget_conversation (server, old);
+  conv->server = server;
+  for (guint i = 0; conv->members != NULL && i < conv->members->len; i++)
+    ppms_index_add_member (server, conv, g_ptr_array_index (conv->members, i));
   if (conv->members == NULL)
     conv->members = g_ptr_array_new_with_free_func ((GDestroyNotify) ppms_member_free);
   if (conv->messages == NULL)
@@ -268,7 +280,16 @@ void
 ppms_store_add_message (PpmsServer *server, PpmsMessage *message)
 {
   PpmsConversation *conv = ppms_conversation_lookup (server, message->conversation_uuid);
+  PpmsMessage *old = ppms_message_lookup (server, message->uuid);
 
+  /* A record replaced under the same uuid leaves its conversation too. */
+  if (old != NULL && old != message)
+    {
+      PpmsConversation *old_conv = ppms_conversation_lookup (server, old->conversation_uuid);
+      if (old_conv != NULL)
+        g_ptr_array_remove (old_conv->messages, old);
+    }
+  message->seq = ++server->message_seq;
   g_hash_table_replace (server->messages, message->uuid, message);
   if (conv != NULL)
     g_ptr_array_add (conv->messages, message);
@@ -277,7 +298,12 @@ ppms_store_add_message (PpmsServer *server, PpmsMessage *message)
 void
 ppms_store_add_push (PpmsServer *server, PpmsPush *push)
 {
+  PpmsPush *old = g_hash_table_lookup (server->pushes, push->uuid);
+
+  if (old != NULL && old != push)
+    ppms_index_remove_push (server, old);
   g_hash_table_replace (server->pushes, push->uuid, push);
+  ppms_index_add_push (server, push);
 }
 
 void
@@ -331,7 +357,17 @@ ppms_conversation_add_member (PpmsConversation *conv, const char *user_uuid,
   m->conversation_icon = g_strdup (icon);
   m->createtime = m->updatetime = g_get_real_time ();
   g_ptr_array_add (conv->members, m);
+  if (conv->server != NULL)
+    ppms_index_add_member (conv->server, conv, m);
   return m;
+}
+
+void
+ppms_conversation_remove_member (PpmsConversation *conv, PpmsMember *member)
+{
+  if (conv->server != NULL)
+    ppms_index_remove_member (conv->server, conv, member);
+  g_ptr_array_remove (conv->members, member);
 }
 
 PpmsMessage *

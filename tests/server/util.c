@@ -4,6 +4,7 @@
  */
 #include <string.h>
 #include <math.h>
+#include <time.h>
 #include "ppms-internal.h"
 
 char *
@@ -34,12 +35,15 @@ ppms_uuid_new (void)
 char *
 ppms_format_datetime (gint64 us)
 {
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (us / G_USEC_PER_SEC);
-  g_autofree char *base = NULL;
+  /* localtime_r, not GDateTime: GLib re-reads the zone on every call, which
+   * dominated big list answers. */
+  time_t seconds = (time_t) (us / G_USEC_PER_SEC);
+  struct tm tm;
+  char base[32];
 
-  if (dt == NULL)
+  if (us < 0 || localtime_r (&seconds, &tm) == NULL
+      || strftime (base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm) == 0)
     return g_strdup ("1970-01-01 00:00:00 000000");
-  base = g_date_time_format (dt, "%Y-%m-%d %H:%M:%S");
   return g_strdup_printf ("%s %06d", base, (int) (us % G_USEC_PER_SEC));
 }
 
@@ -47,6 +51,30 @@ gint64
 ppms_epoch_seconds (gint64 us)
 {
   return us / G_USEC_PER_SEC;
+}
+
+/* Fast path of the repr for the common case, times in microseconds: when
+ * value is the double nearest to a whole number of microseconds and below
+ * 2^33, that decimal (trailing zeros dropped) is the shortest one reading
+ * back as value (half an ulp < 1e-6 there), so it is Python's repr. */
+static gboolean
+format_microsecond_grid (double value, char *buf, gsize size)
+{
+  double magnitude = fabs (value);
+  gint64 us, whole, fraction;
+  int len;
+
+  if (magnitude < 1e-4 || magnitude >= 8589934592.0)
+    return FALSE;
+  us = (gint64) llround (magnitude * 1e6);
+  if ((double) us / 1e6 != magnitude)
+    return FALSE;
+  whole = us / 1000000;
+  fraction = us % 1000000;
+  len = g_snprintf (buf, size, "%s%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT, value < 0 ? "-" : "", whole, fraction);
+  while (len > 0 && buf[len - 1] == '0' && buf[len - 2] != '.')
+    buf[--len] = '\0';
+  return TRUE;
 }
 
 /* Python repr of a float: the shortest decimal that reads back the same. */
@@ -57,6 +85,8 @@ ppms_format_double (double value)
 
   if (!isfinite (value))
     return g_strdup ("null");
+  if (format_microsecond_grid (value, buf, sizeof buf))
+    return g_strdup (buf);
   static const char *formats[] = { "%.1g", "%.2g", "%.3g", "%.4g", "%.5g", "%.6g", "%.7g",
                                    "%.8g", "%.9g", "%.10g", "%.11g", "%.12g", "%.13g",
                                    "%.14g", "%.15g", "%.16g", "%.17g" };
