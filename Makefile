@@ -1,7 +1,11 @@
 # purple-ppmessage: a libpurple protocol plugin for PPMessage.
 # Builds the plugin, the client library, the PPMessage test server and the tests.
 
-PREFIX    ?= /usr/local
+# Pidgin and Finch look for protocol icons and translations under libpurple's
+# own prefix, so that is the default (the plugin itself always goes into
+# libpurple's plugin directory).
+PKG_CONFIG ?= pkg-config
+PREFIX    ?= $(shell $(PKG_CONFIG) --variable=prefix purple 2>/dev/null || echo /usr)
 DESTDIR   ?=
 PKG_CONFIG ?= pkg-config
 CC        ?= gcc
@@ -70,7 +74,7 @@ PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
 ICON_SIZES = 16 22 48
 
-.PHONY: all deps check demo bench install uninstall install-user clean pot
+.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz
 
 all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
 
@@ -115,6 +119,38 @@ $(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB)
 $(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+
+# libFuzzer targets for every parser of server data (tests/fuzz/fuzz-*.c),
+# built with clang and ASan+UBSan, each run for FUZZ_SECONDS on the seeds
+# extracted from the protocol transcripts (when ../shared/protocol is there)
+# plus the small corpus kept in tests/fuzz/corpus.
+FUZZ_CC       ?= clang-14
+FUZZ_SECONDS  ?= 60
+PROTOCOL_DIR  ?= ../shared/protocol
+FUZZ_FLAGS     = -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                 -D_GNU_SOURCE $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/fuzz
+FUZZ_TARGETS   = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS      = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(LIB_SRC) $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(call PKG_LIBS,$(LIB_PKGS)) -lm
+
+fuzz:
+	@sh tests/install-deps.sh clang-14 libclang-rt-14-dev -- -- $(FUZZ_CC)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@if [ -d "$(PROTOCOL_DIR)/transcripts" ]; then \
+	  python3 tests/fuzz/extract-corpus.py $(PROTOCOL_DIR)/transcripts $(BUILD)/fuzz-corpus; fi
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$t $(BUILD)/fuzz-artifacts/$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz-artifacts/$$t/ \
+	    $(BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t 2>$(BUILD)/fuzz-artifacts/$$t.log \
+	    || { tail -40 $(BUILD)/fuzz-artifacts/$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(BUILD)/fuzz-artifacts/$$t.log; \
+	done
 
 $(BUILD)/po/%.mo: po/%.po
 	@mkdir -p $(dir $@)
@@ -170,3 +206,21 @@ install-user: $(PLUGIN)
 
 clean:
 	rm -rf build build-san
+
+# Benchmarks (speed and memory targets; tests/bench/README.md). bench-purple-*
+# load the built plugin like test-purple-*; the others link the client library.
+BENCH_SRC        = $(wildcard tests/bench/bench-*.c)
+PURPLE_BENCH     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter tests/bench/bench-purple-%,$(BENCH_SRC)))
+LIB_BENCH        = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/bench/bench-purple-%,$(BENCH_SRC)))
+BENCH            = $(LIB_BENCH) $(PURPLE_BENCH)
+
+$(PURPLE_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c $(wildcard tests/bench/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/util.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
+$(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c $(wildcard tests/bench/*.h) $(CLIENT_LIB) $(SERVER_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/bench $< tests/bench/util.c -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+
+bench: all $(BENCH)
+	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) sh tests/bench/run-bench.sh $(BENCH)
