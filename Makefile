@@ -7,7 +7,6 @@
 PKG_CONFIG ?= pkg-config
 PREFIX    ?= $(shell $(PKG_CONFIG) --variable=prefix purple 2>/dev/null || echo /usr)
 DESTDIR   ?=
-PKG_CONFIG ?= pkg-config
 CC        ?= gcc
 
 # Debian 12 packages the build and the tests need; `make deps` installs the missing ones.
