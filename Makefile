@@ -14,10 +14,11 @@ DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-
                     libsoup-3.0-dev libjson-glib-dev
 DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
 # Packages only the tests need, and the commands that show they are there:
-# test-finch drives the real Finch under tmux; test-install validates the
-# AppStream metainfo.
-CHECK_DEPS        = finch tmux appstream
-CHECK_COMMANDS    = finch tmux appstreamcli
+# real Finch under tmux, real Pidgin under Xvfb on a private D-Bus (screenshots
+# with imagemagick), a real IRC server beside two PPMessage accounts, and the
+# AppStream metainfo check.
+CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd
+CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd
 
 LIB_PKGS    = glib-2.0 gio-2.0 gobject-2.0 libsoup-3.0 json-glib-1.0
 PURPLE_PKGS = purple $(LIB_PKGS)

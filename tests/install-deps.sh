@@ -12,6 +12,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   shift
 done
 [ $# -gt 0 ] && shift
+# Daemons such as ngircd live in sbin, which a user's PATH may lack.
+PATH="$PATH:/usr/sbin:/sbin"
 for cmd in "$@"; do
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
 done

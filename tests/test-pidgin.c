@@ -1,0 +1,982 @@
+/* test-pidgin.c: the built plugin in the real Pidgin. Pidgin runs on a
+ * private Xvfb display with its D-Bus interface on a private session bus and
+ * a throw-away profile whose agent account signs in to the in-process test
+ * server. A visitor (test peer) writes; the message must reach Pidgin (seen
+ * through Pidgin's D-Bus API); a reply sent through that API must reach the
+ * visitor. Screenshots of the buddy list and the conversation window go to
+ * $PPM_SCREENSHOTS_DIR (the README's pictures) or $BUILD/screenshots.
+ *
+ * Pidgin finds protocol icons only in its own data directory. When our icons
+ * are not installed there, Pidgin runs in a private mount namespace where a
+ * copy of that directory with our icons is mounted over it (as after `make
+ * install`), so the system is never touched; without namespaces it runs as is.
+ *
+ * Skipped under SANITIZE=1 (an ASan plugin cannot load into an uninstrumented
+ * Pidgin) and when pidgin, Xvfb, dbus-daemon or ImageMagick's import is missing.
+ * Waiting iterates the GLib main loop (the server lives in this process) and
+ * re-checks the condition at least every POLL_MS, up to a timeout.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <gio/gio.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "ppm-test-server.h"
+#include "ppm-test-peer.h"
+
+#define AGENT_EMAIL      "agent@ppmessage.local"
+#define AGENT_PASSWORD   "agentpass"
+#define AGENT_NAME       "Alice Agent"
+#define VISITOR_EMAIL    "dana@example.com"
+#define VISITOR_NAME     "Dana Whitfield"
+#define OTHER_EMAIL      "carlos@example.com"
+#define OTHER_NAME       "Carlos Mendes"
+#define GREETING         "Hello! I have a question about my order."
+#define VISITOR_TEXT     "Hi! My order 4711 has not arrived yet. Could you check?"
+#define REPLY_TEXT       "Sorry about that, Dana! Order 4711 left our warehouse today."
+#define THANKS_TEXT      "Great, thank you!"
+
+#define PURPLE_SERVICE   "im.pidgin.purple.PurpleService"
+#define PURPLE_PATH      "/im/pidgin/purple/PurpleObject"
+#define PURPLE_INTERFACE "im.pidgin.purple.PurpleInterface"
+#define PURPLE_CONV_TYPE_IM 1
+
+#define START_TIMEOUT_MS 60000  /* Xvfb, the bus, Pidgin up and signed in (loaded machine) */
+#define WAIT_MS          20000
+#define CALL_TIMEOUT_MS  10000
+#define POLL_MS          100
+/* Pidgin shows a "just signed on" emblem for 10 s; README pictures wait it out. */
+#define SIGNON_EMBLEM_MS 11000
+
+static const char TEAM_SEED[] =
+  "{\"app\": {\"app_name\": \"Demo Team\"},"
+  " \"users\": ["
+  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
+  "   \"user_fullname\": \"" AGENT_NAME "\", \"user_status\": \"OWNER_2\","
+  "   \"is_service_user\": true, \"is_owner_user\": true},"
+  "  {\"user_email\": \"bob@ppmessage.local\", \"password\": \"bobpass\","
+  "   \"user_fullname\": \"Bob Assistance\", \"user_status\": \"SERVICE\","
+  "   \"is_service_user\": true}"
+  " ]}";
+
+typedef struct {
+  char *sender;
+  char *message;
+} ReceivedIm;
+
+typedef struct {
+  char *workdir;
+  GSubprocess *xvfb;
+  GSubprocess *bus;
+  GSubprocess *pidgin;
+  gboolean icon_overlay;    /* Pidgin runs with our icons mounted into its data dir */
+  char *display;            /* ":N" */
+  char *bus_address;
+  GDBusConnection *dbus;
+  gboolean service_up;
+  guint watch_id;
+  guint signal_id;
+  GPtrArray *received;      /* ReceivedIm*, from the ReceivedImMsg signal */
+  gint64 signed_on_at;      /* monotonic time */
+} Session;
+
+/* ---- Waiting ---- */
+
+static gboolean
+keep_ticking (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* ppms_wait_until, with a tick so conditions asking Pidgin over D-Bus are
+ * re-checked even when nothing else happens in this process. */
+static gboolean
+poll_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
+{
+  guint tick = g_timeout_add (POLL_MS, keep_ticking, NULL);
+  gboolean ok = ppms_wait_until (cond, data, timeout_ms);
+
+  g_source_remove (tick);
+  return ok;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* ---- Processes ---- */
+
+/* Child processes get SIGTERM when this test dies (a failed assertion aborts). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static char *
+work_path (Session *s, const char *name)
+{
+  return g_build_filename (s->workdir, name, NULL);
+}
+
+/* Starts argv with stdout and stderr into <workdir>/<log_name>. With
+ * ready_fd, the child's fd 3 is the write end of a pipe whose read end is
+ * returned there (Xvfb -displayfd 3, dbus-daemon --print-address=3). */
+static GSubprocess *
+spawn (Session *s, const char *const *argv, const char *log_name, int *ready_fd)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *log = work_path (s, log_name);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* GLib debugging of this test (fatal-criticals) is not Pidgin's business. */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "HOME", s->workdir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "NO_AT_BRIDGE", "1", TRUE);
+  if (s->display != NULL)
+    g_subprocess_launcher_setenv (launcher, "DISPLAY", s->display, TRUE);
+  if (s->bus_address != NULL)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", s->bus_address, TRUE);
+  if (ready_fd != NULL) {
+    int fds[2];
+
+    g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+    g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+    *ready_fd = fds[0];
+  }
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+typedef struct {
+  GString *line;
+  gboolean done;            /* a full line, or end of file */
+} ReadyLine;
+
+static gboolean
+on_ready_input (int fd, GIOCondition condition, gpointer data)
+{
+  ReadyLine *ready = data;
+  char c;
+  ssize_t n = read (fd, &c, 1);
+
+  if (n <= 0 || c == '\n') {
+    ready->done = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+  g_string_append_c (ready->line, c);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The first line the child writes to its readiness pipe, or NULL. */
+static char *
+read_ready_line (int fd, guint timeout_ms)
+{
+  ReadyLine ready = { g_string_new (NULL), FALSE };
+  guint watch = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_ready_input, &ready);
+
+  ppms_wait_until (flag_is_set, &ready.done, timeout_ms);
+  if (!ready.done)
+    g_source_remove (watch);
+  close (fd);
+  if (!ready.done || ready.line->len == 0) {
+    g_string_free (ready.line, TRUE);
+    return NULL;
+  }
+  return g_string_free (ready.line, FALSE);
+}
+
+typedef struct {
+  gboolean done;
+  gboolean ok;
+} ProcessWait;
+
+static void
+on_process_exit (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ProcessWait *wait = data;
+
+  wait->ok = g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, NULL);
+  wait->done = TRUE;
+}
+
+/* Runs argv to its end while the main loop keeps going; TRUE on exit status 0. */
+static gboolean
+run_to_end (Session *s, const char *const *argv, const char *log_name)
+{
+  g_autoptr (GSubprocess) proc = spawn (s, argv, log_name, NULL);
+  ProcessWait wait = { FALSE, FALSE };
+
+  g_subprocess_wait_check_async (proc, NULL, on_process_exit, &wait);
+  if (!ppms_wait_until (flag_is_set, &wait.done, WAIT_MS)) {
+    g_subprocess_force_exit (proc);
+    ppms_wait_until (flag_is_set, &wait.done, WAIT_MS);
+  }
+  return wait.ok;
+}
+
+/* GSubprocess forgets the pid once it has reaped the process. */
+static gboolean
+process_has_exited (gpointer data)
+{
+  return g_subprocess_get_identifier (data) == NULL;
+}
+
+static void
+stop_process (GSubprocess **proc)
+{
+  if (*proc == NULL)
+    return;
+  if (!process_has_exited (*proc)) {
+    g_subprocess_send_signal (*proc, SIGTERM);
+    if (!poll_until (process_has_exited, *proc, WAIT_MS))
+      g_subprocess_force_exit (*proc);
+    poll_until (process_has_exited, *proc, WAIT_MS);
+  }
+  g_clear_object (proc);
+}
+
+/* ---- Xvfb and the session bus ---- */
+
+static void
+start_xvfb (Session *s)
+{
+  const char *const argv[] = { "Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24",
+                               "-nolisten", "tcp", NULL };
+  int fd;
+  g_autofree char *number = NULL;
+
+  s->xvfb = spawn (s, argv, "xvfb.log", &fd);
+  /* Xvfb writes the display number once it accepts clients. */
+  number = read_ready_line (fd, START_TIMEOUT_MS);
+  g_assert_nonnull (number);
+  s->display = g_strdup_printf (":%s", number);
+  g_test_message ("Xvfb on display %s", s->display);
+}
+
+static void
+start_bus (Session *s)
+{
+  const char *const argv[] = { "dbus-daemon", "--session", "--nofork", "--nopidfile",
+                               "--print-address=3", NULL };
+  int fd;
+
+  s->bus = spawn (s, argv, "dbus.log", &fd);
+  s->bus_address = read_ready_line (fd, START_TIMEOUT_MS);
+  g_assert_nonnull (s->bus_address);
+}
+
+static void
+on_bus_connected (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Session *s = data;
+  g_autoptr (GError) error = NULL;
+
+  s->dbus = g_dbus_connection_new_for_address_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+bus_is_connected (gpointer data)
+{
+  return ((Session *) data)->dbus != NULL;
+}
+
+static void
+on_service_appeared (GDBusConnection *connection, const char *name, const char *owner,
+                     gpointer data)
+{
+  ((Session *) data)->service_up = TRUE;
+}
+
+static void
+on_received_im (GDBusConnection *connection, const char *sender_name, const char *path,
+                const char *interface, const char *signal, GVariant *parameters, gpointer data)
+{
+  Session *s = data;
+  ReceivedIm *im = g_new0 (ReceivedIm, 1);
+  gint32 account, conv;
+  guint32 flags;
+
+  g_variant_get (parameters, "(issiu)", &account, &im->sender, &im->message, &conv, &flags);
+  g_ptr_array_add (s->received, im);
+}
+
+static void
+received_im_free (gpointer data)
+{
+  ReceivedIm *im = data;
+
+  g_free (im->sender);
+  g_free (im->message);
+  g_free (im);
+}
+
+/* Connects to the private bus and listens for Pidgin before it starts. */
+static void
+connect_bus (Session *s)
+{
+  g_dbus_connection_new_for_address (s->bus_address,
+                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                     | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                     NULL, NULL, on_bus_connected, s);
+  g_assert_true (ppms_wait_until (bus_is_connected, s, START_TIMEOUT_MS));
+  s->watch_id = g_bus_watch_name_on_connection (s->dbus, PURPLE_SERVICE,
+                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                on_service_appeared, NULL, s, NULL);
+  s->signal_id = g_dbus_connection_signal_subscribe (s->dbus, NULL, PURPLE_INTERFACE,
+                                                     "ReceivedImMsg", PURPLE_PATH, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_received_im,
+                                                     s, NULL);
+}
+
+/* ---- Pidgin's D-Bus API ---- */
+
+typedef struct {
+  GVariant *reply;
+  GError *error;
+  gboolean done;
+} CallResult;
+
+static void
+on_call_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CallResult *call = data;
+
+  call->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
+  call->done = TRUE;
+}
+
+/* Calls a PurpleInterface method while the main loop (and the server) runs. */
+static GVariant *
+purple_call (Session *s, const char *method, GVariant *args, const char *reply_type)
+{
+  CallResult call = { NULL, NULL, FALSE };
+
+  g_dbus_connection_call (s->dbus, PURPLE_SERVICE, PURPLE_PATH, PURPLE_INTERFACE, method, args,
+                          G_VARIANT_TYPE (reply_type), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                          CALL_TIMEOUT_MS, NULL, on_call_done, &call);
+  /* The call times out by itself first, so call outlives every callback. */
+  if (!ppms_wait_until (flag_is_set, &call.done, CALL_TIMEOUT_MS * 3))
+    g_error ("D-Bus %s: no answer", method);
+  if (call.error != NULL)
+    g_error ("D-Bus %s failed: %s", method, call.error->message);
+  return call.reply;
+}
+
+static gint32
+purple_call_int (Session *s, const char *method, GVariant *args)
+{
+  g_autoptr (GVariant) reply = purple_call (s, method, args, "(i)");
+  gint32 value;
+
+  g_variant_get (reply, "(i)", &value);
+  return value;
+}
+
+static char *
+purple_call_string (Session *s, const char *method, GVariant *args)
+{
+  g_autoptr (GVariant) reply = purple_call (s, method, args, "(s)");
+  char *value;
+
+  g_variant_get (reply, "(s)", &value);
+  return value;
+}
+
+/* ---- Pidgin ---- */
+
+static void
+write_file (Session *s, const char *name, const char *contents)
+{
+  g_autofree char *path = work_path (s, name);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* accounts.xml: the agent account, enabled (auto-login) for Pidgin's UI. */
+static void
+write_accounts (Session *s, const char *server_url)
+{
+  g_autofree char *xml = g_markup_printf_escaped (
+    "<?xml version='1.0' encoding='UTF-8' ?>\n"
+    "<account version='1.0'>\n"
+    " <account>\n"
+    "  <protocol>prpl-ppmessage</protocol>\n"
+    "  <name>%s</name>\n"
+    "  <password>%s</password>\n"
+    "  <settings>\n"
+    "   <setting name='server' type='string'>%s</setting>\n"
+    "   <setting name='role' type='string'>agent</setting>\n"
+    "  </settings>\n"
+    "  <settings ui='gtk-gaim'>\n"
+    "   <setting name='auto-login' type='bool'>1</setting>\n"
+    "  </settings>\n"
+    " </account>\n"
+    "</account>\n", AGENT_EMAIL, AGENT_PASSWORD, server_url);
+
+  write_file (s, "profile/accounts.xml", xml);
+}
+
+/* prefs.xml: no tray icon to wait for, protocol icons and offline buddies
+ * shown. There is no window manager: the conversation window opens at the
+ * top left corner (Pidgin does not place it), the buddy list goes beside it. */
+static void
+write_prefs (Session *s)
+{
+  static const char prefs[] =
+    "<?xml version='1.0' encoding='UTF-8' ?>\n"
+    "<pref version='1' name='/'>\n"
+    " <pref name='pidgin'>\n"
+    "  <pref name='docklet'><pref name='show' type='string' value='never'/></pref>\n"
+    "  <pref name='blist'>\n"
+    "   <pref name='show_protocol_icons' type='bool' value='1'/>\n"
+    "   <pref name='show_offline_buddies' type='bool' value='1'/>\n"
+    "   <pref name='list_visible' type='bool' value='1'/>\n"
+    "   <pref name='x' type='int' value='600'/>\n"
+    "   <pref name='y' type='int' value='0'/>\n"
+    "   <pref name='width' type='int' value='300'/>\n"
+    "   <pref name='height' type='int' value='440'/>\n"
+    "  </pref>\n"
+    "  <pref name='conversations'><pref name='im'>\n"
+    "   <pref name='width' type='int' value='560'/>\n"
+    "   <pref name='height' type='int' value='440'/>\n"
+    "  </pref></pref>\n"
+    " </pref>\n"
+    "</pref>\n";
+
+  write_file (s, "profile/prefs.xml", prefs);
+}
+
+static void
+install_plugin (Session *s)
+{
+  const char *plugin_dir = g_getenv ("PLUGIN_DIR");
+  g_autofree char *source_path = g_build_filename (plugin_dir != NULL && *plugin_dir != '\0'
+                                                   ? plugin_dir : "build",
+                                                   "libppmessage.so", NULL);
+  g_autofree char *target_path = work_path (s, "profile/plugins/libppmessage.so");
+  g_autoptr (GFile) source = g_file_new_for_path (source_path);
+  g_autoptr (GFile) target = g_file_new_for_path (target_path);
+  g_autoptr (GError) error = NULL;
+
+  g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Pidgin's protocol icon directory (it has no other place for them). */
+static const char *
+pidgin_protocol_icon_dir (void)
+{
+  static const char *const candidates[] = {
+    "/usr/share/pixmaps/pidgin/protocols", "/usr/local/share/pixmaps/pidgin/protocols",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (g_file_test (candidates[i], G_FILE_TEST_IS_DIR))
+      return candidates[i];
+  return NULL;
+}
+
+static const char *
+our_icon_dir (void)
+{
+  const char *dir = g_getenv ("PPM_ICONS_DIR");
+
+  return dir != NULL && *dir != '\0' ? dir : "icons";
+}
+
+static gboolean
+icons_installed (const char *protocol_dir)
+{
+  g_autofree char *path = g_build_filename (protocol_dir, "16", "ppmessage.png", NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+can_unshare_mounts (void)
+{
+  const char *const root_argv[] = { "unshare", "--mount", "true", NULL };
+  const char *const user_argv[] = { "unshare", "--mount", "--map-root-user", "true", NULL };
+  g_autofree char *unshare = g_find_program_in_path ("unshare");
+  int status = 0;
+
+  return unshare != NULL
+    && g_spawn_sync (NULL, (char **) (geteuid () == 0 ? root_argv : user_argv), NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
+                     | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL)
+    && g_spawn_check_wait_status (status, NULL);
+}
+
+/* In its own mount namespace, a copy of Pidgin's protocol icon directory plus
+ * our icons is mounted over the original, then Pidgin replaces the shell
+ * (also when that failed: the marker line in pidgin.log tells). */
+#define OVERLAY_MARKER "ppm-test: our protocol icons are mounted"
+static const char OVERLAY_SCRIPT[] =
+  "proto=$1; copy=$2; ours=$3; shift 3\n"
+  "if cp -R \"$proto/.\" \"$copy\" && mkdir -p \"$copy/scalable\" \\\n"
+  "   && cp \"$ours/16/ppmessage.png\" \"$copy/16/\" && cp \"$ours/22/ppmessage.png\" \"$copy/22/\" \\\n"
+  "   && cp \"$ours/48/ppmessage.png\" \"$copy/48/\" \\\n"
+  "   && cp \"$ours/scalable/ppmessage.svg\" \"$copy/scalable/\" \\\n"
+  "   && mount --bind \"$copy\" \"$proto\"; then\n"
+  "  echo '" OVERLAY_MARKER "'\n"
+  "fi\n"
+  "exec \"$@\"\n";
+
+static void
+start_pidgin (Session *s)
+{
+  const char *protocol_dir = pidgin_protocol_icon_dir ();
+  g_autofree char *profile = work_path (s, "profile");
+  g_autofree char *copy = work_path (s, "protocol-icons");
+  g_autofree char *ours = g_canonicalize_filename (our_icon_dir (), NULL);
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto (GStrv) args = NULL;
+
+  s->icon_overlay = protocol_dir != NULL && !icons_installed (protocol_dir)
+    && g_file_test (ours, G_FILE_TEST_IS_DIR) && can_unshare_mounts ();
+  if (s->icon_overlay) {
+    g_assert_cmpint (g_mkdir (copy, 0700), ==, 0);
+    g_strv_builder_add_many (argv, "unshare", "--mount", NULL);
+    if (geteuid () != 0)
+      g_strv_builder_add (argv, "--map-root-user");
+    g_strv_builder_add_many (argv, "sh", "-c", OVERLAY_SCRIPT, "sh", protocol_dir, copy, ours,
+                             NULL);
+  }
+  g_test_message ("protocol icons: %s", s->icon_overlay ? "to be mounted for Pidgin"
+                  : protocol_dir != NULL && icons_installed (protocol_dir) ? "installed"
+                  : "not available to Pidgin");
+  /* -d: the debug log goes to pidgin.log, shown when the test fails. */
+  g_strv_builder_add_many (argv, "pidgin", "-d", "-c", profile, NULL);
+  args = g_strv_builder_end (argv);
+  s->pidgin = spawn (s, (const char *const *) args, "pidgin.log", NULL);
+}
+
+static char *
+pidgin_log (Session *s)
+{
+  g_autofree char *path = work_path (s, "pidgin.log");
+  char *log = NULL;
+
+  if (!g_file_get_contents (path, &log, NULL, NULL))
+    log = g_strdup ("(no log)");
+  return log;
+}
+
+/* Shows the end of Pidgin's log, then fails. */
+static void G_GNUC_NORETURN
+fail_with_log (Session *s, const char *what)
+{
+  g_autofree char *log = pidgin_log (s);
+  size_t length = strlen (log);
+  const char *tail = length > 6000 ? log + length - 6000 : log;
+
+  g_printerr ("---- end of %s/pidgin.log ----\n%s\n----\n", s->workdir, tail);
+  g_error ("%s", what);
+}
+
+static gboolean
+service_is_up (gpointer data)
+{
+  Session *s = data;
+
+  return s->service_up || process_has_exited (s->pidgin);
+}
+
+typedef struct {
+  Session *session;
+  gint32 id;
+} AccountWait;
+
+/* Pidgin knows the account and says it is connected. */
+static gboolean
+account_is_online (gpointer data)
+{
+  AccountWait *wait = data;
+  Session *s = wait->session;
+
+  if (process_has_exited (s->pidgin))
+    return TRUE;
+  if (wait->id == 0)
+    wait->id = purple_call_int (s, "PurpleAccountsFind",
+                                g_variant_new ("(ss)", AGENT_EMAIL, "prpl-ppmessage"));
+  return wait->id != 0
+    && purple_call_int (s, "PurpleAccountIsConnected", g_variant_new ("(i)", wait->id)) == 1;
+}
+
+static gint32
+wait_signed_on (Session *s)
+{
+  AccountWait wait = { s, 0 };
+
+  if (!poll_until (service_is_up, s, START_TIMEOUT_MS) || !s->service_up)
+    fail_with_log (s, "Pidgin did not appear on the session bus");
+  if (!poll_until (account_is_online, &wait, START_TIMEOUT_MS) || process_has_exited (s->pidgin))
+    fail_with_log (s, "Pidgin did not sign the PPMessage account in");
+  s->signed_on_at = g_get_monotonic_time ();
+  return wait.id;
+}
+
+/* ---- Waiting for what Pidgin shows ---- */
+
+typedef struct {
+  Session *session;
+  gint32 account;
+  const char *name;
+  gint32 found;
+} BuddyWait;
+
+static gboolean
+buddy_is_listed (gpointer data)
+{
+  BuddyWait *wait = data;
+
+  wait->found = purple_call_int (wait->session, "PurpleFindBuddy",
+                                 g_variant_new ("(is)", wait->account, wait->name));
+  return wait->found != 0;
+}
+
+static gint32
+wait_buddy (Session *s, gint32 account, const char *name)
+{
+  BuddyWait wait = { s, account, name, 0 };
+
+  if (!poll_until (buddy_is_listed, &wait, WAIT_MS))
+    fail_with_log (s, "the visitor did not appear in Pidgin's buddy list");
+  return wait.found;
+}
+
+typedef struct {
+  Session *session;
+  const char *sender;
+  const char *text;
+} ReceivedWait;
+
+static gboolean
+im_was_received (gpointer data)
+{
+  ReceivedWait *wait = data;
+  GPtrArray *received = wait->session->received;
+
+  for (guint i = 0; i < received->len; i++) {
+    ReceivedIm *im = g_ptr_array_index (received, i);
+
+    if (g_strcmp0 (im->sender, wait->sender) == 0 && strstr (im->message, wait->text) != NULL)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+wait_received (Session *s, const char *sender, const char *text)
+{
+  ReceivedWait wait = { s, sender, text };
+
+  if (!poll_until (im_was_received, &wait, WAIT_MS))
+    fail_with_log (s, "Pidgin did not receive the visitor's message");
+}
+
+/* The IM conversation Pidgin opened with name, or 0. */
+static gint32
+find_im (Session *s, const char *name)
+{
+  g_autoptr (GVariant) reply = purple_call (s, "PurpleGetIms", NULL, "(ai)");
+  g_autoptr (GVariantIter) iter = NULL;
+  gint32 conv, found = 0;
+
+  g_variant_get (reply, "(ai)", &iter);
+  while (found == 0 && g_variant_iter_next (iter, "i", &conv)) {
+    g_autofree char *conv_name = purple_call_string (s, "PurpleConversationGetName",
+                                                     g_variant_new ("(i)", conv));
+
+    if (g_strcmp0 (conv_name, name) == 0)
+      found = conv;
+  }
+  return found;
+}
+
+/* How often Pidgin's conversation shows a message containing text. */
+static guint
+count_in_history (Session *s, gint32 conv, const char *text)
+{
+  g_autoptr (GVariant) reply = purple_call (s, "PurpleConversationGetMessageHistory",
+                                            g_variant_new ("(i)", conv), "(ai)");
+  g_autoptr (GVariantIter) iter = NULL;
+  gint32 message;
+  guint count = 0;
+
+  g_variant_get (reply, "(ai)", &iter);
+  while (g_variant_iter_next (iter, "i", &message)) {
+    g_autofree char *shown = purple_call_string (s, "PurpleConversationMessageGetMessage",
+                                                 g_variant_new ("(i)", message));
+
+    if (strstr (shown, text) != NULL)
+      count++;
+  }
+  return count;
+}
+
+/* ---- Screenshots ---- */
+
+static char *
+screenshot_dir (void)
+{
+  const char *dir = g_getenv ("PPM_SCREENSHOTS_DIR");
+  const char *build = g_getenv ("BUILD");
+
+  if (dir != NULL && *dir != '\0')
+    return g_strdup (dir);
+  return g_build_filename (build != NULL && *build != '\0' ? build : "build", "screenshots", NULL);
+}
+
+static void
+assert_is_png (const char *path)
+{
+  static const guchar signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &length, NULL));
+  g_assert_cmpuint (length, >, 1000);
+  g_assert_cmpmem (data, sizeof signature, signature, sizeof signature);
+}
+
+/* Saves the window with this title (X11 WM_NAME) as a PNG. */
+static void
+screenshot (Session *s, const char *window_title, const char *file_name)
+{
+  g_autofree char *dir = screenshot_dir ();
+  g_autofree char *path = g_build_filename (dir, file_name, NULL);
+  const char *const argv[] = { "import", "-window", window_title, path, NULL };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  if (!run_to_end (s, argv, "import.log"))
+    fail_with_log (s, "import could not save a screenshot");
+  assert_is_png (path);
+  g_test_message ("screenshot: %s", path);
+}
+
+/* README pictures wait until Pidgin drops its "just signed on" emblems (a
+ * cosmetic pause only when PPM_SCREENSHOTS_DIR asks for those pictures). */
+static void
+settle_for_readme (Session *s)
+{
+  gint64 ready_at = s->signed_on_at + SIGNON_EMBLEM_MS * 1000;
+  gboolean never = FALSE;
+  gint64 now = g_get_monotonic_time ();
+
+  if (g_getenv ("PPM_SCREENSHOTS_DIR") == NULL || now >= ready_at)
+    return;
+  ppms_wait_until (flag_is_set, &never, (guint) ((ready_at - now) / 1000));
+}
+
+/* ---- Session life cycle ---- */
+
+static const char *
+skip_reason (void)
+{
+  static const char *const programs[] = { "pidgin", "Xvfb", "dbus-daemon", "import" };
+  static char reason[128];
+
+#ifdef __SANITIZE_ADDRESS__
+  return "an ASan-instrumented plugin cannot be loaded into an uninstrumented Pidgin";
+#endif
+  if (g_strcmp0 (g_getenv ("SANITIZE"), "1") == 0)
+    return "SANITIZE=1: the plugin cannot be loaded into an uninstrumented Pidgin";
+  for (guint i = 0; i < G_N_ELEMENTS (programs); i++) {
+    g_autofree char *path = g_find_program_in_path (programs[i]);
+
+    if (path == NULL) {
+      g_snprintf (reason, sizeof reason, "%s is not installed (packages: pidgin xvfb dbus "
+                  "imagemagick)", programs[i]);
+      return reason;
+    }
+  }
+  return NULL;
+}
+
+static void
+session_start (Session *s, const char *server_url)
+{
+  g_autofree char *plugins = NULL;
+
+  s->workdir = g_dir_make_tmp ("ppm-pidgin-XXXXXX", NULL);
+  g_assert_nonnull (s->workdir);
+  s->received = g_ptr_array_new_with_free_func (received_im_free);
+  plugins = work_path (s, "profile/plugins");
+  g_assert_cmpint (g_mkdir_with_parents (plugins, 0700), ==, 0);
+  install_plugin (s);
+  write_accounts (s, server_url);
+  write_prefs (s);
+  start_xvfb (s);
+  start_bus (s);
+  connect_bus (s);
+  start_pidgin (s);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree char *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  g_rmdir (path);
+}
+
+static void
+session_stop (Session *s)
+{
+  stop_process (&s->pidgin);
+  if (s->dbus != NULL) {
+    g_dbus_connection_signal_unsubscribe (s->dbus, s->signal_id);
+    g_bus_unwatch_name (s->watch_id);
+    g_dbus_connection_close_sync (s->dbus, NULL, NULL);
+    g_clear_object (&s->dbus);
+  }
+  stop_process (&s->bus);
+  stop_process (&s->xvfb);
+  remove_tree (s->workdir);
+  g_free (s->workdir);
+  g_free (s->display);
+  g_free (s->bus_address);
+  g_ptr_array_unref (s->received);
+}
+
+/* ---- The test ---- */
+
+static PpmsPeer *
+visitor_greets (PpmsServer *server, const char *email, const char *name)
+{
+  GError *error = NULL;
+  PpmsPeer *visitor = ppms_peer_new_named_visitor (ppms_server_get_url (server),
+                                                   ppms_server_app_uuid (server),
+                                                   ppms_server_ppcom_key (server),
+                                                   ppms_server_ppcom_secret (server),
+                                                   email, name);
+  char *uuid;
+  int code = -1;
+
+  g_assert_true (ppms_peer_start_sync (visitor, &error));
+  g_assert_no_error (error);
+  uuid = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), GREETING);
+  g_assert_true (ppms_peer_wait_ack (visitor, uuid, WAIT_MS, &code));
+  g_assert_cmpint (code, ==, 0);
+  g_free (uuid);
+  return visitor;
+}
+
+static void
+visitor_says (PpmsPeer *visitor, const char *text)
+{
+  g_autofree char *uuid = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
+                                               text);
+  int code = -1;
+
+  g_assert_true (ppms_peer_wait_ack (visitor, uuid, WAIT_MS, &code));
+  g_assert_cmpint (code, ==, 0);
+}
+
+static void
+test_pidgin_chat (void)
+{
+  const char *skip = skip_reason ();
+  GError *error = NULL;
+  PpmsServer *server;
+  PpmsPeer *visitor, *other;
+  Session s = { 0 };
+  gint32 account, buddy, conv, im;
+  g_autofree char *alias = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *log = NULL;
+
+  if (skip != NULL) {
+    g_test_skip (skip);
+    return;
+  }
+  server = ppms_server_new_from_data (TEAM_SEED, &error);
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (server, 0.05);
+  visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
+  other = visitor_greets (server, OTHER_EMAIL, OTHER_NAME);
+
+  session_start (&s, ppms_server_get_url (server));
+  account = wait_signed_on (&s);
+
+  /* The visitor is a buddy, under the name the team knows. */
+  buddy = wait_buddy (&s, account, ppms_peer_user_uuid (visitor));
+  alias = purple_call_string (&s, "PurpleBuddyGetAlias", g_variant_new ("(i)", buddy));
+  g_assert_nonnull (strstr (alias, VISITOR_NAME));
+  wait_buddy (&s, account, ppms_peer_user_uuid (other));
+
+  /* Visitor -> Pidgin. */
+  visitor_says (visitor, VISITOR_TEXT);
+  wait_received (&s, ppms_peer_user_uuid (visitor), VISITOR_TEXT);
+  conv = find_im (&s, ppms_peer_user_uuid (visitor));
+  g_assert_cmpint (conv, !=, 0);
+
+  /* Pidgin -> visitor. */
+  im = purple_call_int (&s, "PurpleConvIm", g_variant_new ("(i)", conv));
+  g_assert_cmpint (im, !=, 0);
+  g_variant_unref (purple_call (&s, "PurpleConvImSend", g_variant_new ("(is)", im, REPLY_TEXT),
+                                "()"));
+  g_assert_nonnull (ppms_peer_wait_message (visitor, REPLY_TEXT, WAIT_MS));
+  visitor_says (visitor, THANKS_TEXT);
+  wait_received (&s, ppms_peer_user_uuid (visitor), THANKS_TEXT);
+
+  /* The conversation shows each message once, as the user saw it. */
+  g_assert_cmpuint (count_in_history (&s, conv, VISITOR_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, conv, REPLY_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, conv, THANKS_TEXT), ==, 1);
+
+  /* Pictures of both windows (they sit side by side). */
+  settle_for_readme (&s);
+  title = purple_call_string (&s, "PurpleConversationGetTitle", g_variant_new ("(i)", conv));
+  screenshot (&s, "Buddy List", "buddy-list.png");
+  screenshot (&s, title, "conversation.png");
+  /* Pidgin found our protocol icon wherever it was offered to it. */
+  log = pidgin_log (&s);
+  if (strstr (log, OVERLAY_MARKER) != NULL)
+    g_assert_null (strstr (log, "ppmessage.png: Failed to open"));
+  g_assert_true (purple_call_int (&s, "PurpleAccountIsConnected",
+                                  g_variant_new ("(i)", account)) == 1);
+
+  session_stop (&s);
+  ppms_peer_free (other);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pidgin/chat-and-screenshots", test_pidgin_chat);
+  return g_test_run ();
+}
