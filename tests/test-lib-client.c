@@ -1472,7 +1472,10 @@ is_disconnected_slowly (gpointer data)
 static void
 test_server_gone (Fixture *f, gconstpointer data)
 {
+  PpmReconnectPolicy policy = { .first_delay_ms = 100, .max_delay_ms = 400, .max_attempts = 3 };
+
   new_client (f);
+  ppm_client_set_reconnect_policy (f->client, &policy);
   connect_ok (f);
   ppms_server_stop (f->server);
   /* A few attempts to reopen the socket, then the session ends. */
@@ -1675,6 +1678,370 @@ test_socket_never_accepted (Fixture *f, gconstpointer data)
   ppms_server_set_ws_stall (f->server, FALSE);
 }
 
+/* ---- Bounds ---- */
+
+static gboolean
+has_a_socket (gpointer data)
+{
+  return ppms_server_count_sockets (data) >= 1;
+}
+
+static void
+test_send_bound_while_down (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *conversation = NULL;
+  g_autofree char *uuid = NULL;
+  PpmReconnectPolicy forever = { .first_delay_ms = 50, .max_delay_ms = 200 };
+  SendResult *result;
+
+  new_client (f);
+  ppm_client_set_reconnect_policy (f->client, &forever);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
+  g_free (ppms_peer_send_text (visitor, conversation, "hi"));
+  wait_messages (f, 1);
+  ppm_client_set_send_timeout (f->client, 700);
+  ppms_server_stop (f->server);
+  /* Typed while the server is away: queued, and reported when the bound
+   * passes, never dropped in silence; the session itself stays. */
+  uuid = ppm_client_send_text (f->client, conversation, "nobody hears this");
+  result = wait_send_result (f);
+  g_assert_error (result->error, PPM_ERROR, PPM_ERROR_SEND_TIMEOUT);
+  g_assert_cmpstr (result->message_uuid, ==, uuid);
+  g_assert_false (f->disconnected);
+  g_assert_true (ppms_server_restart (f->server, NULL));
+  /* A reported message is not sent later behind the user's back. */
+  g_assert_true (ppms_wait_until (has_a_socket, f->server, WAIT_MS));
+  settle (300);
+  g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 1);
+}
+
+static void
+test_oversized_long_text (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  g_autoptr (GError) error = NULL;
+  gsize size = 1024 * 1024 + 1;
+  g_autofree char *text = g_malloc (size);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *fid = NULL;
+  g_autofree char *body = NULL;
+  const PpmMessage *message;
+
+  memset (text, 'a', size);
+  bytes = g_bytes_new_take (g_steal_pointer (&text), size);
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  fid = ppms_peer_upload_sync (visitor, "long.txt", "text/plain", bytes, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\"}", fid);
+  g_free (ppms_peer_send_message (visitor, conversation, "TXT", body));
+  g_free (ppms_peer_send_text (visitor, conversation, "after the long one"));
+  wait_messages (f, 2);
+  message = f->messages->pdata[0];
+  /* Not loaded into memory: a notice with the link instead. */
+  g_assert_nonnull (strstr (message->text, "longer than 1024 KiB"));
+  g_assert_nonnull (strstr (message->text, fid));
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "after the long one");
+}
+
+/* ---- TLS: certificates that fail verification ---- */
+
+static char *
+tls_file (const char *name)
+{
+  g_autofree char *dir = g_path_get_dirname (__FILE__);
+  g_autofree char *path = g_build_filename (dir, "data", "tls", name, NULL);
+
+  return g_canonicalize_filename (path, NULL);
+}
+
+static char *
+file_fingerprint (const char *name)
+{
+  g_autofree char *path = tls_file (name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_file (path, &error);
+  g_autoptr (GByteArray) der = NULL;
+
+  g_assert_no_error (error);
+  g_object_get (certificate, "certificate", &der, NULL);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+}
+
+/* The fixture's server again, speaking https and wss with a self-signed
+ * certificate. */
+static void
+listen_tls_self_signed (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cert = tls_file ("server-self-signed.pem");
+  g_autofree char *key = tls_file ("server-self-signed.key");
+
+  ppms_server_free (f->server);
+  f->server = ppms_server_new_from_data (team_seed, &error);
+  g_assert_no_error (error);
+  if (!ppms_server_listen_tls (f->server, 0, cert, key, &error))
+    g_error ("no TLS test server: %s", error->message);
+  ppms_server_set_timer_scale (f->server, 0.05);
+}
+
+static PpmClient *
+new_tls_client (Fixture *f, const char *pin)
+{
+  PpmClientConfig config = {
+    .server_url = ppms_server_get_url (f->server),
+    .role = PPM_ROLE_AGENT,
+    .email = AGENT_EMAIL,
+    .password = AGENT_PASSWORD,
+    .terminal = "terminal-of-test",
+    .device_name = "test-lib-client",
+    .pinned_certificate = pin,
+  };
+
+  drop_client (f);
+  f->client = ppm_client_new (&config, &events, f);
+  return f->client;
+}
+
+static gboolean
+tls_backend_missing (void)
+{
+  if (g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    return FALSE;
+  g_test_skip ("no GIO TLS backend (glib-networking) installed");
+  return TRUE;
+}
+
+static void
+test_tls_untrusted_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *expected = file_fingerprint ("server-self-signed.pem");
+
+  if (tls_backend_missing ())
+    return;
+  listen_tls_self_signed (f);
+  g_assert_true (g_str_has_prefix (ppms_server_get_url (f->server), "https://"));
+  new_tls_client (f, NULL);
+  connect_fails (f, PPM_ERROR_CERTIFICATE);
+  /* Refused, not accepted silently, and the glue can show what was seen. */
+  g_assert_cmpstr (ppm_client_get_peer_certificate_fingerprint (f->client), ==, expected);
+  g_assert_true (ppm_client_get_peer_certificate_errors (f->client) &
+                 G_TLS_CERTIFICATE_UNKNOWN_CA);
+}
+
+static void
+test_tls_pinned_accepted (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fingerprint = file_fingerprint ("server-self-signed.pem");
+  g_autoptr (GString) pin = g_string_new (NULL);
+
+  if (tls_backend_missing ())
+    return;
+  listen_tls_self_signed (f);
+  /* As a user might paste it: upper case, with colons. */
+  for (guint i = 0; fingerprint[i]; i += 2)
+    g_string_append_printf (pin, "%s%c%c", i ? ":" : "", g_ascii_toupper (fingerprint[i]),
+                            g_ascii_toupper (fingerprint[i + 1]));
+  new_tls_client (f, pin->str);
+  /* connected() comes after the websocket (wss) is authenticated. */
+  connect_ok (f);
+  g_assert_null (ppm_client_get_peer_certificate_fingerprint (f->client));
+}
+
+static void
+test_tls_other_pin_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *other = file_fingerprint ("ca.pem");
+
+  if (tls_backend_missing ())
+    return;
+  listen_tls_self_signed (f);
+  new_tls_client (f, other);
+  connect_fails (f, PPM_ERROR_CERTIFICATE);
+}
+
+/* ---- Proxy: one resolver for HTTP and the websocket ---- */
+
+/* A GProxyResolver that answers "direct" and remembers what it was asked. */
+typedef struct {
+  GObject parent;
+  GPtrArray *asked;           /* URIs */
+  const char *proxy;          /* the answer; NULL: "direct://" */
+} RecordingResolver;
+
+typedef struct {
+  GObjectClass parent_class;
+} RecordingResolverClass;
+
+static void recording_resolver_iface_init (GProxyResolverInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (RecordingResolver, recording_resolver, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER,
+                                                recording_resolver_iface_init))
+
+static void
+recording_resolver_finalize (GObject *object)
+{
+  g_ptr_array_unref (((RecordingResolver *) object)->asked);
+  G_OBJECT_CLASS (recording_resolver_parent_class)->finalize (object);
+}
+
+static void
+recording_resolver_class_init (RecordingResolverClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = recording_resolver_finalize;
+}
+
+static void
+recording_resolver_init (RecordingResolver *resolver)
+{
+  resolver->asked = g_ptr_array_new_with_free_func (g_free);
+}
+
+static char **
+recording_lookup (GProxyResolver *resolver, const char *uri, GCancellable *cancellable,
+                  GError **error)
+{
+  const char *proxy = ((RecordingResolver *) resolver)->proxy;
+  char *answer[] = { (char *) (proxy ? proxy : "direct://"), NULL };
+
+  g_ptr_array_add (((RecordingResolver *) resolver)->asked, g_strdup (uri));
+  return g_strdupv (answer);
+}
+
+static void
+recording_lookup_async (GProxyResolver *resolver, const char *uri, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer data)
+{
+  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, data);
+
+  g_task_return_pointer (task, recording_lookup (resolver, uri, cancellable, NULL),
+                         (GDestroyNotify) g_strfreev);
+}
+
+static char **
+recording_lookup_finish (GProxyResolver *resolver, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+recording_is_supported (GProxyResolver *resolver)
+{
+  return TRUE;
+}
+
+static void
+recording_resolver_iface_init (GProxyResolverInterface *iface)
+{
+  iface->is_supported = recording_is_supported;
+  iface->lookup = recording_lookup;
+  iface->lookup_async = recording_lookup_async;
+  iface->lookup_finish = recording_lookup_finish;
+}
+
+static gboolean
+asked_about (RecordingResolver *resolver, const char *scheme)
+{
+  for (guint i = 0; i < resolver->asked->len; i++)
+    if (g_str_has_prefix (resolver->asked->pdata[i], scheme))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+agent_socket_back (gpointer data)
+{
+  return ppms_server_count_sockets (data) == 1;
+}
+
+static void
+test_proxy_resolver_for_http_and_websocket (Fixture *f, gconstpointer data)
+{
+  RecordingResolver *resolver = g_object_new (recording_resolver_get_type (), NULL);
+  PpmReconnectPolicy policy = { .first_delay_ms = 50, .max_delay_ms = 200 };
+
+  new_client (f);
+  ppm_client_set_proxy_resolver (f->client, G_PROXY_RESOLVER (resolver));
+  ppm_client_set_reconnect_policy (f->client, &policy);
+  connect_ok (f);
+  g_assert_true (asked_about (resolver, "http://"));
+  /* The websocket obeys it too: while it names a proxy that refuses
+   * connections, the lost socket cannot come back; then it can. */
+  resolver->proxy = "http://127.0.0.1:9";
+  ppms_server_drop_websockets (f->server);
+  settle (1500);
+  g_assert_cmpuint (ppms_server_count_sockets (f->server), ==, 0);
+  resolver->proxy = NULL;
+  g_assert_true (ppms_wait_until (agent_socket_back, f->server, WAIT_MS));
+  g_assert_false (f->disconnected);
+  drop_client (f);
+  g_object_unref (resolver);
+}
+
+/* ---- A token the server stops accepting ---- */
+
+static gboolean
+signed_in_again (gpointer data)
+{
+  Fixture *f = data;
+
+  return ppms_server_count_sockets (f->server) >= 2 || f->disconnected;
+}
+
+static void
+test_refused_token_signs_in_again (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *conversation = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dump = NULL;
+  PpmReconnectPolicy policy = { .first_delay_ms = 50, .max_delay_ms = 200, .max_attempts = 5 };
+
+  new_client (f);
+  ppm_client_set_reconnect_policy (f->client, &policy);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
+  g_free (ppms_peer_send_text (visitor, conversation, "before"));
+  wait_messages (f, 1);
+  /* A new server with the same data but no tokens (as after a restart that
+   * lost them): the old token gets ACK AUTH 9 and API error 4. */
+  dump = ppms_server_dump_data (f->server);
+  {
+    guint port = ppms_server_get_port (f->server);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_autofree char *without_tokens = NULL;
+    JsonObject *root;
+
+    g_assert_true (json_parser_load_from_data (parser, dump, -1, &error));
+    root = json_node_get_object (json_parser_get_root (parser));
+    g_assert_true (json_object_has_member (root, "tokens"));
+    json_object_remove_member (root, "tokens");
+    without_tokens = json_to_string (json_parser_get_root (parser), FALSE);
+    g_ptr_array_set_size (f->peers, 0);
+    ppms_server_free (f->server);
+    f->server = ppms_server_new_from_data (without_tokens, &error);
+    g_assert_no_error (error);
+    g_assert_true (ppms_server_listen (f->server, port, &error));
+    g_assert_no_error (error);
+    ppms_server_set_timer_scale (f->server, 0.05);
+  }
+  visitor = start_visitor (f);
+  g_assert_true (ppms_wait_until (signed_in_again, f, WAIT_MS));
+  g_assert_false (f->disconnected);
+  after = ppm_client_send_text (f->client, conversation, "after");
+  g_assert_no_error (wait_send_result (f)->error);
+  g_assert_cmpstr (wait_send_result (f)->message_uuid, ==, after);
+}
+
 #define ADD(name, func) \
   g_test_add ("/lib/client/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1716,5 +2083,12 @@ main (int argc, char **argv)
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
   ADD ("socket-never-accepted", test_socket_never_accepted);
+  ADD ("send-bound-while-down", test_send_bound_while_down);
+  ADD ("oversized-long-text", test_oversized_long_text);
+  ADD ("tls-untrusted-refused", test_tls_untrusted_refused);
+  ADD ("tls-pinned-accepted", test_tls_pinned_accepted);
+  ADD ("tls-other-pin-refused", test_tls_other_pin_refused);
+  ADD ("refused-token-signs-in-again", test_refused_token_signs_in_again);
+  ADD ("proxy-resolver-for-http-and-websocket", test_proxy_resolver_for_http_and_websocket);
   return g_test_run ();
 }

@@ -580,6 +580,28 @@ test_client_frames (void)
   g_assert_cmpuint (json_object_get_size (typing), ==, 1);
 }
 
+/* Found by fuzz-frame: a time stamp beyond gint64 (json-glib reads
+ * "1795949925.E665232" as infinity) must not become undefined behaviour. */
+static void
+test_out_of_range_time (void)
+{
+  static const char *const stamps[] = { "1e400", "1795949925.E665232", "\"inf\"", "\"nan\"",
+                                        "-5", "1e300", "\"1e30\"" };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; i < G_N_ELEMENTS (stamps); i++) {
+    g_autofree char *text = g_strdup_printf ("{\"id\": \"m\", \"ci\": \"c\", \"fi\": \"f\","
+                                             " \"ms\": \"TEXT\", \"bo\": \"x\", \"ts\": %s}",
+                                             stamps[i]);
+    g_autoptr (PpmMessage) message = ppm_message_parse_compact_text (text, "http://h", NULL);
+
+    g_assert_nonnull (message);
+    /* Unusable stamps fall back to the time of arrival. */
+    g_assert_cmpint (message->time, >=, now - 5);
+    g_assert_cmpint (message->time, <=, now + 5);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -599,5 +621,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/message/frames", test_frames);
   g_test_add_func ("/lib/message/malformed-frames", test_malformed_frames);
   g_test_add_func ("/lib/message/client-frames", test_client_frames);
+  g_test_add_func ("/lib/message/out-of-range-time", test_out_of_range_time);
   return g_test_run ();
 }

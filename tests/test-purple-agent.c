@@ -9,183 +9,8 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
-#include "purple-harness.h"
-#include "ppm-test-server.h"
-#include "ppm-test-peer.h"
+#include "purple-fixtures.h"
 #include "ppms-internal.h"
-
-#define AGENT_EMAIL    "agent@ppmessage.local"
-#define AGENT_PASSWORD "agentpass"
-#define AGENT_NAME     "Alice Agent"
-#define BOB_EMAIL      "bob@ppmessage.local"
-#define BOB_PASSWORD   "bobpass"
-#define BOB_NAME       "Bob Assistance"
-#define TEAM_NAME      "Demo Team"
-#define VISITOR_GREETING "Hello, I have a question"
-#define WAIT_MS        15000
-/* The plugin keeps a typing notice 6 s; allow for a loaded machine. */
-#define PPM_TYPING_TIMEOUT_TEST_MS 12000
-
-/* ---- Fixtures ---- */
-
-/* The team of these tests: two agents (the default seed's shape). */
-static const char TEAM_SEED[] =
-  "{\"app\": {\"app_name\": \"" TEAM_NAME "\"},"
-  " \"users\": ["
-  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
-  "   \"user_fullname\": \"" AGENT_NAME "\", \"user_status\": \"OWNER_2\","
-  "   \"is_service_user\": true, \"is_owner_user\": true},"
-  "  {\"user_email\": \"" BOB_EMAIL "\", \"password\": \"" BOB_PASSWORD "\","
-  "   \"user_fullname\": \"" BOB_NAME "\", \"user_status\": \"SERVICE\","
-  "   \"is_service_user\": true}"
-  " ]}";
-
-static PpmsServer *
-server_start (void)
-{
-  GError *error = NULL;
-  PpmsServer *server = ppms_server_new_from_data (TEAM_SEED, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
-  return server;
-}
-
-static PpmsPeer *
-visitor_start (PpmsServer *server)
-{
-  GError *error = NULL;
-  PpmsPeer *visitor = ppms_peer_new_visitor (ppms_server_get_url (server),
-                                             ppms_server_app_uuid (server),
-                                             ppms_server_ppcom_key (server),
-                                             ppms_server_ppcom_secret (server), NULL);
-
-  char *uuid;
-  int code = -1;
-
-  g_assert_true (ppms_peer_start_sync (visitor, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (ppms_peer_conversation_uuid (visitor));
-  /* A conversation shows in the agents' lists from its first message on. */
-  uuid = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), VISITOR_GREETING);
-  g_assert_true (ppms_peer_wait_ack (visitor, uuid, WAIT_MS, &code));
-  g_assert_cmpint (code, ==, 0);
-  g_free (uuid);
-  return visitor;
-}
-
-static PpmsPeer *
-colleague_start (PpmsServer *server, const char *email, const char *password)
-{
-  GError *error = NULL;
-  PpmsPeer *agent = ppms_peer_new_agent (ppms_server_get_url (server),
-                                         ppms_server_ppkefu_key (server), email, password, NULL);
-
-  g_assert_true (ppms_peer_start_sync (agent, &error));
-  g_assert_no_error (error);
-  return agent;
-}
-
-static const char *
-visitor_name (PpmsServer *server, PpmsPeer *visitor)
-{
-  PpmsUser *user = ppms_user_lookup (server, ppms_peer_user_uuid (visitor));
-
-  g_assert_nonnull (user);
-  return user->user_fullname;
-}
-
-static PurpleAccount *
-agent_sign_in_as (PpmsServer *server, const char *email, const char *password)
-{
-  PurpleAccount *account = harness_add_account (ppms_server_get_url (server), email, password);
-
-  harness_connect (account);
-  if (!harness_wait_connected (account, WAIT_MS)) {
-    const HarnessError *error = harness_find_error (account);
-
-    g_error ("%s did not sign in: %s", email, error != NULL ? error->text : "timeout");
-  }
-  return account;
-}
-
-static PurpleAccount *
-agent_sign_in (PpmsServer *server)
-{
-  return agent_sign_in_as (server, AGENT_EMAIL, AGENT_PASSWORD);
-}
-
-static void
-sign_out (PurpleAccount *account)
-{
-  harness_disconnect (account);
-  g_assert_true (HARNESS_WAIT_FOR (purple_account_is_disconnected (account), WAIT_MS));
-}
-
-static void
-sign_in_again (PurpleAccount *account)
-{
-  harness_connect (account);
-  g_assert_true (harness_wait_connected (account, WAIT_MS));
-}
-
-/* The first write of the account containing text, waited for. */
-static const HarnessWrite *
-wait_write (PurpleAccount *account, const char *text)
-{
-  if (!HARNESS_WAIT_FOR (harness_find_write (account, text) != NULL, WAIT_MS))
-    g_error ("no conversation write containing \"%s\"", text);
-  return harness_find_write (account, text);
-}
-
-static gboolean
-push_acked (PpmsServer *server, const char *message_uuid, const char *user_uuid)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, server->pushes);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    PpmsPush *push = value;
-
-    if (g_strcmp0 (push->message_uuid, message_uuid) == 0
-        && g_strcmp0 (push->user_uuid, user_uuid) == 0)
-      return g_strcmp0 (push->status, "ACKED") == 0;
-  }
-  return FALSE;
-}
-
-/* The debug log holds no password, password hash, token, API key or secret. */
-static void
-assert_log_has_no_secrets (PpmsServer *server, const char *password)
-{
-  const char *log = harness_debug_log ();
-  char *hash = ppms_sha1_hex (password);
-  GHashTableIter iter;
-  gpointer token;
-
-  g_assert_null (strstr (log, password));
-  g_assert_null (strstr (log, hash));
-  g_hash_table_iter_init (&iter, server->tokens);
-  while (g_hash_table_iter_next (&iter, &token, NULL))
-    g_assert_null (strstr (log, (const char *) token));
-  g_assert_null (strstr (log, ppms_server_ppcom_secret (server)));
-  g_assert_null (strstr (log, ppms_server_ppkefu_key (server)));
-  g_free (hash);
-}
-
-static void
-send_from_pidgin (PurpleAccount *account, const char *who, const char *html)
-{
-  PurpleConversation *conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who,
-                                                                    account);
-
-  if (conv == NULL)
-    conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
-  purple_conv_im_send (PURPLE_CONV_IM (conv), html);
-}
 
 /* ---- The plugin as libpurple sees it ---- */
 
@@ -450,16 +275,6 @@ test_buddy_list (void)
 
 /* ---- Messages ---- */
 
-static PurpleAccount *
-agent_with_visitor (PpmsServer *server, PpmsPeer *visitor)
-{
-  PurpleAccount *account = agent_sign_in (server);
-
-  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, ppms_peer_user_uuid (visitor)),
-                                   WAIT_MS));
-  return account;
-}
-
 static void
 test_visitor_message (void)
 {
@@ -605,19 +420,6 @@ test_colleague_reply (void)
   ppms_peer_free (bob);
   ppms_peer_free (visitor);
   ppms_server_free (server);
-}
-
-/* Wait until a sent message is stored (acknowledged) on the server. */
-static void
-send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text)
-{
-  char *uuid = ppms_peer_send_text (peer, conversation_uuid, text);
-  int code = -1;
-
-  g_assert_nonnull (uuid);
-  g_assert_true (ppms_peer_wait_ack (peer, uuid, WAIT_MS, &code));
-  g_assert_cmpint (code, ==, 0);
-  g_free (uuid);
 }
 
 static void
@@ -945,27 +747,6 @@ test_typing_both_ways (void)
 /* ---- Failures ---- */
 
 static void
-test_failed_send_reported (void)
-{
-  PpmsServer *server = server_start ();
-  PpmsPeer *visitor = visitor_start (server);
-  PurpleAccount *account = agent_with_visitor (server, visitor);
-  const HarnessWrite *w;
-
-  ppms_server_set_ws_stall (server, TRUE); /* frames accepted, never acknowledged */
-  send_from_pidgin (account, ppms_peer_user_uuid (visitor), "This one is lost");
-  g_assert_true (HARNESS_WAIT_FOR (harness_find_write (account, "not delivered") != NULL, 90000));
-  w = harness_find_write (account, "not delivered");
-  g_assert_true (w->flags & PURPLE_MESSAGE_ERROR);
-  g_assert_cmpstr (w->conversation, ==, ppms_peer_user_uuid (visitor));
-  g_assert_cmpuint (harness_count_writes (account, "This one is lost"), ==, 1); /* the echo */
-
-  ppms_server_set_ws_stall (server, FALSE);
-  ppms_peer_free (visitor);
-  ppms_server_free (server);
-}
-
-static void
 test_signed_in_elsewhere (void)
 {
   PpmsServer *server = server_start ();
@@ -1103,7 +884,6 @@ main (int argc, char **argv)
   harness_add_test ("/purple/im/own-from-elsewhere", test_own_message_from_elsewhere);
   harness_add_test ("/purple/im/missed-recovered-once", test_missed_messages_recovered_once);
   harness_add_test ("/purple/im/dropped-socket-recovers", test_dropped_socket_recovers);
-  harness_add_test ("/purple/im/failed-send", test_failed_send_reported);
   harness_add_test ("/purple/im/images-and-files", test_images_and_files_as_text);
   harness_add_test ("/purple/im/colleague-chat", test_colleague_chat);
   harness_add_test ("/purple/sign-in/account-proxy", test_account_proxy_used);

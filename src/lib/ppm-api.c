@@ -45,6 +45,9 @@ typedef struct {
   PpmApiCallback callback;
   PpmApiBytesCallback bytes_callback;
   gpointer user_data;
+  gsize max_bytes;
+  GInputStream *stream;       /* the body being read */
+  GByteArray *received;
 } Request;
 
 gboolean
@@ -221,6 +224,8 @@ request_free (Request *request)
   g_clear_object (&request->cancellable);
   g_clear_object (&request->message);
   g_clear_object (&request->session);
+  g_clear_object (&request->stream);
+  g_clear_pointer (&request->received, g_byte_array_unref);
   g_free (request->what);
   g_free (request);
 }
@@ -264,6 +269,10 @@ transport_error (Request *request, const GError *error)
                           request->what);
     return g_error_copy (error);
   }
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+    return g_error_new (PPM_ERROR, PPM_ERROR_CERTIFICATE,
+                        "%s: the server's certificate is not trusted (%s)", request->what,
+                        error->message);
   if (error->domain == SOUP_SESSION_ERROR)
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
                         "%s: the server did not answer as a PPMessage server (%s)",
@@ -304,26 +313,25 @@ log_answer (Request *request, guint status, GBytes *body)
 
 /* The envelope of an /api answer. */
 static GError *
-api_envelope_error (Request *request, JsonObject *answer)
+api_envelope_error (const char *what, JsonObject *answer)
 {
   gint64 code;
 
   if (!ppm_json_get_int (answer, "error_code", &code, NULL))
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
                         "%s: the answer has no error_code; is this a PPMessage server?",
-                        request->what);
+                        what);
   if (code == 0)
     return NULL;
   if (code == API_ERR_NO_ACCESS_TOKEN || code == API_ERR_WRONG_ACCESS_TOKEN)
-    return g_error_new (PPM_ERROR, PPM_ERROR_AUTH, "%s: the server refused the access token",
-                        request->what);
+    return g_error_new (PPM_ERROR, PPM_ERROR_TOKEN_REFUSED,
+                        "%s: the server refused the access token", what);
   return g_error_new (PPM_ERROR, PPM_ERROR_API, "%s: %s (error %" G_GINT64_FORMAT ")",
-                      request->what,
-                      ppm_json_opt_string (answer, "error_string") ?: "error", code);
+                      what, ppm_json_opt_string (answer, "error_string") ?: "error", code);
 }
 
 static GError *
-token_envelope_error (Request *request, JsonObject *answer)
+token_envelope_error (const char *what, JsonObject *answer)
 {
   gint64 code = 0;
 
@@ -332,30 +340,60 @@ token_envelope_error (Request *request, JsonObject *answer)
   if (ppm_json_opt_nonempty (answer, "access_token") == NULL)
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
                         "%s: the answer has no access token; is this a PPMessage server?",
-                        request->what);
+                        what);
   return NULL;
 }
 
-static void
-on_request_done (GObject *source, GAsyncResult *result, gpointer data)
+static JsonObject *
+parse_envelope (const char *what, const char *text, gsize size, gboolean token,
+                GError **error)
 {
-  Request *request = data;
+  JsonObject *answer = ppm_json_parse_object (text, (gssize) size, NULL);
+  GError *local;
+
+  if (answer == NULL) {
+    g_set_error (error, PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
+                 "%s: the answer is not JSON; is this a PPMessage server?", what);
+    return NULL;
+  }
+  local = token ? token_envelope_error (what, answer) : api_envelope_error (what, answer);
+  if (local)
+    g_propagate_error (error, local);
+  return answer;
+}
+
+JsonObject *
+ppm_api_parse_answer (const char *what, const char *text, gsize size, GError **error)
+{
+  return parse_envelope (what, text, size, FALSE, error);
+}
+
+JsonObject *
+ppm_api_parse_token_answer (const char *text, gsize size, GError **error)
+{
+  return parse_envelope ("/ppauth/token", text, size, TRUE, error);
+}
+
+/* The whole answer is at hand (body) or the request failed (local). */
+static void
+complete_request (Request *request, GBytes *body, const GError *local)
+{
   g_autoptr (GError) error = NULL;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) cancelled = NULL;
   g_autoptr (JsonObject) answer = NULL;
   guint status;
   gsize size = 0;
   const char *text;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &local);
   if (body != NULL && !request->timed_out && g_cancellable_is_cancelled (request->cancellable)) {
     /* Answered, but the caller gave up meanwhile: it must not see the answer. */
-    g_clear_pointer (&body, g_bytes_unref);
-    g_set_error_literal (&local, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    body = NULL;
+    cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    local = cancelled;
   }
   if (body == NULL) {
-    error = transport_error (request, local);
+    error = local->domain == G_IO_ERROR && local->code == G_IO_ERROR_MESSAGE_TOO_LARGE
+              ? g_error_copy (local) : transport_error (request, local);
     finish (request, NULL, NULL, error);
     request_free (request);
     return;
@@ -374,17 +412,65 @@ on_request_done (GObject *source, GAsyncResult *result, gpointer data)
     return;
   }
   text = g_bytes_get_data (body, &size);
-  answer = ppm_json_parse_object (text, size, NULL);
-  if (answer == NULL)
-    error = g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                         "%s: the answer is not JSON; is this a PPMessage server?",
-                         request->what);
-  else if (request->kind == REQUEST_API)
-    error = api_envelope_error (request, answer);
-  else
-    error = token_envelope_error (request, answer);
+  answer = parse_envelope (request->what, text, size, request->kind == REQUEST_TOKEN, &error);
   finish (request, answer, NULL, error);
   request_free (request);
+}
+
+static void read_more (Request *request);
+
+static void
+on_body_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *request = data;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source),
+                                                               result, &local);
+  gsize size;
+
+  if (chunk == NULL) {
+    complete_request (request, NULL, local);
+    return;
+  }
+  size = g_bytes_get_size (chunk);
+  if (size == 0) {
+    g_autoptr (GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&request->received));
+
+    complete_request (request, body, NULL);
+    return;
+  }
+  if (request->received->len + size > request->max_bytes) {
+    local = g_error_new (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                         "%s: the answer is larger than %" G_GSIZE_FORMAT " bytes",
+                         request->what, request->max_bytes);
+    g_cancellable_cancel (request->cancellable);  /* drops the connection */
+    complete_request (request, NULL, local);
+    return;
+  }
+  g_byte_array_append (request->received, g_bytes_get_data (chunk, NULL), size);
+  read_more (request);
+}
+
+static void
+read_more (Request *request)
+{
+  g_input_stream_read_bytes_async (request->stream, 65536, G_PRIORITY_DEFAULT,
+                                   request->cancellable, on_body_read, request);
+}
+
+static void
+on_request_sent (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *request = data;
+  g_autoptr (GError) local = NULL;
+
+  request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &local);
+  if (request->stream == NULL) {
+    complete_request (request, NULL, local);
+    return;
+  }
+  request->received = g_byte_array_new ();
+  read_more (request);
 }
 
 static void
@@ -392,6 +478,8 @@ start_request (PpmApi *api, Request *request, GCancellable *cancellable)
 {
   request->session = g_object_ref (api->session);
   request->cancellable = g_cancellable_new ();
+  if (request->max_bytes == 0)
+    request->max_bytes = PPM_API_MAX_ANSWER_BYTES;
   if (cancellable != NULL) {
     request->parent = g_object_ref (cancellable);
     request->parent_handler = g_cancellable_connect (cancellable,
@@ -400,8 +488,8 @@ start_request (PpmApi *api, Request *request, GCancellable *cancellable)
                                                      g_object_unref);
   }
   request->timeout_id = g_timeout_add (api->timeout_ms, on_request_timeout, request);
-  soup_session_send_and_read_async (api->session, request->message, G_PRIORITY_DEFAULT,
-                                    request->cancellable, on_request_done, request);
+  soup_session_send_async (api->session, request->message, G_PRIORITY_DEFAULT,
+                           request->cancellable, on_request_sent, request);
 }
 
 static SoupMessage *
@@ -507,10 +595,19 @@ void
 ppm_api_get (PpmApi *api, const char *path, GCancellable *cancellable,
              PpmApiBytesCallback callback, gpointer user_data)
 {
+  ppm_api_get_limited (api, path, PPM_API_MAX_ANSWER_BYTES, cancellable, callback, user_data);
+}
+
+void
+ppm_api_get_limited (PpmApi *api, const char *path, gsize max_bytes,
+                     GCancellable *cancellable, PpmApiBytesCallback callback,
+                     gpointer user_data)
+{
   Request *request = g_new0 (Request, 1);
   g_autofree char *url = g_strconcat (api->base_url, path, NULL);
 
   request->kind = REQUEST_GET;
+  request->max_bytes = max_bytes;
   request->what = g_strdup (path);
   request->bytes_callback = callback;
   request->user_data = user_data;

@@ -14,6 +14,11 @@ G_BEGIN_DECLS
 
 typedef struct _PpmApi PpmApi;
 
+/* Internal PPM_ERROR code: an API call refused the access token (error_code
+ * 3 or 4). Mid-session it starts a fresh sign-in; otherwise it is reported
+ * as PPM_ERROR_AUTH. Never reaches the library's user. */
+#define PPM_ERROR_TOKEN_REFUSED 1000
+
 /* Answer of a JSON call. On an error_code != 0 the error is set AND the
  * answer is given, so the caller can read "error_code" itself. */
 typedef void (*PpmApiCallback) (JsonObject *answer, const GError *error, gpointer user_data);
@@ -53,9 +58,26 @@ void ppm_api_token_password (PpmApi *api, const char *api_key, const char *email
 void ppm_api_token_client (PpmApi *api, const char *api_key, const char *api_secret,
                            GCancellable *cancellable, PpmApiCallback callback,
                            gpointer user_data);
-/* GET <base><path>. */
+/* GET <base><path>, at most PPM_API_MAX_ANSWER_BYTES. */
 void ppm_api_get (PpmApi *api, const char *path, GCancellable *cancellable,
                   PpmApiBytesCallback callback, gpointer user_data);
+/* The same with a smaller bound: a longer body is abandoned with
+ * G_IO_ERROR_MESSAGE_TOO_LARGE. */
+void ppm_api_get_limited (PpmApi *api, const char *path, gsize max_bytes,
+                          GCancellable *cancellable, PpmApiBytesCallback callback,
+                          gpointer user_data);
+
+/* No answer of the server is read beyond this size (a hostile or broken
+ * server must not exhaust memory). */
+#define PPM_API_MAX_ANSWER_BYTES (16 * 1024 * 1024)
+
+/* The envelope of an /api/NAME answer: the parsed object (also on an
+ * error_code != 0, when *error is set too) or NULL with error. Exposed for
+ * the fuzz targets. */
+JsonObject *ppm_api_parse_answer (const char *what, const char *text, gsize size,
+                                  GError **error);
+/* The same for a /ppauth/token answer. */
+JsonObject *ppm_api_parse_token_answer (const char *text, gsize size, GError **error);
 
 /* Lower-case SHA-1 hex of the password, as the server stores it. */
 char *ppm_password_sha1 (const char *password);

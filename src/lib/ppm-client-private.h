@@ -16,8 +16,11 @@
 
 G_BEGIN_DECLS
 
-#define PPM_SEND_TIMEOUT_MS 15000
+/* The bound on getting a sent message confirmed (ppm_client_set_send_timeout). */
+#define PPM_SEND_TIMEOUT_MS 120000
 #define PPM_TYPING_INTERVAL_MS 1500
+/* Long (TXT) messages longer than this are not downloaded. */
+#define PPM_MAX_TEXT_BYTES (1024 * 1024)
 /* How many message uuids the de-duplication remembers. */
 #define PPM_SEEN_CAPACITY 4096
 /* Paging sizes and bounds of the sign-in synchronisation. */
@@ -27,10 +30,17 @@ G_BEGIN_DECLS
 #define PPM_UNACKED_MAX_PAGES 40
 #define PPM_HISTORY_PAGE_SIZE 30
 #define PPM_HISTORY_MAX_PAGES 20
-/* A lost websocket is reopened after 1, 2, 4 ... seconds; after this many
- * failed attempts in a row the session ends with PPM_ERROR_NETWORK. */
+/* The default PpmReconnectPolicy. */
 #define PPM_RECONNECT_FIRST_DELAY_MS 1000
-#define PPM_RECONNECT_MAX_ATTEMPTS 3
+#define PPM_RECONNECT_MAX_DELAY_MS 60000
+#define PPM_RECONNECT_MAX_ATTEMPTS 5
+#define PPM_RECONNECT_GIVE_UP_MS 120000
+/* A catch-up page that fails is asked again this many times before the
+ * whole repair starts over. */
+#define PPM_PAGE_RETRIES 3
+#define PPM_PAGE_RETRY_DELAY_MS 200
+/* Failed ACK_MESSAGE calls are retried after this delay. */
+#define PPM_ACK_RETRY_MS 1000
 /* Colleagues' presence is only known by polling the team list. */
 #define PPM_TEAM_POLL_SECONDS 60
 
@@ -63,7 +73,7 @@ typedef struct {
   char *uuid;
   char *conversation_uuid;
   JsonObject *frame;
-  guint timeout_id;
+  guint deadline_id;          /* the send bound: send_result error when it fires */
   GError *error;              /* set when it failed before reaching the server */
 } PendingSend;
 
@@ -86,6 +96,7 @@ struct _PpmClient {
   /* Session. */
   SessionState state;
   GCancellable *cancellable;  /* every request of the session */
+  GCancellable *sign_in_cancellable;  /* the running sign-in sequence */
   PpmApi *api;
   PpmWs *ws;
   gboolean ws_authenticated;
@@ -93,7 +104,12 @@ struct _PpmClient {
   guint auth_timeout_id;      /* waiting for ACK AUTH */
   gboolean connected_once;    /* connected() was emitted: later socket losses are repaired */
   guint reconnect_id;
-  guint reconnect_attempts;
+  guint reconnect_attempts;   /* failed repairs in a row */
+  gint64 outage_started;      /* ppm_clock_now_us() of the first of them */
+  gboolean need_sign_in;      /* the token was refused: the repair signs in again */
+  PpmReconnectPolicy policy;
+  guint page_retries;         /* of the current catch-up page */
+  guint page_retry_id;
   guint keepalive_seconds;
   guint amd_poll_id;          /* visitor: waiting for the distributor */
   guint amd_polls;
@@ -133,17 +149,26 @@ struct _PpmClient {
   GQueue seen_order;          /* char* owned by seen, oldest first */
   GPtrArray *pending_acks;    /* char* push ids */
   guint ack_idle_id;
+  guint ack_retry_id;
 
   /* Sending. */
   GHashTable *pending_sends;  /* message uuid -> PendingSend* */
   GQueue unsent;              /* PendingSend* waiting for the socket */
   GQueue in_flight;           /* PendingSend* written, waiting for ACK SEND */
+  gint64 send_progress_at;    /* ppm_clock_now_us() of the last ACK SEND or first write */
+  guint ack_watchdog_id;
   guint failed_sends_idle_id;
   GHashTable *creating;       /* user uuid -> GPtrArray of PendingText* */
 
   /* Typing. */
   char *watched_conversation;
   GHashTable *typing_sent;    /* conversation uuid -> gint64* monotonic time */
+
+  /* TLS. */
+  char *pinned_certificate;   /* normalised sha256 hex, or NULL */
+  struct _PpmTlsWatch *tls_watch;
+  char *peer_certificate;     /* fingerprint of a refused certificate */
+  GTlsCertificateFlags peer_certificate_errors;
 };
 
 /* ppm-registry.c */
@@ -151,6 +176,9 @@ void      ppm_user_free (PpmUser *user);
 void      ppm_conv_free (PpmConv *conv);
 
 /* ppm-client.c */
+/* Ends the session, or, after connected(), hands a recoverable error to
+ * the repair (ppm-reconnect.c). */
+void      ppm_client_end_with_error (PpmClient *client, const GError *error);
 void      ppm_client_emit_progress (PpmClient *client, const char *text, int step);
 void      ppm_client_fail (PpmClient *client, const GError *error);
 PpmUser  *ppm_client_user_ensure (PpmClient *client, const char *uuid);
@@ -167,14 +195,40 @@ char     *ppm_client_last_seen_key (const char *conversation_uuid);
 void      ppm_client_start_team_poll (PpmClient *client);
 void      ppm_client_apply_team_list (PpmClient *client, JsonArray *list);
 
+/* An HTTP call outside the sign-in sequence failed: a refused token starts
+ * a repair with a fresh sign-in; anything else is only logged. */
+void      ppm_client_note_http_error (PpmClient *client, const char *what, const GError *error);
+
+/* ppm-reconnect.c */
+gboolean  ppm_reconnect_is_recoverable (const GError *error);
+/* Drops the socket and what runs on it, and tries again after the back-off,
+ * or ends the session with error when the policy is exhausted. */
+void      ppm_reconnect_schedule (PpmClient *client, const GError *error);
+/* The session is whole again (caught up): the attempts start over. */
+void      ppm_reconnect_succeeded (PpmClient *client);
+void      ppm_reconnect_stop (PpmClient *client);
+
+/* ppm-tls.c */
+/* Lower-case hex without separators, or NULL for NULL, "" or non-hex. */
+char     *ppm_tls_normalise_fingerprint (const char *text);
+char     *ppm_tls_certificate_fingerprint (GTlsCertificate *certificate);
+/* Decides on certificates that fail verification for the requests and
+ * websockets of api's session: only the pinned one is accepted; others are
+ * noted for ppm_client_get_peer_certificate_fingerprint(). */
+void      ppm_tls_watch_session (PpmClient *client, PpmApi *api);
+/* The client is going away: pending handshakes no longer report to it. */
+void      ppm_tls_forget (PpmClient *client);
+
 /* ppm-visitor.c */
 void      ppm_visitor_start (PpmClient *client);
 
 /* ppm-session.c */
 void      ppm_session_start (PpmClient *client);
 /* Opens and authenticates the socket, then catches up; the restart point
- * for a future reconnect. */
+ * of a repair. */
 void      ppm_session_open_socket (PpmClient *client);
+/* The frames of the current socket are no longer wanted. */
+void      ppm_session_close_socket (PpmClient *client);
 gboolean  ppm_session_send_frame (PpmClient *client, JsonObject *frame);
 
 /* ppm-sync.c */
@@ -185,7 +239,8 @@ void      ppm_sync_handle_push (PpmClient *client, JsonObject *msg);
 /* Fetches a conversation and its members, announces it, then calls done. */
 typedef void (*PpmResolved) (PpmClient *client, const char *conversation_uuid, gpointer data);
 void      ppm_sync_resolve_conversation (PpmClient *client, const char *uuid,
-                                         PpmResolved done, gpointer data);
+                                         GCancellable *cancellable, PpmResolved done,
+                                         gpointer data);
 gboolean  ppm_sync_mark_seen (PpmClient *client, const char *message_uuid);
 void      ppm_sync_flush_acks (PpmClient *client);
 /* The pending acks as an ACK_MESSAGE body, or NULL; they are no longer pending. */
@@ -203,6 +258,7 @@ void      ppm_send_flush_unsent (PpmClient *client);
  * after the repair (same uuid, so the server stores it once). */
 void      ppm_send_requeue_in_flight (PpmClient *client);
 void      ppm_send_fail_all (PpmClient *client, const GError *error);
+void      ppm_send_stop_watchdog (PpmClient *client);
 void      pending_send_free (PendingSend *send);
 void      ppm_send_rewatch_typing (PpmClient *client);
 

@@ -46,6 +46,11 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
     client->events = *events;
   client->user_data = user_data;
   client->request_timeout_ms = PPM_API_DEFAULT_TIMEOUT_MS;
+  client->policy.first_delay_ms = PPM_RECONNECT_FIRST_DELAY_MS;
+  client->policy.max_delay_ms = PPM_RECONNECT_MAX_DELAY_MS;
+  client->policy.max_attempts = PPM_RECONNECT_MAX_ATTEMPTS;
+  client->policy.give_up_after_ms = PPM_RECONNECT_GIVE_UP_MS;
+  client->pinned_certificate = ppm_tls_normalise_fingerprint (config->pinned_certificate);
   client->send_timeout_ms = PPM_SEND_TIMEOUT_MS;
   client->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) ppm_user_free);
@@ -79,18 +84,13 @@ session_stop (PpmClient *client)
     g_cancellable_cancel (client->cancellable);
     g_clear_object (&client->cancellable);
   }
-  g_clear_pointer (&client->ws, ppm_ws_free);
-  client->ws_authenticated = FALSE;
+  ppm_reconnect_stop (client);
   g_clear_handle_id (&client->team_poll_id, g_source_remove);
-  g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
-  g_clear_handle_id (&client->reconnect_id, g_source_remove);
-  client->reconnect_attempts = 0;
-  g_clear_handle_id (&client->amd_poll_id, g_source_remove);
   g_clear_handle_id (&client->ack_idle_id, g_source_remove);
+  g_clear_handle_id (&client->ack_retry_id, g_source_remove);
   g_clear_handle_id (&client->failed_sends_idle_id, g_source_remove);
   g_queue_clear_full (&client->held_pushes, (GDestroyNotify) queued_message_free);
   ppm_sync_drop_undelivered (client);
-  ppm_sync_abort_catch_up (client);
   g_ptr_array_set_size (client->pending_acks, 0);
   g_ptr_array_set_size (client->history_targets, 0);
   g_clear_pointer (&client->history_cursor, g_free);
@@ -107,6 +107,7 @@ ppm_client_free (PpmClient *client)
   if (client == NULL)
     return;
   session_stop (client);
+  ppm_tls_forget (client);
   g_clear_pointer (&client->api, ppm_api_free);
   g_clear_object (&client->proxy_resolver);
   g_clear_pointer (&client->self, ppm_user_free);
@@ -134,6 +135,8 @@ ppm_client_free (PpmClient *client)
   g_free (client->device_uuid);
   g_free (client->app_uuid);
   g_free (client->team_name);
+  g_free (client->pinned_certificate);
+  g_free (client->peer_certificate);
   g_free (client);
 }
 
@@ -235,8 +238,12 @@ ppm_client_connect (PpmClient *client, GError **error)
   ppm_api_set_timeout (api, client->request_timeout_ms);
   if (client->proxy_resolver)
     ppm_api_set_proxy_resolver (api, client->proxy_resolver);
+  ppm_tls_watch_session (client, api);
   client->cancellable = g_cancellable_new ();
+  client->sign_in_cancellable = g_cancellable_new ();
   client->connected_once = FALSE;
+  g_clear_pointer (&client->peer_certificate, g_free);
+  client->peer_certificate_errors = 0;
   client->state = SESSION_CONNECTING;
   if (client->role == PPM_ROLE_VISITOR)
     ppm_visitor_start (client);
@@ -260,13 +267,41 @@ end_session (PpmClient *client, const GError *error)
 }
 
 void
+ppm_client_end_with_error (PpmClient *client, const GError *error)
+{
+  g_autoptr (GError) reported = NULL;
+
+  if (client->state == SESSION_IDLE || client->state == SESSION_ENDED)
+    return;
+  g_debug ("session failed: %s", error->message);
+  if (error->domain == PPM_ERROR && error->code == PPM_ERROR_TOKEN_REFUSED)
+    reported = g_error_new_literal (PPM_ERROR, PPM_ERROR_AUTH, error->message);
+  else
+    reported = g_error_copy (error);
+  ppm_send_fail_all (client, reported);
+  end_session (client, reported);
+}
+
+void
 ppm_client_fail (PpmClient *client, const GError *error)
 {
   if (client->state == SESSION_IDLE || client->state == SESSION_ENDED)
     return;
-  g_debug ("session failed: %s", error->message);
-  ppm_send_fail_all (client, error);
-  end_session (client, error);
+  if (client->connected_once && ppm_reconnect_is_recoverable (error)) {
+    ppm_reconnect_schedule (client, error);
+    return;
+  }
+  ppm_client_end_with_error (client, error);
+}
+
+void
+ppm_client_note_http_error (PpmClient *client, const char *what, const GError *error)
+{
+  if (ppm_error_is_cancelled (error))
+    return;
+  g_debug ("%s failed: %s", what, error->message);
+  if (error->domain == PPM_ERROR && error->code == PPM_ERROR_TOKEN_REFUSED)
+    ppm_client_fail (client, error);
 }
 
 /* Signing out outlives the client: the last acks, then PPKEFU_LOGOUT, in
@@ -314,6 +349,7 @@ sign_out (PpmClient *client)
   }
   sign_out = g_new0 (SignOut, 1);
   sign_out->api = ppm_api_copy (client->api);
+  ppm_tls_watch_session (client, sign_out->api);   /* a pinned certificate holds */
   sign_out->logout = ppm_client_request_body (client);
   acks = ppm_sync_take_acks (client);
   if (acks)
@@ -373,6 +409,29 @@ ppm_client_set_send_timeout (PpmClient *client, guint milliseconds)
 }
 
 void
+ppm_client_set_reconnect_policy (PpmClient *client, const PpmReconnectPolicy *policy)
+{
+  g_return_if_fail (client != NULL && policy != NULL);
+  client->policy = *policy;
+  if (client->policy.first_delay_ms == 0)
+    client->policy.first_delay_ms = PPM_RECONNECT_FIRST_DELAY_MS;
+  if (client->policy.max_delay_ms == 0)
+    client->policy.max_delay_ms = PPM_RECONNECT_MAX_DELAY_MS;
+}
+
+const char *
+ppm_client_get_peer_certificate_fingerprint (PpmClient *client)
+{
+  return client->peer_certificate;
+}
+
+GTlsCertificateFlags
+ppm_client_get_peer_certificate_errors (PpmClient *client)
+{
+  return client->peer_certificate_errors;
+}
+
+void
 ppm_client_set_keepalive_interval (PpmClient *client, guint seconds)
 {
   client->keepalive_seconds = seconds;
@@ -387,8 +446,8 @@ ppm_client_set_request_timeout (PpmClient *client, guint milliseconds)
 static void
 on_status_set (JsonObject *answer, const GError *error, gpointer data)
 {
-  if (error && !ppm_error_is_cancelled (error))
-    g_debug ("could not set the service status: %s", error->message);
+  if (error)
+    ppm_client_note_http_error (data, "setting the service status", error);
 }
 
 void

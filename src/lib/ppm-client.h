@@ -27,6 +27,11 @@ typedef enum {
   PPM_ERROR_SEND_REFUSED,   /* the server refused a message (ACK SEND code != 0) */
   PPM_ERROR_SEND_TIMEOUT,   /* no ACK SEND in time */
   PPM_ERROR_API,            /* an API call answered a non-zero error_code */
+  /* Addition: the server's TLS certificate failed verification (self-signed,
+   * unknown issuer, wrong host, expired). The connection was not used; see
+   * ppm_client_get_peer_certificate_fingerprint() and
+   * PpmClientConfig.pinned_certificate. */
+  PPM_ERROR_CERTIFICATE,
 } PpmErrorCode;
 
 typedef enum {
@@ -48,6 +53,11 @@ typedef struct {
    * http://host/ppcom/enterprise/<base64 JSON {"uuid": ...}>, PPConsole's
    * "enterprise" link. Ignored for agents. */
   const char *app_uuid;
+  /* Addition. NULL: https/wss certificates must verify against the system's
+   * store. Else the SHA-256 fingerprint (hex, case and ':' separators
+   * ignored) of a certificate the user accepted although it failed
+   * verification; only that exact certificate is then accepted. */
+  const char *pinned_certificate;
 } PpmClientConfig;
 
 typedef enum {
@@ -112,8 +122,9 @@ typedef struct {
   void (*user_changed) (gpointer user_data, const PpmUser *user);
   /* A conversation became known or changed (name, members, open state). */
   void (*conversation_changed) (gpointer user_data, const PpmConversation *conversation);
-  /* After each sign-in: the complete set of open conversations, so the UI can
-   * drop what the server closed. Array of const PpmConversation*. */
+  /* After each sign-in (also the silent one that repairs a refused token):
+   * the complete set of open conversations, so the UI can drop what the
+   * server closed. Array of const PpmConversation*. */
   void (*conversations_synced) (gpointer user_data, GPtrArray *open_conversations);
   /* A message to show, exactly once. The library acknowledges it to the
    * server after this callback returns. */
@@ -144,11 +155,20 @@ void       ppm_client_free (PpmClient *client);
  * websocket, catch-up. connected() comes before the caught-up messages.
  * Catch-up: unacked pushes plus history since save_setting
  * "last_seen/<conversation>"; a conversation without it is not replayed
- * (its newest message becomes the baseline). After connected(), a lost
- * websocket (closed, or silent for three keep-alive intervals) is repaired
- * without a new sign-in: reopened after 1, 2, 4 s, re-authenticated and
- * caught up again, sends queued meanwhile; after 3 failed attempts the
- * session ends with PPM_ERROR_NETWORK. */
+ * (its newest message becomes the baseline).
+ *
+ * After connected(), the session repairs itself silently (no second
+ * connected(), no progress): a websocket that closes, stays silent for three
+ * keep-alive intervals (measured on CLOCK_BOOTTIME, so a suspend counts), or
+ * stops confirming sent messages for a keep-alive interval, and HTTP calls
+ * that fail for network or server reasons, lead to a new socket after a
+ * jittered exponential back-off (see PpmReconnectPolicy), re-authentication,
+ * catch-up, then the queued sends in order (same message uuids: the server
+ * stores a resent message once, and the client de-duplicates by uuid). A
+ * token the server stops accepting (API error 3/4, ACK AUTH 8/9/10) leads to
+ * a fresh sign-in with the same terminal. Only when the policy's limits are
+ * exhausted does the session end with PPM_ERROR_NETWORK; authentication,
+ * settings and certificate problems end it at once. */
 gboolean   ppm_client_connect (PpmClient *client, GError **error);
 /* Signs out cleanly (agent: PPKEFU_LOGOUT after the last acks, finishing
  * in the background), closes the socket and calls disconnected(NULL) before
@@ -181,21 +201,47 @@ void       ppm_client_send_typing (PpmClient *client, const char *conversation_u
 /* Agent status: "READY", "BUSY" or "REST". */
 void       ppm_client_set_service_status (PpmClient *client, const char *status);
 
-/* Routes HTTP and websocket traffic through this resolver (libpurple proxy settings). */
+/* Routes HTTP and websocket traffic through this resolver (libpurple proxy
+ * settings): both use the one SoupSession of the client. Set it before
+ * ppm_client_connect(); later it applies to new connections. */
 void       ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver);
 
 /* ---- Additions (optional; defaults suit real use) ---- */
 
-/* How long to wait for the server's ACK of a sent message before reporting
- * PPM_ERROR_SEND_TIMEOUT (default 15000 ms). */
+/* The bound on delivering a sent message: if the server has not confirmed it
+ * within this time after ppm_client_send_text(), counting the time it waits
+ * in the queue while the connection is being repaired, send_result reports
+ * PPM_ERROR_SEND_TIMEOUT (default 120000 ms). A message is never dropped
+ * without a send_result. */
 void       ppm_client_set_send_timeout (PpmClient *client, guint milliseconds);
 /* How long to wait for any HTTP answer before PPM_ERROR_NETWORK (default
  * 30000 ms). Takes effect at the next ppm_client_connect(). */
 void       ppm_client_set_request_timeout (PpmClient *client, guint milliseconds);
 /* Seconds between websocket pings (default 30); a connection silent for
- * three intervals is reported lost (PPM_ERROR_NETWORK). Takes effect at the
- * next ppm_client_connect(). */
+ * three intervals, or that confirms no sent message for one interval, is
+ * taken for lost and repaired (see ppm_client_connect()). Takes effect at
+ * the next socket. */
 void       ppm_client_set_keepalive_interval (PpmClient *client, guint seconds);
+/* How a session lost after connected() is repaired. Attempt n (0-based)
+ * waits a random time between half and all of min (first_delay_ms << n,
+ * max_delay_ms). The session ends with PPM_ERROR_NETWORK after max_attempts
+ * failed attempts in a row, or once the outage has lasted give_up_after_ms,
+ * whichever comes first; 0 disables that limit (both 0: retry forever, for
+ * headless clients). Defaults: 1000 ms, 60000 ms, 5 attempts, 120000 ms. */
+typedef struct {
+  guint first_delay_ms;
+  guint max_delay_ms;
+  guint max_attempts;
+  guint give_up_after_ms;
+} PpmReconnectPolicy;
+void       ppm_client_set_reconnect_policy (PpmClient *client, const PpmReconnectPolicy *policy);
+/* After PPM_ERROR_CERTIFICATE: the SHA-256 fingerprint (lower-case hex, no
+ * separators) of the certificate the server presented, and what was wrong
+ * with it (GTlsCertificateFlags); NULL and 0 otherwise. The glue shows it to
+ * the user and, when accepted, stores it as PpmClientConfig.pinned_certificate
+ * for the next ppm_client_new()/connect. */
+const char *ppm_client_get_peer_certificate_fingerprint (PpmClient *client);
+GTlsCertificateFlags ppm_client_get_peer_certificate_errors (PpmClient *client);
 /* The device uuid the server gave this session, or NULL. */
 const char *ppm_client_get_device_uuid (PpmClient *client);
 /* The app (team) uuid, or NULL before sign-in. */

@@ -8,6 +8,7 @@
 #include "ppm-client.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 JsonObject *
@@ -121,7 +122,8 @@ ppm_json_get_double (JsonObject *object, const char *member, double *value, GErr
 
   if (node == NULL)
     return FALSE;
-  if (node_is_value_of (node, G_TYPE_INT64) || node_is_value_of (node, G_TYPE_DOUBLE)) {
+  if ((node_is_value_of (node, G_TYPE_INT64) || node_is_value_of (node, G_TYPE_DOUBLE)) &&
+      isfinite (json_node_get_double (node))) {
     *value = json_node_get_double (node);
     return TRUE;
   }
@@ -132,7 +134,7 @@ ppm_json_get_double (JsonObject *object, const char *member, double *value, GErr
 
     errno = 0;
     parsed = g_ascii_strtod (text, &end);
-    if (errno == 0 && end != text && *end == '\0') {
+    if (errno == 0 && end != text && *end == '\0' && isfinite (parsed)) {
       *value = parsed;
       return TRUE;
     }

@@ -237,7 +237,8 @@ ppm_message_parse_compact (JsonObject *msg, const char *base_url, char **pid, GE
     return NULL;
   body = ppm_json_opt_string (msg, "bo");
   message = new_message (id, conversation, from, subtype);
-  if (ppm_json_get_double (msg, "ts", &ts, NULL) && ts > 0)
+  /* Seconds since the epoch; anything beyond the year 5000 is not a time. */
+  if (ppm_json_get_double (msg, "ts", &ts, NULL) && ts > 0 && ts < 1e11)
     message->time = (gint64) ts;
   take_sender_name (message, msg);
   fill_body (message, body, base_url);

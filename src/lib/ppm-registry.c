@@ -221,7 +221,7 @@ on_team_polled (JsonObject *answer, const GError *error, gpointer data)
   if (ppm_error_is_cancelled (error))
     return;
   if (error) {
-    g_debug ("team refresh failed: %s", error->message);
+    ppm_client_note_http_error (client, "team refresh", error);
     return;
   }
   ppm_client_apply_team_list (client, ppm_json_opt_array (answer, "list"));

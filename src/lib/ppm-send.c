@@ -24,7 +24,7 @@ pending_text_free (PendingText *pending)
 void
 pending_send_free (PendingSend *send)
 {
-  g_clear_handle_id (&send->timeout_id, g_source_remove);
+  g_clear_handle_id (&send->deadline_id, g_source_remove);
   g_clear_pointer (&send->frame, json_object_unref);
   g_clear_error (&send->error);
   g_free (send->uuid);
@@ -58,26 +58,66 @@ complete (PpmClient *client, PendingSend *send, const GError *error)
 }
 
 static gboolean
-on_send_timeout (gpointer data)
+on_send_deadline (gpointer data)
 {
   PendingSend *send = data;
   g_autoptr (GError) error = g_error_new_literal (PPM_ERROR, PPM_ERROR_SEND_TIMEOUT,
-                                                  "The server did not confirm the message");
+                                                  "The server did not confirm the message "
+                                                  "in time");
 
-  send->timeout_id = 0;
+  send->deadline_id = 0;
   complete (send->client, send, error);
   return G_SOURCE_REMOVE;
 }
 
-static void
-write_frame (PpmClient *client, PendingSend *send)
+/* ---- The ACK watchdog: a socket that takes frames but confirms none ---- */
+
+static gint64
+ack_wait_us (PpmClient *client)
 {
-  if (!ppm_session_send_frame (client, send->frame)) {
-    g_queue_push_tail (&client->unsent, send);
-    return;
+  guint seconds = client->keepalive_seconds ? client->keepalive_seconds
+                                            : PPM_WS_KEEPALIVE_SECONDS;
+
+  return (gint64) seconds * G_USEC_PER_SEC;
+}
+
+void
+ppm_send_stop_watchdog (PpmClient *client)
+{
+  g_clear_handle_id (&client->ack_watchdog_id, g_source_remove);
+}
+
+static gboolean
+check_acks (gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (GError) error = NULL;
+
+  if (g_queue_is_empty (&client->in_flight)) {
+    client->ack_watchdog_id = 0;
+    return G_SOURCE_REMOVE;
   }
+  if (ppm_clock_now_us () - client->send_progress_at < ack_wait_us (client))
+    return G_SOURCE_CONTINUE;
+  client->ack_watchdog_id = 0;
+  error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
+                               "The server stopped confirming sent messages");
+  ppm_client_fail (client, error);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+write_now (PpmClient *client, PendingSend *send)
+{
+  if (!ppm_session_send_frame (client, send->frame))
+    return FALSE;
+  if (g_queue_is_empty (&client->in_flight))
+    client->send_progress_at = ppm_clock_now_us ();
   g_queue_push_tail (&client->in_flight, send);
-  send->timeout_id = g_timeout_add (client->send_timeout_ms, on_send_timeout, send);
+  if (client->ack_watchdog_id == 0)
+    client->ack_watchdog_id = g_timeout_add (MAX (ack_wait_us (client) / 4000, 100),
+                                             check_acks, client);
+  return TRUE;
 }
 
 void
@@ -86,19 +126,25 @@ ppm_send_requeue_in_flight (PpmClient *client)
   PendingSend *send;
 
   /* Newest first onto the head of the queue: the order stays the same. */
-  while ((send = g_queue_pop_tail (&client->in_flight)) != NULL) {
-    g_clear_handle_id (&send->timeout_id, g_source_remove);
+  while ((send = g_queue_pop_tail (&client->in_flight)) != NULL)
     g_queue_push_head (&client->unsent, send);
-  }
+  ppm_send_stop_watchdog (client);
 }
 
+/* Writes the queue in order once the socket is authenticated and caught up. */
 void
 ppm_send_flush_unsent (PpmClient *client)
 {
   PendingSend *send;
 
-  while (client->ws_authenticated && (send = g_queue_pop_head (&client->unsent)) != NULL)
-    write_frame (client, send);
+  if (!client->ws_authenticated || client->state != SESSION_CONNECTED)
+    return;
+  while ((send = g_queue_pop_head (&client->unsent)) != NULL) {
+    if (!write_now (client, send)) {
+      g_queue_push_head (&client->unsent, send);
+      return;
+    }
+  }
 }
 
 /* Sends that failed before reaching the server are reported from an idle
@@ -156,7 +202,6 @@ ppm_send_handle_ack (PpmClient *client, const char *message_uuid, gint64 code,
   PendingSend *send = message_uuid ? g_hash_table_lookup (client->pending_sends, message_uuid)
                                    : NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *key = NULL;
   PpmConv *conv;
 
   if (send == NULL) {
@@ -170,9 +215,10 @@ ppm_send_handle_ack (PpmClient *client, const char *message_uuid, gint64 code,
     complete (client, send, error);
     return;
   }
-  /* Stored: it is now the newest message of the conversation. */
-  key = ppm_client_last_seen_key (send->conversation_uuid);
-  ppm_client_save_setting (client, key, send->uuid);
+  client->send_progress_at = ppm_clock_now_us ();
+  /* "last_seen" is not moved to our own message: a visitor's message stored
+   * just before it may still be on its way to us, and a catch-up from our
+   * message would skip it. Our own uuids are known to the de-duplication. */
   conv = g_hash_table_lookup (client->conversations, send->conversation_uuid);
   if (conv)
     ppm_client_conv_touch (client, conv);
@@ -214,11 +260,14 @@ send_frame (PpmClient *client, PpmConv *conv, const char *uuid, const char *text
   return frame;
 }
 
+/* Sends are taken once signed in, and queued while a repair runs. */
 static gboolean
 session_usable (PpmClient *client)
 {
-  return client->self != NULL &&
-         (client->state == SESSION_CONNECTED || client->state == SESSION_CATCHING_UP);
+  if (client->self == NULL || client->state == SESSION_IDLE || client->state == SESSION_ENDED)
+    return FALSE;
+  return client->connected_once || client->state == SESSION_CONNECTED ||
+         client->state == SESSION_CATCHING_UP;
 }
 
 static void
@@ -245,7 +294,9 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
   /* Our own message must never come back as a received one. */
   ppm_sync_mark_seen (client, uuid);
   send->frame = send_frame (client, conv, uuid, text ? text : "");
-  write_frame (client, send);
+  send->deadline_id = g_timeout_add (client->send_timeout_ms, on_send_deadline, send);
+  g_queue_push_tail (&client->unsent, send);
+  ppm_send_flush_unsent (client);
 }
 
 char *

@@ -27,7 +27,6 @@ static void request_login (PpmClient *client);
 static void request_team (PpmClient *client);
 static void request_conversation_page (PpmClient *client);
 static void request_next_members (PpmClient *client);
-static void schedule_reconnect (PpmClient *client, const GError *error);
 
 /* Common preamble of every answer: TRUE when the session should go on. */
 static gboolean
@@ -72,7 +71,8 @@ ppm_session_start (PpmClient *client)
 {
   if (client->api_key == NULL) {
     ppm_client_emit_progress (client, "Finding the API key", STEP_TOKEN);
-    ppm_discovery_fetch_ppkefu (client->api, client->cancellable, on_key_discovered, client);
+    ppm_discovery_fetch_ppkefu (client->api,
+                                client->sign_in_cancellable, on_key_discovered, client);
     return;
   }
   request_token (client);
@@ -96,7 +96,7 @@ request_token (PpmClient *client)
 {
   ppm_client_emit_progress (client, "Signing in", STEP_TOKEN);
   ppm_api_token_password (client->api, client->api_key, client->email, client->password,
-                          client->cancellable, on_token, client);
+                          client->sign_in_cancellable, on_token, client);
 }
 
 /* ---- PPKEFU_LOGIN ---- */
@@ -180,7 +180,7 @@ request_login (PpmClient *client)
   json_object_set_string_member (body, "device_fullname",
                                  client->device_name ? client->device_name
                                                      : "purple-ppmessage");
-  ppm_api_call (client->api, "PPKEFU_LOGIN", body, client->cancellable, on_login, client);
+  ppm_api_call (client->api, "PPKEFU_LOGIN", body, client->sign_in_cancellable, on_login, client);
 }
 
 /* ---- Team ---- */
@@ -210,7 +210,7 @@ request_team (PpmClient *client)
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
 
   ppm_client_emit_progress (client, "Loading the team", STEP_TEAM);
-  ppm_api_call (client->api, "PP_GET_APP_SERVICE_USER_LIST", body, client->cancellable,
+  ppm_api_call (client->api, "PP_GET_APP_SERVICE_USER_LIST", body, client->sign_in_cancellable,
                 on_team, client);
 }
 
@@ -287,7 +287,7 @@ request_conversation_page (PpmClient *client)
     ppm_client_emit_progress (client, "Loading the conversations", STEP_CONVERSATIONS);
   json_object_set_int_member (body, "page_offset", client->conversation_page);
   json_object_set_int_member (body, "page_size", PPM_CONVERSATION_PAGE_SIZE);
-  ppm_api_call (client->api, "PP_PAGE_USER_CONVERSATION", body, client->cancellable,
+  ppm_api_call (client->api, "PP_PAGE_USER_CONVERSATION", body, client->sign_in_cancellable,
                 on_conversation_page, client);
 }
 
@@ -357,7 +357,7 @@ request_next_members (PpmClient *client)
   body = ppm_client_request_body (client);
   json_object_set_string_member (body, "conversation_uuid",
                                  client->listed->pdata[client->member_index]);
-  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->cancellable,
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->sign_in_cancellable,
                 on_members, client);
 }
 
@@ -369,9 +369,13 @@ handle_auth_ack (PpmClient *client, const PpmFrame *frame)
   g_autoptr (GError) error = NULL;
 
   if (frame->code != 0) {
-    /* After a repair (e.g. a server restart that lost the token) a fresh
-     * sign-in may work: report it as a network error, which is retried. */
-    error = g_error_new (PPM_ERROR, client->connected_once ? PPM_ERROR_NETWORK : PPM_ERROR_AUTH,
+    /* 8, 9, 10: no, an unknown or an unfit token (6.5). Mid-session (say
+     * the server lost its tokens) a fresh sign-in repairs it. */
+    gboolean token = frame->code == 8 || frame->code == 9 || frame->code == 10;
+    int code = !client->connected_once ? PPM_ERROR_AUTH
+               : token ? PPM_ERROR_TOKEN_REFUSED : PPM_ERROR_PROTOCOL;
+
+    error = g_error_new (PPM_ERROR, code,
                          "The server refused the session (%s, code %" G_GINT64_FORMAT ")",
                          frame->reason ? frame->reason : "no reason", frame->code);
     ppm_client_fail (client, error);
@@ -381,10 +385,9 @@ handle_auth_ack (PpmClient *client, const PpmFrame *frame)
     return;
   g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
   client->ws_authenticated = TRUE;
-  client->reconnect_attempts = 0;
   g_debug ("websocket authenticated");
   ppm_send_rewatch_typing (client);
-  ppm_send_flush_unsent (client);
+  /* The queued sends go after the catch-up (ppm-sync.c), in order. */
   ppm_client_emit_progress (client, "Fetching missed messages", STEP_CATCH_UP);
   ppm_sync_start_catch_up (client);
 }
@@ -404,7 +407,8 @@ handle_online (PpmClient *client, const PpmFrame *frame)
   PpmUser *user = g_hash_table_lookup (client->users, frame->user_uuid);
   PpmPresence presence;
 
-  if (user == NULL || !user->is_service_user)
+  /* Visitors and agents alike: an ONLINE frame is the server's word (05b). */
+  if (user == NULL)
     return;
   if (g_strcmp0 (frame->browser, "ONLINE") == 0 || g_strcmp0 (frame->mobile, "ONLINE") == 0)
     presence = PPM_PRESENCE_ONLINE;
@@ -464,10 +468,7 @@ on_auth_timeout (gpointer data)
                                                   "in time");
 
   client->auth_timeout_id = 0;
-  if (client->connected_once)
-    schedule_reconnect (client, error);
-  else
-    ppm_client_fail (client, error);
+  ppm_client_fail (client, error);
   return G_SOURCE_REMOVE;
 }
 
@@ -500,38 +501,6 @@ on_ws_opened (gpointer data)
   client->auth_timeout_id = g_timeout_add (client->request_timeout_ms, on_auth_timeout, client);
 }
 
-static gboolean
-reconnect_now (gpointer data)
-{
-  PpmClient *client = data;
-
-  client->reconnect_id = 0;
-  ppm_session_open_socket (client);
-  return G_SOURCE_REMOVE;
-}
-
-/* After the first connected(), a lost socket is repaired: reopened,
- * re-authenticated and caught up (unacked and history), while sends queue. */
-static void
-schedule_reconnect (PpmClient *client, const GError *error)
-{
-  guint delay;
-
-  if (client->reconnect_attempts >= PPM_RECONNECT_MAX_ATTEMPTS) {
-    ppm_client_fail (client, error);
-    return;
-  }
-  delay = PPM_RECONNECT_FIRST_DELAY_MS << client->reconnect_attempts;
-  client->reconnect_attempts++;
-  g_debug ("%s; reconnecting in %u ms (attempt %u)", error->message, delay,
-           client->reconnect_attempts);
-  g_clear_pointer (&client->ws, ppm_ws_free);
-  ppm_sync_abort_catch_up (client);
-  ppm_send_requeue_in_flight (client);
-  client->state = SESSION_CONNECTED;
-  client->reconnect_id = g_timeout_add (delay, reconnect_now, client);
-}
-
 static void
 on_ws_closed (gpointer data, const GError *error)
 {
@@ -539,10 +508,15 @@ on_ws_closed (gpointer data, const GError *error)
 
   client->ws_authenticated = FALSE;
   g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
-  if (client->connected_once)
-    schedule_reconnect (client, error);
-  else
-    ppm_client_fail (client, error);
+  ppm_client_fail (client, error);
+}
+
+void
+ppm_session_close_socket (PpmClient *client)
+{
+  g_clear_pointer (&client->ws, ppm_ws_free);
+  client->ws_authenticated = FALSE;
+  ppm_send_stop_watchdog (client);
 }
 
 void
@@ -556,8 +530,7 @@ ppm_session_open_socket (PpmClient *client)
   g_autofree char *url = ppm_api_get_ws_url (client->api);
 
   ppm_client_emit_progress (client, "Connecting to the server", STEP_SOCKET);
-  g_clear_pointer (&client->ws, ppm_ws_free);
-  client->ws_authenticated = FALSE;
+  ppm_session_close_socket (client);
   client->ws = ppm_ws_new (ppm_api_get_session (client->api), url, &events, client);
   if (client->keepalive_seconds > 0)
     ppm_ws_set_keepalive (client->ws, client->keepalive_seconds);

@@ -87,29 +87,64 @@ ppm_sync_drop_undelivered (PpmClient *client)
 
 /* ---- Acknowledgements ---- */
 
+/* One ACK_MESSAGE in flight: its push ids come back to the pending list
+ * when it fails, so that the server stops offering them. */
+typedef struct {
+  PpmClient *client;
+  GPtrArray *pids;
+} AckBatch;
+
+static gboolean flush_acks_idle (gpointer data);
+
 static void
 on_acked (JsonObject *answer, const GError *error, gpointer data)
 {
-  if (error && !ppm_error_is_cancelled (error))
-    g_debug ("ACK_MESSAGE failed: %s", error->message);
+  AckBatch *batch = data;
+  PpmClient *client = batch->client;
+
+  if (error && !ppm_error_is_cancelled (error)) {
+    ppm_client_note_http_error (client, "ACK_MESSAGE", error);
+    for (guint i = 0; i < batch->pids->len; i++)
+      g_ptr_array_add (client->pending_acks, g_strdup (batch->pids->pdata[i]));
+    if (client->ack_retry_id == 0 && client->ack_idle_id == 0)
+      client->ack_retry_id = g_timeout_add (PPM_ACK_RETRY_MS, flush_acks_idle, client);
+  }
+  g_ptr_array_unref (batch->pids);
+  g_free (batch);
+}
+
+static JsonObject *
+acks_body (PpmClient *client)
+{
+  JsonObject *body = ppm_client_request_body (client);
+  JsonArray *list = json_array_new ();
+
+  for (guint i = 0; i < client->pending_acks->len; i++)
+    json_array_add_string_element (list, client->pending_acks->pdata[i]);
+  json_object_set_array_member (body, "list", list);
+  return body;
 }
 
 JsonObject *
 ppm_sync_take_acks (PpmClient *client)
 {
   JsonObject *body;
-  JsonArray *list;
 
   g_clear_handle_id (&client->ack_idle_id, g_source_remove);
+  g_clear_handle_id (&client->ack_retry_id, g_source_remove);
   if (client->pending_acks->len == 0)
     return NULL;
-  body = ppm_client_request_body (client);
-  list = json_array_new ();
-  for (guint i = 0; i < client->pending_acks->len; i++)
-    json_array_add_string_element (list, client->pending_acks->pdata[i]);
-  json_object_set_array_member (body, "list", list);
+  body = acks_body (client);
   g_ptr_array_set_size (client->pending_acks, 0);
   return body;
+}
+
+/* At sign-out: no cancellable and no retry, the client is going away. */
+static void
+on_last_acked (JsonObject *answer, const GError *error, gpointer data)
+{
+  if (error && !ppm_error_is_cancelled (error))
+    g_debug ("ACK_MESSAGE failed: %s", error->message);
 }
 
 void
@@ -117,18 +152,29 @@ ppm_sync_flush_acks (PpmClient *client)
 {
   g_autoptr (JsonObject) body = ppm_sync_take_acks (client);
 
-  /* No cancellable: an ack should reach the server even if we sign out now. */
   if (body && client->api)
-    ppm_api_call (client->api, "ACK_MESSAGE", body, NULL, on_acked, NULL);
+    ppm_api_call (client->api, "ACK_MESSAGE", body, NULL, on_last_acked, NULL);
 }
 
 static gboolean
 flush_acks_idle (gpointer data)
 {
   PpmClient *client = data;
+  g_autoptr (JsonObject) body = NULL;
+  AckBatch *batch;
 
   client->ack_idle_id = 0;
-  ppm_sync_flush_acks (client);
+  client->ack_retry_id = 0;
+  if (client->pending_acks->len == 0 || client->api == NULL)
+    return G_SOURCE_REMOVE;
+  body = acks_body (client);
+  batch = g_new0 (AckBatch, 1);
+  batch->client = client;
+  batch->pids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < client->pending_acks->len; i++)
+    g_ptr_array_add (batch->pids, g_steal_pointer (&client->pending_acks->pdata[i]));
+  g_ptr_array_set_size (client->pending_acks, 0);
+  ppm_api_call (client->api, "ACK_MESSAGE", body, client->cancellable, on_acked, batch);
   return G_SOURCE_REMOVE;
 }
 
@@ -138,7 +184,7 @@ ack_later (PpmClient *client, const char *pid)
   if (pid == NULL)
     return;
   g_ptr_array_add (client->pending_acks, g_strdup (pid));
-  if (client->ack_idle_id == 0)
+  if (client->ack_idle_id == 0 && client->ack_retry_id == 0)
     client->ack_idle_id = g_idle_add (flush_acks_idle, client);
 }
 
@@ -165,7 +211,10 @@ resume_delivery (PpmClient *client, const char *uuid, gpointer data)
 
 typedef struct {
   PpmClient *client;
+  guint attempts;
 } Download;
+
+static void start_download (PpmClient *client, Download *download, PpmMessage *message);
 
 static void
 on_text_downloaded (GBytes *body, const GError *error, gpointer data)
@@ -174,15 +223,29 @@ on_text_downloaded (GBytes *body, const GError *error, gpointer data)
   PpmClient *client = download->client;
   QueuedMessage *queued;
 
-  g_free (download);
-  if (ppm_error_is_cancelled (error))
+  if (ppm_error_is_cancelled (error)) {
+    g_free (download);
     return;
+  }
   queued = g_queue_peek_head (&client->delivery);
+  if (error && queued && download->attempts < PPM_PAGE_RETRIES &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    g_debug ("long text download failed (%s); trying again", error->message);
+    start_download (client, download, queued->message);
+    return;
+  }
+  g_free (download);
   if (queued != NULL) {
     if (error == NULL) {
       gsize size = 0;
       const char *data = g_bytes_get_data (body, &size);
       g_autofree char *text = g_utf8_make_valid (data ? data : "", size);
+
+      ppm_message_set_text (queued->message, text);
+    } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+      g_autofree char *text = g_strdup_printf ("(a message longer than %u KiB, not shown "
+                                               "here: %s)", PPM_MAX_TEXT_BYTES / 1024,
+                                               queued->message->file_url);
 
       ppm_message_set_text (queued->message, text);
     } else {
@@ -196,16 +259,24 @@ on_text_downloaded (GBytes *body, const GError *error, gpointer data)
 }
 
 static void
-download_text (PpmClient *client, PpmMessage *message)
+start_download (PpmClient *client, Download *download, PpmMessage *message)
 {
   const char *base = ppm_api_get_base_url (client->api);
+
+  download->attempts++;
+  client->delivery_busy = TRUE;
+  /* file_url was built from the base URL: request its path part. */
+  ppm_api_get_limited (client->api, message->file_url + strlen (base), PPM_MAX_TEXT_BYTES,
+                       client->cancellable, on_text_downloaded, download);
+}
+
+static void
+download_text (PpmClient *client, PpmMessage *message)
+{
   Download *download = g_new0 (Download, 1);
 
   download->client = client;
-  client->delivery_busy = TRUE;
-  /* file_url was built from the base URL: request its path part. */
-  ppm_api_get (client->api, message->file_url + strlen (base), client->cancellable,
-               on_text_downloaded, download);
+  start_download (client, download, message);
 }
 
 /* A sender that no list told us about: a visitor, named from the push. */
@@ -237,7 +308,8 @@ prepare_head (PpmClient *client, QueuedMessage *queued)
 
   if (!g_hash_table_contains (client->conversations, message->conversation_uuid)) {
     client->delivery_busy = TRUE;
-    ppm_sync_resolve_conversation (client, message->conversation_uuid, resume_delivery, NULL);
+    ppm_sync_resolve_conversation (client, message->conversation_uuid, client->cancellable,
+                                   resume_delivery, NULL);
     return FALSE;
   }
   if (ppm_message_needs_text (message)) {
@@ -301,12 +373,14 @@ typedef struct {
   char *uuid;
   PpmResolved done;
   gpointer data;
+  GCancellable *cancellable;
 } Resolve;
 
 static void
 resolve_free (Resolve *resolve)
 {
   g_free (resolve->uuid);
+  g_clear_object (&resolve->cancellable);
   g_free (resolve);
 }
 
@@ -373,13 +447,13 @@ on_resolve_info (JsonObject *answer, const GError *error, gpointer data)
                                           : ppm_json_opt_nonempty (answer, "conversation_name"));
   body = ppm_client_request_body (client);
   json_object_set_string_member (body, "conversation_uuid", resolve->uuid);
-  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->cancellable,
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, resolve->cancellable,
                 on_resolve_members, resolve);
 }
 
 void
-ppm_sync_resolve_conversation (PpmClient *client, const char *uuid, PpmResolved done,
-                               gpointer data)
+ppm_sync_resolve_conversation (PpmClient *client, const char *uuid, GCancellable *cancellable,
+                               PpmResolved done, gpointer data)
 {
   Resolve *resolve = g_new0 (Resolve, 1);
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
@@ -388,9 +462,10 @@ ppm_sync_resolve_conversation (PpmClient *client, const char *uuid, PpmResolved 
   resolve->uuid = g_strdup (uuid);
   resolve->done = done;
   resolve->data = data;
+  resolve->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   g_debug ("looking up conversation %s", uuid);
   json_object_set_string_member (body, "conversation_uuid", uuid);
-  ppm_api_call (client->api, "PP_GET_CONVERSATION_INFO", body, client->cancellable,
+  ppm_api_call (client->api, "PP_GET_CONVERSATION_INFO", body, cancellable,
                 on_resolve_info, resolve);
 }
 
@@ -466,6 +541,7 @@ ppm_sync_abort_catch_up (PpmClient *client)
     g_cancellable_cancel (client->catch_up_cancellable);
     g_clear_object (&client->catch_up_cancellable);
   }
+  g_clear_handle_id (&client->page_retry_id, g_source_remove);
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
 }
@@ -476,6 +552,7 @@ ppm_sync_start_catch_up (PpmClient *client)
   ppm_sync_abort_catch_up (client);
   client->catch_up_cancellable = g_cancellable_new ();
   client->state = SESSION_CATCHING_UP;
+  client->page_retries = 0;
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
   plan_history (client);
@@ -514,6 +591,49 @@ take_history_page (PpmClient *client, JsonArray *list, guint *taken)
   }
 }
 
+static gboolean
+retry_history_page (gpointer data)
+{
+  PpmClient *client = data;
+
+  client->page_retry_id = 0;
+  fetch_next_history (client);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+retry_unacked_page (gpointer data)
+{
+  PpmClient *client = data;
+
+  client->page_retry_id = 0;
+  fetch_unacked_page (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* A catch-up page failed: asked again a few times; then, once connected, the
+ * whole repair starts over (nothing may be skipped); at the first sign-in
+ * the page is given up, as one conversation is not worth the session.
+ * Returns TRUE when the caller should carry on without the page. */
+static gboolean
+page_failed (PpmClient *client, const GError *error, GSourceFunc retry)
+{
+  if (client->page_retries < PPM_PAGE_RETRIES) {
+    client->page_retries++;
+    g_debug ("catch-up page failed (%s); asking again", error->message);
+    client->page_retry_id = g_timeout_add (PPM_PAGE_RETRY_DELAY_MS * client->page_retries,
+                                           retry, client);
+    return FALSE;
+  }
+  client->page_retries = 0;
+  if (client->connected_once) {
+    ppm_client_fail (client, error);
+    return FALSE;
+  }
+  g_debug ("catch-up page given up: %s", error->message);
+  return TRUE;
+}
+
 static void
 on_history_page (JsonObject *answer, const GError *error, gpointer data)
 {
@@ -523,10 +643,10 @@ on_history_page (JsonObject *answer, const GError *error, gpointer data)
   if (ppm_error_is_cancelled (error))
     return;
   if (error) {
-    /* One conversation's history is not worth the session. */
-    g_debug ("history of %s unavailable: %s",
-             (char *) client->history_targets->pdata[client->history_index], error->message);
+    if (!page_failed (client, error, retry_history_page))
+      return;
   } else {
+    client->page_retries = 0;
     take_history_page (client, ppm_json_opt_array (answer, "list"), &taken);
   }
   client->history_pages++;
@@ -599,10 +719,11 @@ on_unacked_page (JsonObject *answer, const GError *error, gpointer data)
   if (ppm_error_is_cancelled (error))
     return;
   if (error) {
-    g_debug ("unacked messages unavailable: %s", error->message);
-    finish_catch_up (client);
+    if (page_failed (client, error, retry_unacked_page))
+      finish_catch_up (client);
     return;
   }
+  client->page_retries = 0;
   length = take_unacked_page (client, answer);
   client->unacked_page++;
   if (length == PPM_UNACKED_PAGE_SIZE && client->unacked_page < PPM_UNACKED_MAX_PAGES) {
@@ -647,6 +768,7 @@ finish_catch_up (PpmClient *client)
            g_queue_get_length (&client->held_pushes));
   g_clear_object (&client->catch_up_cancellable);
   client->state = SESSION_CONNECTED;
+  ppm_reconnect_succeeded (client);
   if (client->role == PPM_ROLE_AGENT)
     ppm_client_start_team_poll (client);
   if (!client->connected_once) {
@@ -661,4 +783,6 @@ finish_catch_up (PpmClient *client)
   while ((queued = g_queue_pop_head (&client->held_pushes)) != NULL)
     enqueue (client, queued);
   deliver_queue (client);
+  if (client->state == SESSION_CONNECTED)
+    ppm_send_flush_unsent (client);
 }

@@ -81,7 +81,8 @@ ppm_visitor_start (PpmClient *client)
 {
   if (client->api_key == NULL || client->api_secret == NULL) {
     ppm_client_emit_progress (client, "Finding the API key", STEP_TOKEN);
-    ppm_discovery_fetch_ppcom (client->api, client->cancellable, on_keys_discovered, client);
+    ppm_discovery_fetch_ppcom (client->api,
+                               client->sign_in_cancellable, on_keys_discovered, client);
     return;
   }
   request_token (client);
@@ -102,7 +103,8 @@ static void
 request_token (PpmClient *client)
 {
   ppm_client_emit_progress (client, "Signing in", STEP_TOKEN);
-  ppm_api_token_client (client->api, client->api_key, client->api_secret, client->cancellable,
+  ppm_api_token_client (client->api, client->api_key, client->api_secret,
+                        client->sign_in_cancellable,
                         on_token, client);
 }
 
@@ -135,7 +137,7 @@ request_app (PpmClient *client)
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
 
   ppm_client_emit_progress (client, "Loading the team", STEP_TEAM);
-  ppm_api_call (client->api, "PP_GET_APP_INFO", body, client->cancellable, on_app, client);
+  ppm_api_call (client->api, "PP_GET_APP_INFO", body, client->sign_in_cancellable, on_app, client);
 }
 
 /* ---- The visitor and its device ---- */
@@ -183,7 +185,8 @@ set_visitor_name (PpmClient *client, const char *name)
   g_free (client->self->fullname);
   client->self->fullname = g_strdup (name);
   json_object_set_string_member (body, "user_fullname", name);
-  ppm_api_call (client->api, "PP_UPDATE_USER", body, client->cancellable, on_name_set, client);
+  ppm_api_call (client->api, "PP_UPDATE_USER", body,
+                client->sign_in_cancellable, on_name_set, client);
 }
 
 static void
@@ -221,11 +224,12 @@ request_user (PpmClient *client)
   ppm_client_emit_progress (client, "Opening the session", STEP_LOGIN);
   if (client->email != NULL && is_email (client->email)) {
     json_object_set_string_member (body, "user_email", client->email);
-    ppm_api_call (client->api, "PP_GET_USER_UUID", body, client->cancellable, on_user, client);
+    ppm_api_call (client->api, "PP_GET_USER_UUID", body,
+                  client->sign_in_cancellable, on_user, client);
   } else {
     /* The terminal is this account's ppcom_trace_uuid: the same visitor each time. */
     json_object_set_string_member (body, "ppcom_trace_uuid", client->terminal);
-    ppm_api_call (client->api, "PP_CREATE_ANONYMOUS", body, client->cancellable, on_user,
+    ppm_api_call (client->api, "PP_CREATE_ANONYMOUS", body, client->sign_in_cancellable, on_user,
                   client);
   }
 }
@@ -260,7 +264,8 @@ request_device (PpmClient *client)
   json_object_set_string_member (body, "device_ostype", VISITOR_OSTYPE);
   json_object_set_string_member (body, "ppcom_trace_uuid", client->terminal);
   json_object_set_string_member (body, "device_id", client->terminal);
-  ppm_api_call (client->api, "PP_CREATE_DEVICE", body, client->cancellable, on_device, client);
+  ppm_api_call (client->api, "PP_CREATE_DEVICE", body,
+                client->sign_in_cancellable, on_device, client);
 }
 
 /* ---- The conversation ---- */
@@ -289,7 +294,7 @@ poll_now (gpointer data)
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
 
   client->amd_poll_id = 0;
-  ppm_api_call (client->api, "PP_GET_AMD_QUEUE_LENGTH", body, client->cancellable,
+  ppm_api_call (client->api, "PP_GET_AMD_QUEUE_LENGTH", body, client->sign_in_cancellable,
                 on_queue_length, client);
   return G_SOURCE_REMOVE;
 }
@@ -333,7 +338,7 @@ request_default_conversation (PpmClient *client)
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
 
   ppm_client_emit_progress (client, "Loading the conversation", STEP_CONVERSATIONS);
-  ppm_api_call (client->api, "PPCOM_GET_DEFAULT_CONVERSATION", body, client->cancellable,
+  ppm_api_call (client->api, "PPCOM_GET_DEFAULT_CONVERSATION", body, client->sign_in_cancellable,
                 on_default_conversation, client);
 }
 
@@ -356,5 +361,6 @@ conversation_ready (PpmClient *client, const char *uuid, gpointer data)
 static void
 request_conversation (PpmClient *client, const char *uuid)
 {
-  ppm_sync_resolve_conversation (client, uuid, conversation_ready, NULL);
+  ppm_sync_resolve_conversation (client, uuid, client->sign_in_cancellable, conversation_ready,
+                                 NULL);
 }

@@ -8,11 +8,13 @@
 #include "ppm-client.h"
 #include "ppm-json.h"
 #include "ppm-redact.h"
+#include "ppm-ws-tunnel.h"
 
 #include <string.h>
 
-/* History replays and long pushes can be large; the default is 128 KiB. */
-#define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
+/* Pushes are small (the server turns long texts into TXT downloads); a
+ * larger frame is refused by libsoup, which closes the connection. */
+#define MAX_INCOMING_PAYLOAD (1024 * 1024)
 
 struct _PpmWs {
   SoupSession *session;
@@ -26,7 +28,7 @@ struct _PpmWs {
   GError *error;              /* the last "error" signal, reported at close */
   guint keepalive_seconds;
   guint liveness_id;
-  gint64 last_heard;          /* monotonic time of the last frame or pong */
+  gint64 last_heard;          /* ppm_clock_now_us() of the last frame or pong */
   struct ConnectAttempt *attempt;
 };
 
@@ -117,7 +119,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message, gpo
   gsize size = 0;
   const char *text = g_bytes_get_data (message, &size);
 
-  ws->last_heard = g_get_monotonic_time ();
+  ws->last_heard = ppm_clock_now_us ();
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     g_debug ("<= ignoring a binary frame of %" G_GSIZE_FORMAT " bytes", size);
     return;
@@ -152,7 +154,7 @@ on_pong (SoupWebsocketConnection *connection, GBytes *message, gpointer data)
 {
   PpmWs *ws = data;
 
-  ws->last_heard = g_get_monotonic_time ();
+  ws->last_heard = ppm_clock_now_us ();
 }
 
 /* The server never pings and never closes an idle socket (16.4): a
@@ -162,7 +164,7 @@ static gboolean
 check_liveness (gpointer data)
 {
   PpmWs *ws = data;
-  gint64 silence = g_get_monotonic_time () - ws->last_heard;
+  gint64 silence = ppm_clock_now_us () - ws->last_heard;
   g_autoptr (GError) error = NULL;
 
   if (silence < (gint64) ws->keepalive_seconds * 3 * G_USEC_PER_SEC)
@@ -209,7 +211,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
 
   ws = attempt->ws;
   g_free (attempt);
-  connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &local);
+  connection = ppm_ws_tunnel_connect_finish (SOUP_SESSION (source), result, &local);
   if (ws == NULL) {
     g_clear_object (&connection);
     return;
@@ -224,6 +226,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
     ws->timeout_id = 0;
   }
   if (connection == NULL) {
+    if (error == NULL && g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+      error = g_error_new (PPM_ERROR, PPM_ERROR_CERTIFICATE,
+                           "The server's certificate is not trusted (%s)", local->message);
     if (error == NULL)
       error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, "Could not open the websocket: %s",
                            local->message);
@@ -234,7 +239,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
   }
   ws->connection = connection;
   soup_websocket_connection_set_keepalive_interval (connection, ws->keepalive_seconds);
-  ws->last_heard = g_get_monotonic_time ();
+  ws->last_heard = ppm_clock_now_us ();
   ws->liveness_id = g_timeout_add_seconds (ws->keepalive_seconds, check_liveness, ws);
   soup_websocket_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_message), ws);
@@ -275,8 +280,8 @@ ppm_ws_connect (PpmWs *ws, guint timeout_ms)
                                   on_connect_timeout, ws);
   ws->attempt = g_new0 (ConnectAttempt, 1);
   ws->attempt->ws = ws;
-  soup_session_websocket_connect_async (ws->session, message, NULL, NULL, G_PRIORITY_DEFAULT,
-                                        ws->cancellable, on_connected, ws->attempt);
+  /* libsoup's own way, except ws:// through an HTTP proxy (ppm-ws-tunnel.h). */
+  ppm_ws_tunnel_connect_async (ws->session, message, ws->cancellable, on_connected, ws->attempt);
   g_object_unref (message);
 }
 

@@ -21,6 +21,10 @@ typedef struct {
 } PpmWsEvents;
 
 #define PPM_WS_KEEPALIVE_SECONDS 30
+
+/* Microseconds on a clock that keeps running during a suspend
+ * (ppm-reconnect.c). */
+gint64    ppm_clock_now_us (void);
 #define PPM_WS_CONNECT_TIMEOUT_MS 30000
 
 PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,

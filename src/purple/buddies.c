@@ -66,24 +66,41 @@ ppm_buddies_conversation_for_partner (PpmAccount *pa, const char *partner)
   return conversation;
 }
 
+/* Group names embed the team's name, which comes from the server. */
 static PurpleGroup *
 group_named (const char *name)
 {
-  PurpleGroup *group = purple_find_group (name);
+  char *clean = ppm_text_one_line (name);
+  PurpleGroup *group = purple_find_group (clean);
 
   if (group == NULL) {
-    group = purple_group_new (name);
+    group = purple_group_new (clean);
     purple_blist_add_group (group, NULL);
   }
+  g_free (clean);
   return group;
 }
 
+/* Server names are shown as they are, minus control characters (a newline
+ * in a full name must not split a buddy list row). */
 static void
 set_server_alias (PurpleBuddy *buddy, const char *alias)
 {
-  if (alias != NULL && *alias != '\0'
-      && g_strcmp0 (purple_buddy_get_server_alias (buddy), alias) != 0)
-    purple_blist_server_alias_buddy (buddy, alias);
+  char *clean = ppm_text_one_line (alias);
+
+  if (*clean != '\0' && g_strcmp0 (purple_buddy_get_server_alias (buddy), clean) != 0)
+    purple_blist_server_alias_buddy (buddy, clean);
+  g_free (clean);
+}
+
+void
+ppm_buddies_show_own_name (PpmAccount *pa, const char *fullname)
+{
+  char *clean = ppm_text_one_line (fullname);
+
+  if (*clean != '\0')
+    purple_connection_set_display_name (pa->gc, clean);
+  g_free (clean);
 }
 
 static PurpleBuddy *
@@ -121,8 +138,7 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
   if (user == NULL || user->uuid == NULL)
     return;
   if (is_self (pa, user->uuid)) {
-    if (user->fullname != NULL && *user->fullname != '\0')
-      purple_connection_set_display_name (pa->gc, user->fullname);
+    ppm_buddies_show_own_name (pa, user->fullname);
     return;
   }
   if (pa->role == PPM_ROLE_AGENT && user->is_service_user) {

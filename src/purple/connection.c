@@ -36,6 +36,12 @@ ppm_connection_error_reason (const GError *error, char **message)
       *message = g_strdup_printf (_("The server is not a PPMessage server; check the "
                                     "server URL: %s"), detail);
       return reason;
+    case PPM_ERROR_CERTIFICATE:
+      /* Fatal: an unverified certificate is never retried silently. */
+      reason = PURPLE_CONNECTION_ERROR_CERT_OTHER_ERROR;
+      *message = g_strdup_printf (_("The server's certificate could not be verified: %s"),
+                                  detail);
+      return reason;
     case PPM_ERROR_SIGNED_IN_ELSEWHERE:
       reason = PURPLE_CONNECTION_ERROR_NAME_IN_USE;
       *message = g_strdup_printf (_("Signed in elsewhere: %s"), detail);
@@ -54,10 +60,19 @@ ppm_connection_error_reason (const GError *error, char **message)
   return reason;
 }
 
+/* The library's sign-in step names, marked here for xgettext (`make pot`):
+ * the library has no gettext of its own. on_progress looks them up. */
+static const char *const ppm_progress_step_names[] G_GNUC_UNUSED = {
+  N_("Finding the API key"), N_("Signing in"), N_("Opening the session"),
+  N_("Loading the team"), N_("Loading the conversations"), N_("Loading the conversation"),
+  N_("Connecting to the server"), N_("Fetching missed messages"),
+};
+
 static void
 on_progress (gpointer user_data, const char *step_text, int step, int steps)
 {
   PpmAccount *pa = user_data;
+  const char *shown;
 
   if (pa->closing)
     return;
@@ -69,7 +84,9 @@ on_progress (gpointer user_data, const char *step_text, int step, int steps)
   /* libpurple insists on count > 1 and step < count. */
   steps = MAX (steps, 2);
   step = CLAMP (step, 0, steps - 1);
-  purple_connection_update_progress (pa->gc, step_text != NULL ? step_text : "", step, steps);
+  /* The library's step names are English; our catalog translates them. */
+  shown = step_text != NULL ? g_dgettext (GETTEXT_PACKAGE, step_text) : "";
+  purple_connection_update_progress (pa->gc, shown, step, steps);
 }
 
 /* The user's full name, shown by the UI for this account's own messages. */
@@ -78,8 +95,8 @@ show_own_name (PpmAccount *pa)
 {
   const PpmUser *self = ppm_client_get_self (pa->client);
 
-  if (self != NULL && self->fullname != NULL && *self->fullname != '\0')
-    purple_connection_set_display_name (pa->gc, self->fullname);
+  if (self != NULL)
+    ppm_buddies_show_own_name (pa, self->fullname);
 }
 
 static void
@@ -103,13 +120,24 @@ on_disconnected (gpointer user_data, const GError *error)
   PpmAccount *pa = user_data;
   PurpleConnectionError reason;
   char *message = NULL;
+  char *shown;
 
   if (pa->closing || error == NULL)
     return;
   reason = ppm_connection_error_reason (error, &message);
-  purple_debug_warning (PPM_DEBUG_CATEGORY, "session ended (reason %d): %s\n", reason, message);
+  if (g_error_matches (error, PPM_ERROR, PPM_ERROR_CERTIFICATE)) {
+    const char *fingerprint = ppm_client_get_peer_certificate_fingerprint (pa->client);
+    GTlsCertificateFlags errors = ppm_client_get_peer_certificate_errors (pa->client);
+
+    reason = ppm_certificate_error_reason (pa->account, fingerprint, errors);
+    ppm_certificate_ask (pa->account, fingerprint);
+  }
+  /* The details may quote the server: one plain line. */
+  shown = ppm_text_one_line (message);
+  purple_debug_warning (PPM_DEBUG_CATEGORY, "session ended (reason %d): %s\n", reason, shown);
   /* libpurple closes the connection (and so the client) from an idle callback. */
-  purple_connection_error_reason (pa->gc, reason, message);
+  purple_connection_error_reason (pa->gc, reason, shown);
+  g_free (shown);
   g_free (message);
 }
 
@@ -229,10 +257,13 @@ start_client (PpmAccount *pa)
   config.password = purple_account_get_password (account);
   config.api_key = purple_account_get_string (account, PPM_SETTING_API_KEY, "");
   config.terminal = ppm_settings_terminal (account);
+  config.pinned_certificate = purple_account_get_string (account, PPM_SETTING_PINNED_CERTIFICATE,
+                                                         NULL);
   config.device_name = name;
 
   pa->client = ppm_client_new (&config, &ppm_client_events, pa);
   g_free (name);
+  ppm_settings_apply_tuning (account, pa->client);
   resolver = ppm_proxy_resolver_for_account (account);
   if (resolver != NULL) {
     ppm_client_set_proxy_resolver (pa->client, resolver);
@@ -312,6 +343,7 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_free (pa->client);
   }
   g_hash_table_destroy (pa->pending_sends);
+  g_free (pa->last_new_conversation_partner);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);
 }

@@ -24,8 +24,10 @@ void
 ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text)
 {
   PurpleConversation *conv = im_window (pa, partner);
+  char *html = ppm_text_to_html (text); /* reasons may quote the server */
 
-  purple_conversation_write (conv, NULL, text, PURPLE_MESSAGE_ERROR, time (NULL));
+  purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
+  g_free (html);
 }
 
 /* Hands plain text to the library; FALSE when there is nowhere to send it. */
@@ -46,6 +48,8 @@ deliver_text (PpmAccount *pa, const char *who, const char *text)
   user = ppm_client_lookup_user (pa->client, who);
   if (user != NULL && user->is_service_user && pa->role == PPM_ROLE_AGENT) {
     /* A colleague without a conversation yet: the library creates it. */
+    g_free (pa->last_new_conversation_partner);
+    pa->last_new_conversation_partner = g_strdup (who);
     ppm_client_send_text_to_user (pa->client, who, text);
     return TRUE;
   }
@@ -129,12 +133,12 @@ partner_for_message (PpmAccount *pa, const PpmMessage *message)
   return message->conversation_uuid;
 }
 
-static const char *
+static char *
 sender_name (PpmAccount *pa, const PpmMessage *message)
 {
   if (message->from_name != NULL && *message->from_name != '\0')
-    return message->from_name;
-  return ppm_buddies_display_name (pa, message->from_uuid);
+    return ppm_text_one_line (message->from_name);
+  return ppm_text_one_line (ppm_buddies_display_name (pa, message->from_uuid));
 }
 
 void
@@ -151,7 +155,7 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message)
   if (partner == NULL)
     return;
   plain = message_plain_text (message);
-  html = g_markup_escape_text (plain, -1);
+  html = ppm_text_to_html (plain);
   delayed = message->delayed ? PURPLE_MESSAGE_DELAYED : 0;
   when = message->time > 0 ? (time_t) message->time : time (NULL);
 
@@ -165,8 +169,11 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message)
   } else {
     /* A colleague answering the visitor: shown in the visitor's window
      * under the colleague's name. */
-    purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), sender_name (pa, message),
-                          html, PURPLE_MESSAGE_RECV | delayed, when);
+    char *sender = sender_name (pa, message);
+
+    purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), sender, html,
+                          PURPLE_MESSAGE_RECV | delayed, when);
+    g_free (sender);
   }
   g_free (html);
   g_free (plain);
@@ -190,6 +197,8 @@ ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid, const char *m
     if (name == NULL)
       name = ppm_buddies_partner_for_conversation (
         pa, ppm_client_lookup_conversation (pa->client, conversation_uuid));
+    if (name == NULL && conversation_uuid == NULL)
+      name = pa->last_new_conversation_partner;
     if (name != NULL)
       ppm_im_write_error (pa, name, notice);
     purple_debug_warning (PPM_DEBUG_CATEGORY, "send failed: %s\n", reason);

@@ -46,6 +46,10 @@ typedef struct {
   PpmRole role;
   gboolean closing;          /* close() began: ignore every late event */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
+  /* The colleague last written to before a conversation with them existed:
+   * the library does not return those messages' uuids, so a failure that
+   * names neither message nor conversation is reported in that window. */
+  char *last_new_conversation_partner;
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   char *typing_watched;      /* that conversation's uuid, once known and watched */
 } PpmAccount;
@@ -62,11 +66,22 @@ PurpleConnectionError ppm_connection_error_reason (const GError *error, char **m
 #define PPM_SETTING_ROLE     "role"
 #define PPM_SETTING_API_KEY  "api_key"
 #define PPM_SETTING_TERMINAL "terminal"
+/* Hidden tuning settings (integers, seconds; 0 or unset: the library's
+ * defaults), for tests and for unusual networks (accounts.xml):
+ * how long a sent message may wait for the server's confirmation before it
+ * is reported as not delivered, and the websocket keep-alive interval. */
+#define PPM_SETTING_SEND_TIMEOUT "send_timeout"
+/* Hidden: the SHA-256 fingerprint (hex) of a server certificate the user
+ * chose to trust although it failed verification (see certificate.c). */
+#define PPM_SETTING_PINNED_CERTIFICATE "pinned_certificate"
+#define PPM_SETTING_KEEPALIVE    "keepalive_interval"
 GList      *ppm_settings_account_options (void);
 PpmRole     ppm_settings_role (PurpleAccount *account);
 const char *ppm_settings_terminal (PurpleAccount *account);
 void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
 char       *ppm_settings_load (PurpleAccount *account, const char *key);
+/* Applies the hidden tuning settings to a client before it connects. */
+void        ppm_settings_apply_tuning (PurpleAccount *account, PpmClient *client);
 
 /* buddies.c: colleagues and visitors on the buddy list */
 void ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user);
@@ -80,7 +95,10 @@ const PpmConversation *ppm_buddies_conversation_for_partner (PpmAccount *pa,
                                                              const char *partner);
 /* prpl tooltip_text: e-mail and role of the buddy's user. */
 void ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full);
-/* A readable name for a user uuid (full name, e-mail, or the uuid). */
+/* The account's own full name, shown by the UI for its messages. */
+void ppm_buddies_show_own_name (PpmAccount *pa, const char *fullname);
+/* A readable name for a user uuid (full name, e-mail, or the uuid), raw:
+ * pass it through ppm_text_one_line () before libpurple sees it. */
 const char *ppm_buddies_display_name (PpmAccount *pa, const char *user_uuid);
 
 /* im.c: messages both ways */
@@ -106,6 +124,24 @@ void   ppm_status_set (PurpleAccount *account, PurpleStatus *status);
 void   ppm_status_push_current (PpmAccount *pa);
 /* Shows a user's presence on its buddy. */
 void   ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence presence);
+
+/* text.c: the only way server text reaches libpurple */
+/* Message text as libpurple's HTML: valid UTF-8, control characters other
+ * than \n and \t removed, markup escaped. */
+char *ppm_text_to_html (const char *plain);
+/* Plain text on one line, for names (aliases, senders) and error details:
+ * valid UTF-8, no control characters, trimmed. Not escaped: libpurple's UIs
+ * escape aliases, senders and connection errors themselves. */
+char *ppm_text_one_line (const char *name);
+
+/* certificate.c */
+/* libpurple's reason for a certificate that failed verification. */
+PurpleConnectionError ppm_certificate_error_reason (PurpleAccount *account,
+                                                    const char *fingerprint,
+                                                    GTlsCertificateFlags errors);
+/* Asks the user whether to trust (pin) this certificate for the account;
+ * trusting it signs the account in again. */
+void ppm_certificate_ask (PurpleAccount *account, const char *fingerprint);
 
 /* proxy.c */
 GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);

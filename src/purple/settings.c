@@ -97,3 +97,15 @@ ppm_settings_load (PurpleAccount *account, const char *key)
   g_free (name);
   return value != NULL && *value != '\0' ? g_strdup (value) : NULL;
 }
+
+void
+ppm_settings_apply_tuning (PurpleAccount *account, PpmClient *client)
+{
+  int send_timeout = purple_account_get_int (account, PPM_SETTING_SEND_TIMEOUT, 0);
+  int keepalive = purple_account_get_int (account, PPM_SETTING_KEEPALIVE, 0);
+
+  if (send_timeout > 0)
+    ppm_client_set_send_timeout (client, (guint) MIN (send_timeout, G_MAXINT / 1000) * 1000);
+  if (keepalive > 0)
+    ppm_client_set_keepalive_interval (client, (guint) keepalive);
+}

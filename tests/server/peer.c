@@ -64,8 +64,8 @@ timeout_flag_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-gboolean
-ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
+static gboolean
+iterate_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
 {
   GMainContext *ctx = g_main_context_get_thread_default ();
   gboolean expired = FALSE;
@@ -85,18 +85,40 @@ ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_
   return cond (data);
 }
 
+/* Slow runs (valgrind) stretch every wait by HARNESS_TIMEOUT_SCALE. */
+static guint
+scaled_timeout (guint timeout_ms)
+{
+  const char *text = g_getenv ("HARNESS_TIMEOUT_SCALE");
+  double scale = text != NULL ? g_ascii_strtod (text, NULL) : 1.0;
+
+  return scale > 1.0 ? (guint) MIN (timeout_ms * scale, (double) G_MAXUINT) : timeout_ms;
+}
+
+gboolean
+ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
+{
+  return iterate_until (cond, data, scaled_timeout (timeout_ms));
+}
+
 static gboolean
 flag_is_set (gpointer data)
 {
   return *(gboolean *) data;
 }
 
+void
+ppms_run_for (guint ms)
+{
+  gboolean never = FALSE;
+  iterate_until (flag_is_set, &never, ms);
+}
+
 /* Lets the main loop run for ms without blocking it (the distributor poll). */
 static void
 peer_pause (guint ms)
 {
-  gboolean never = FALSE;
-  ppms_wait_until (flag_is_set, &never, ms);
+  ppms_run_for (ms);
 }
 
 /* ---- Construction ---- */

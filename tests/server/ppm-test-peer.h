@@ -16,9 +16,12 @@ G_BEGIN_DECLS
 typedef struct _PpmsPeer PpmsPeer;
 
 /* Iterates the thread-default main context (the global default when none is
- * pushed) until cond (data) is TRUE or timeout_ms passes. Returns cond's last
- * value. The one way tests wait for something. */
+ * pushed) until cond (data) is TRUE or timeout_ms (times HARNESS_TIMEOUT_SCALE
+ * when set, for valgrind) passes. Returns cond's last value. The one way tests
+ * wait for something. */
 gboolean ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms);
+/* Runs that main context for ms, never scaled: pacing, not a timeout. */
+void ppms_run_for (guint ms);
 
 /* An anonymous PPCom visitor. trace_id is PPCom's ppcom_trace_uuid cookie
  * (NULL: a random one); the same trace id comes back as the same visitor. */

@@ -204,11 +204,13 @@ struct _PpmsServer {
   /* HTTP core (server.c) and distributor (api-visitor.c) state */
   gboolean listening;
   GHashTable *connections;       /* GSocket* of every HTTP connection seen (ref), for stop() */
+  guint connections_sweep_at;    /* size of connections that triggers the next sweep of closed ones */
   GHashTable *amd_results;       /* visitor user uuid -> "WAITING"/"SUCCESS"/"ERROR" */
   guint distributor_source;
   GList *timers;                 /* PpmsTimer*: kick delays etc., cancelled on free */
   guint predefined_scripts;      /* PP_ADD_PREDEFINED_SCRIPT count (read back as nulls) */
   GHashTable *online_portal_index; /* device uuids re-saved with app_uuid while online (BUG 14) */
+  GHashTable *request_counts;    /* HTTP path -> number of requests (GUINT_TO_POINTER), for benchmarks */
 };
 
 /* ---- The REST API contract ---- */

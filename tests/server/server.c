@@ -81,6 +81,7 @@ ppms_server_new_from_data (const char *seed_json, GError **error)
 
   server->timer_scale = 1.0;
   server->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, NULL);
+  server->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ppms_store_init (server);
   if (seed_json != NULL)
     {
@@ -107,6 +108,7 @@ ppms_server_new_from_data (const char *seed_json, GError **error)
 fail:
   ppms_store_clear (server);
   g_hash_table_unref (server->connections);
+  g_hash_table_unref (server->request_counts);
   g_free (server);
   return NULL;
 }
@@ -214,6 +216,7 @@ ppms_server_free (PpmsServer *server)
   g_clear_object (&server->tls_certificate);
   g_clear_pointer (&server->api_handlers, g_hash_table_unref);
   g_clear_pointer (&server->connections, g_hash_table_unref);
+  g_clear_pointer (&server->request_counts, g_hash_table_unref);
   ppms_server_clear_faults (server);
   ppms_store_clear (server);
   g_free (server->url);
@@ -273,6 +276,20 @@ guint
 ppms_server_count_sockets (PpmsServer *server)
 {
   return ppms_ws_count_registered (server);
+}
+
+guint
+ppms_server_count_requests (PpmsServer *server, const char *path_match)
+{
+  GHashTableIter iter;
+  gpointer path, count;
+  guint total = 0;
+
+  g_hash_table_iter_init (&iter, server->request_counts);
+  while (g_hash_table_iter_next (&iter, &path, &count))
+    if (path_match == NULL || strstr (path, path_match) != NULL)
+      total += GPOINTER_TO_UINT (count);
+  return total;
 }
 
 guint

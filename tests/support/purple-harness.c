@@ -18,6 +18,8 @@ typedef struct {
   GModule *plugin_module;
   char *password_answer;     /* NULL: password prompts are cancelled */
   guint password_prompts;
+  char *action_answer;       /* label of the action to choose; NULL: none */
+  GPtrArray *questions;      /* HarnessQuestion*: every action request */
 } Harness;
 
 static Harness harness;
@@ -282,9 +284,109 @@ on_close_request (PurpleRequestType type, void *ui_handle)
   g_free (request);
 }
 
+/* ---- Action requests (questions with buttons), answered by label ---- */
+
+typedef struct {
+  GPtrArray *labels;     /* char* */
+  GPtrArray *callbacks;  /* PurpleRequestActionCb */
+  gpointer user_data;
+} HarnessAction;
+
+static gboolean
+answer_action (gpointer data)
+{
+  HarnessAction *action = data;
+
+  for (guint i = 0; harness.action_answer != NULL && i < action->labels->len; i++) {
+    PurpleRequestActionCb callback = (PurpleRequestActionCb) action->callbacks->pdata[i];
+
+    if (g_strcmp0 (action->labels->pdata[i], harness.action_answer) == 0) {
+      if (callback != NULL)
+        callback (action->user_data, (int) i);
+      purple_request_close (PURPLE_REQUEST_ACTION, action);
+      return G_SOURCE_REMOVE;
+    }
+  }
+  return G_SOURCE_REMOVE; /* left open, as a user who does not answer */
+}
+
+static void
+question_free (gpointer p)
+{
+  HarnessQuestion *q = p;
+
+  g_free (q->title);
+  g_free (q->primary);
+  g_free (q->secondary);
+  g_free (q);
+}
+
+static void *
+on_request_action (const char *title, const char *primary, const char *secondary,
+                   int default_action, PurpleAccount *account, const char *who,
+                   PurpleConversation *conv, void *user_data, size_t action_count,
+                   va_list actions)
+{
+  HarnessAction *action = g_new0 (HarnessAction, 1);
+  HarnessQuestion *question = g_new0 (HarnessQuestion, 1);
+
+  question->account = account;
+  question->title = g_strdup (title);
+  question->primary = g_strdup (primary);
+  question->secondary = g_strdup (secondary);
+  g_ptr_array_add (harness.questions, question);
+  action->labels = g_ptr_array_new_with_free_func (g_free);
+  action->callbacks = g_ptr_array_new ();
+  action->user_data = user_data;
+  for (size_t i = 0; i < action_count; i++) {
+    const char *label = va_arg (actions, const char *);
+    PurpleRequestActionCb callback = va_arg (actions, PurpleRequestActionCb);
+
+    /* Mnemonics ("_Cancel") are not part of what the user reads. */
+    g_ptr_array_add (action->labels, purple_strreplace (label, "_", ""));
+    g_ptr_array_add (action->callbacks, (gpointer) callback);
+  }
+  g_idle_add (answer_action, action);
+  return action;
+}
+
+static void
+action_free (HarnessAction *action)
+{
+  g_ptr_array_unref (action->labels);
+  g_ptr_array_unref (action->callbacks);
+  g_free (action);
+}
+
+static void
+on_close_any_request (PurpleRequestType type, void *ui_handle)
+{
+  if (type == PURPLE_REQUEST_ACTION) {
+    /* The idle answer may still be pending: it must not see freed memory. */
+    g_idle_remove_by_data (ui_handle);
+    action_free (ui_handle);
+    return;
+  }
+  on_close_request (type, ui_handle);
+}
+
+void
+harness_set_action_answer (const char *label)
+{
+  g_free (harness.action_answer);
+  harness.action_answer = g_strdup (label);
+}
+
+GPtrArray *
+harness_questions (void)
+{
+  return harness.questions;
+}
+
 static PurpleRequestUiOps request_ops = {
   .request_fields = on_request_fields,
-  .close_request = on_close_request,
+  .request_action = on_request_action,
+  .close_request = on_close_any_request,
 };
 
 void
@@ -337,6 +439,7 @@ harness_init (void)
   harness.progress = g_ptr_array_new_with_free_func (progress_free);
   harness.errors = g_ptr_array_new_with_free_func (error_free);
   harness.typing = g_ptr_array_new_with_free_func (typing_free);
+  harness.questions = g_ptr_array_new_with_free_func (question_free);
   harness.debug_log = g_string_new (NULL);
   harness.user_dir = g_dir_make_tmp ("ppm-purple-XXXXXX", NULL);
   g_assert_nonnull (harness.user_dir);
@@ -412,6 +515,8 @@ harness_shutdown (void)
   if (harness.ui_info != NULL)
     g_hash_table_destroy (harness.ui_info);
   g_free (harness.password_answer);
+  g_free (harness.action_answer);
+  g_ptr_array_unref (harness.questions);
   /* harness.plugin_module stays open until exit, on purpose. */
   memset (&harness, 0, sizeof harness);
 }

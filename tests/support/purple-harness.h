@@ -49,6 +49,14 @@ typedef struct {
   PurpleTypingState state;
 } HarnessTyping;
 
+/* A question with buttons the plugin asked (purple_request_action). */
+typedef struct {
+  PurpleAccount *account;
+  char *title;
+  char *primary;
+  char *secondary;
+} HarnessQuestion;
+
 /* Registers a test case that runs body in a child process with its own
  * libpurple core (harness_init before, harness_shutdown after). */
 void harness_add_test (const char *path, void (*body) (void));
@@ -88,7 +96,13 @@ gboolean harness_wait_connected (PurpleAccount *account, guint timeout_ms);
 void  harness_set_password_answer (const char *password);
 guint harness_count_password_prompts (void);
 
+/* Questions (purple_request_action) are answered with the action of this
+ * label (without mnemonic underscores), or left open when it is NULL (the
+ * default) or no action has that label. */
+void  harness_set_action_answer (const char *label);
+
 /* ---- Captured ---- */
+GPtrArray *harness_questions (void);     /* HarnessQuestion*, in order */
 GPtrArray *harness_writes (void);        /* HarnessWrite*, in order */
 GPtrArray *harness_progress (void);      /* HarnessProgress* */
 GPtrArray *harness_errors (void);        /* HarnessError* */

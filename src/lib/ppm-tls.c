@@ -1,0 +1,128 @@
+/* ppm-tls.c: certificates that fail verification. libsoup verifies https
+ * and wss against the system's store; when that fails it asks the message
+ * ("accept-certificate"). We accept only the certificate the user pinned
+ * (PpmClientConfig.pinned_certificate, a SHA-256 fingerprint) and remember
+ * any other, so that the session ends with PPM_ERROR_CERTIFICATE and the
+ * glue can show its fingerprint.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#define G_LOG_DOMAIN "ppmessage"
+
+#include "ppm-client-private.h"
+
+#include <string.h>
+
+/* Shared by the client and the signal handlers of its messages, which may
+ * outlive it: client is NULL once the client is gone. */
+typedef struct _PpmTlsWatch {
+  PpmClient *client;
+  char *pinned;
+} PpmTlsWatch;
+
+char *
+ppm_tls_normalise_fingerprint (const char *text)
+{
+  GString *hex;
+
+  if (text == NULL || *text == '\0')
+    return NULL;
+  hex = g_string_new (NULL);
+  for (const char *p = text; *p; p++) {
+    if (*p == ':' || *p == ' ')
+      continue;
+    if (!g_ascii_isxdigit (*p)) {
+      g_string_free (hex, TRUE);
+      return NULL;
+    }
+    g_string_append_c (hex, g_ascii_tolower (*p));
+  }
+  if (hex->len != 64) {         /* SHA-256 */
+    g_string_free (hex, TRUE);
+    return NULL;
+  }
+  return g_string_free (hex, FALSE);
+}
+
+char *
+ppm_tls_certificate_fingerprint (GTlsCertificate *certificate)
+{
+  g_autoptr (GByteArray) der = NULL;
+
+  if (certificate == NULL)
+    return NULL;
+  g_object_get (certificate, "certificate", &der, NULL);
+  if (der == NULL)
+    return NULL;
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+}
+
+static void
+watch_clear (PpmTlsWatch *watch)
+{
+  g_free (watch->pinned);
+}
+
+static void
+watch_unref (PpmTlsWatch *watch)
+{
+  g_atomic_rc_box_release_full (watch, (GDestroyNotify) watch_clear);
+}
+
+static void
+watch_release (gpointer data, GClosure *closure)
+{
+  watch_unref (data);
+}
+
+static gboolean
+on_accept_certificate (SoupMessage *message, GTlsCertificate *certificate,
+                       GTlsCertificateFlags errors, gpointer data)
+{
+  PpmTlsWatch *watch = data;
+  g_autofree char *fingerprint = ppm_tls_certificate_fingerprint (certificate);
+
+  if (fingerprint && watch->pinned && strcmp (fingerprint, watch->pinned) == 0) {
+    g_debug ("accepting the pinned certificate %s", fingerprint);
+    return TRUE;
+  }
+  g_debug ("refusing a certificate that failed verification (flags 0x%x, sha256 %s)",
+           errors, fingerprint ? fingerprint : "unknown");
+  if (watch->client) {
+    g_free (watch->client->peer_certificate);
+    watch->client->peer_certificate = g_steal_pointer (&fingerprint);
+    watch->client->peer_certificate_errors = errors;
+  }
+  return FALSE;
+}
+
+static void
+on_request_queued (SoupSession *session, SoupMessage *message, gpointer data)
+{
+  PpmTlsWatch *watch = data;
+
+  g_signal_connect_data (message, "accept-certificate", G_CALLBACK (on_accept_certificate),
+                         g_atomic_rc_box_acquire (watch), watch_release, 0);
+}
+
+void
+ppm_tls_watch_session (PpmClient *client, PpmApi *api)
+{
+  if (client->tls_watch == NULL) {
+    client->tls_watch = g_atomic_rc_box_new0 (PpmTlsWatch);
+    client->tls_watch->client = client;
+    client->tls_watch->pinned = g_strdup (client->pinned_certificate);
+  }
+  g_signal_connect_data (ppm_api_get_session (api), "request-queued",
+                         G_CALLBACK (on_request_queued),
+                         g_atomic_rc_box_acquire (client->tls_watch), watch_release, 0);
+}
+
+void
+ppm_tls_forget (PpmClient *client)
+{
+  if (client->tls_watch == NULL)
+    return;
+  client->tls_watch->client = NULL;
+  g_clear_pointer (&client->tls_watch, watch_unref);
+}

@@ -1,0 +1,86 @@
+/* util.h: what the benchmarks share: figures in the format run-bench.sh
+ * reads, clocks and memory, and a PPMessage test server running in a child
+ * process, so its work and memory never count as the client's.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Prints "figure NAME VALUE UNIT OP LIMIT" (OP "<=" or ">="), or with op NULL
+ * "figure NAME VALUE UNIT - -" (shown, no target). run-bench.sh judges them. */
+void    bench_figure (const char *name, double value, const char *unit, const char *op,
+                      double limit);
+/* A failure that leaves no figure to judge (the run is marked failed). */
+void    bench_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* TRUE once bench_fail was called in this process. */
+gboolean bench_failed (void);
+
+/* Monotonic milliseconds, and this process's peak RSS (ru_maxrss) in KiB. */
+double  bench_now_ms (void);
+long    bench_peak_rss_kib (void);
+
+/* Runs scenario (arg) in a child process and waits for it: each scenario
+ * starts with a small heap, so its peak RSS is its own. Returns FALSE when
+ * the child failed. Call it before anything creates a GLib thread. */
+gboolean bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer arg);
+
+/* One iteration of the default main context, blocking at most max_wait_ms. */
+void     bench_iterate (guint max_wait_ms);
+/* Iterates the default main context until *flag is TRUE or timeout_ms pass. */
+gboolean bench_wait_flag (const gboolean *flag, guint timeout_ms);
+
+/* ---- Main-loop stalls: what a user sees as a freeze ---- */
+
+/* A G_PRIORITY_HIGH timeout every 10 ms records the longest gap between two
+ * of its runs: 10 ms when the loop is responsive, more when some callback
+ * (or a burst of them) kept the loop busy. On a loaded machine a gap can
+ * also be time the process waited for a CPU, so the meter also records the
+ * main thread's CPU time within each gap: the longest of those is the work
+ * that froze the loop, whatever the load. */
+typedef struct {
+  guint source;
+  gint64 last_us, longest_us;
+  gint64 last_cpu_us, longest_cpu_us;
+} BenchStallMeter;
+
+void    bench_stall_start (BenchStallMeter *meter);
+/* Forgets the longest gaps so far (a new measurement window). */
+void    bench_stall_reset (BenchStallMeter *meter);
+/* Longest gap: wall-clock, and main-thread CPU time spent within a gap. */
+double  bench_stall_longest_ms (const BenchStallMeter *meter);
+double  bench_stall_longest_cpu_ms (const BenchStallMeter *meter);
+void    bench_stall_stop (BenchStallMeter *meter);
+
+/* ---- The test server in a child process ---- */
+
+typedef struct {
+  GPid pid;
+  int to_child, from_child;
+  GString *pending;           /* bytes read but not yet a whole line */
+  char *url, *app_uuid, *ppkefu_key;
+} BenchServer;
+
+/* Forks a test server seeded with a generated scenario (the "generate"
+ * member of tests/data/README.md) and timers scaled by timer_scale, and waits
+ * until it listens. NULL (after bench_fail) on failure. */
+BenchServer *bench_server_start (const char *generate_json, double timer_scale);
+/* Sends a command and returns the reply line (g_free), iterating this
+ * process's main context meanwhile; NULL on timeout or a dead server.
+ *   "requests"        -> "<API calls> <all HTTP requests>" received so far
+ *   "visitors N"      -> "ok": N anonymous visitors signed in, each with its
+ *                        conversation (no message yet)
+ *   "send ROUND M"    -> "ok": each visitor queued M texts
+ *                        "bench r<ROUND> v<visitor> m<k>" (interleaved)
+ *   "paths"           -> "PATH=COUNT ..." of every request so far, most first
+ *   "acked"           -> number of those texts the server stored so far */
+char        *bench_server_command (BenchServer *server, const char *command, guint timeout_ms);
+/* "requests", parsed: API calls so far (-1 on failure). */
+int          bench_server_api_requests (BenchServer *server);
+/* Ends the child and frees. */
+void         bench_server_stop (BenchServer *server);
+
+G_END_DECLS
