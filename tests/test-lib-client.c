@@ -1122,6 +1122,54 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, last);
 }
 
+/* More open conversations than fit a page (250, pages of 100): all are
+ * listed, their visitors named from the list items without a member
+ * look-up each, every unacked message shown once and acknowledged in
+ * batches; the next sign-in fetches no history for conversations whose
+ * latest message was already seen. */
+static void
+test_many_conversations (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) shown = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  const char *uuid, *peer;
+  guint acks;
+
+  g_assert_true (ppms_server_generate (f->server,
+                                       "{\"conversations\": 250, \"messages_per_conversation\": 2,"
+                                       " \"unacked_per_conversation\": 1}", &error));
+  g_assert_no_error (error);
+  new_client (f);
+  connect_ok (f);
+  wait_messages (f, 250);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 250);
+  for (guint i = 0; i < f->messages->len; i++)
+    g_assert_true (g_hash_table_add (shown, ((PpmMessage *) f->messages->pdata[i])->uuid));
+  g_assert_cmpuint (f->synced, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (f->conversations), ==, 250);
+  g_hash_table_iter_init (&iter, f->conversations);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &uuid, (gpointer *) &peer)) {
+    g_assert_cmpstr (peer, !=, "");
+    g_assert_true (g_hash_table_contains (f->users, peer));
+    g_assert_cmpstr (ppm_client_conversation_for_user (f->client, peer)->uuid, ==, uuid);
+  }
+  g_assert_cmpuint (ppms_server_count_requests (f->server, "PP_PAGE_USER_CONVERSATION"), ==, 3);
+  g_assert_cmpuint (ppms_server_count_requests (f->server, "PP_GET_CONVERSATION_USER_LIST"), ==, 0);
+  acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  g_assert_cmpuint (acks, >=, 1);
+  g_assert_cmpuint (acks, <=, 250 / 50 + 2);
+
+  new_client (f);
+  connect_ok (f);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 0);
+  g_assert_cmpuint (f->synced, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (f->conversations), ==, 250);
+  g_assert_cmpuint (ppms_server_count_requests (f->server, "PP_PAGE_HISTORY_MESSAGE"), ==, 0);
+}
+
 /* ---- Sessions elsewhere ---- */
 
 static void
@@ -2071,6 +2119,7 @@ main (int argc, char **argv)
   ADD ("long-text-and-emoji", test_long_text_and_emoji);
   ADD ("catch-up-at-sign-in", test_catch_up_at_sign_in);
   ADD ("first-sign-in-does-not-flood", test_first_sign_in_does_not_flood);
+  ADD ("many-conversations", test_many_conversations);
   ADD ("kicked-elsewhere", test_kicked_elsewhere);
   ADD ("own-message-from-other-device", test_own_message_from_other_device);
   ADD ("status-change", test_status_change);

@@ -92,6 +92,17 @@ normalised_base_url (const char *server_url, gboolean *secure, GError **error)
                      g_uri_get_port (uri), path, NULL, NULL);
 }
 
+/* The sign-in and the catch-up keep several requests in flight (plus the
+ * websocket): libsoup's default of 2 connections per host would queue them. */
+#define API_MAX_CONNS_PER_HOST 8
+
+static SoupSession *
+new_soup_session (void)
+{
+  return soup_session_new_with_options ("max-conns-per-host", API_MAX_CONNS_PER_HOST,
+                                        "max-conns", 2 * API_MAX_CONNS_PER_HOST, NULL);
+}
+
 PpmApi *
 ppm_api_new (const char *server_url, GError **error)
 {
@@ -105,7 +116,7 @@ ppm_api_new (const char *server_url, GError **error)
   api->base_url = base_url;
   api->secure = secure;
   api->timeout_ms = PPM_API_DEFAULT_TIMEOUT_MS;
-  api->session = soup_session_new ();
+  api->session = new_soup_session ();
   soup_session_set_user_agent (api->session, "purple-ppmessage ");
   return api;
 }
@@ -119,7 +130,7 @@ ppm_api_copy (PpmApi *api)
   copy->secure = api->secure;
   copy->token = g_strdup (api->token);
   copy->timeout_ms = api->timeout_ms;
-  copy->session = soup_session_new ();
+  copy->session = new_soup_session ();
   soup_session_set_user_agent (copy->session, "purple-ppmessage ");
   soup_session_set_proxy_resolver (copy->session,
                                    soup_session_get_proxy_resolver (api->session));

@@ -23,9 +23,16 @@ G_BEGIN_DECLS
 #define PPM_MAX_TEXT_BYTES (1024 * 1024)
 /* How many message uuids the de-duplication remembers. */
 #define PPM_SEEN_CAPACITY 4096
+/* Messages shown per main-loop iteration, so that a big catch-up never
+ * freezes the UI. */
+#define PPM_DELIVERY_BATCH 50
 /* Paging sizes and bounds of the sign-in synchronisation. */
-#define PPM_CONVERSATION_PAGE_SIZE 30
-#define PPM_CONVERSATION_MAX_PAGES 100
+#define PPM_CONVERSATION_PAGE_SIZE 100
+/* A safety bound: a list longer than this is used but not taken as
+ * complete, so that nothing is closed for not being in it. */
+#define PPM_CONVERSATION_MAX 100000
+/* Look-ups of the sign-in and catch-up kept in flight at once. */
+#define PPM_PARALLEL_REQUESTS 6
 #define PPM_UNACKED_PAGE_SIZE 50
 #define PPM_UNACKED_MAX_PAGES 40
 #define PPM_HISTORY_PAGE_SIZE 30
@@ -123,20 +130,26 @@ struct _PpmClient {
 
   GHashTable *users;          /* uuid -> PpmUser* */
   GHashTable *conversations;  /* uuid -> PpmConv* */
+  GHashTable *user_names;     /* fullname -> how many of users have it (GUINT) */
+  GHashTable *peer_conversations; /* peer uuid -> GPtrArray of PpmConv* having it */
   guint64 activity_counter;
 
   /* Sign-in synchronisation. */
   int conversation_page;
   GPtrArray *listed;          /* char* uuids of open conversations, newest first */
-  guint member_index;
+  gboolean listed_complete;   /* the list was read to its end */
+  gboolean list_fresh;        /* latest_message_uuid is from this sign-in's list */
+  GPtrArray *member_targets;  /* char* uuids of conversations whose members are fetched */
+  guint member_next;          /* the next of member_targets to ask for */
+  guint members_in_flight;
 
   /* Catch-up. */
   GCancellable *catch_up_cancellable;  /* the running catch-up's requests */
   GHashTable *baselines;      /* conversation uuid -> last message seen before this session */
   GPtrArray *history_targets; /* char* conversation uuids to replay */
-  guint history_index;
-  char *history_cursor;
-  guint history_pages;
+  guint history_next;         /* the next of history_targets to fetch */
+  guint history_in_flight;    /* conversations being fetched */
+  GPtrArray *history_waiting; /* HistoryFetch* waiting to ask a failed page again */
   int unacked_page;
   GPtrArray *caught_history;  /* QueuedMessage* */
   GPtrArray *caught_unacked;  /* QueuedMessage* */
@@ -145,6 +158,11 @@ struct _PpmClient {
   /* Delivery. */
   GQueue delivery;            /* QueuedMessage* */
   gboolean delivery_busy;     /* the head waits for a download or a look-up */
+  guint delivery_idle_id;     /* the next batch of the queue */
+  GHashTable *looking_up;     /* uuids of unknown conversations of queued messages being
+                               * looked up ahead of delivery (queued or in flight) */
+  GQueue look_up_queue;       /* char* of looking_up not asked yet */
+  guint look_ups_in_flight;
   GHashTable *seen;           /* message uuid set */
   GQueue seen_order;          /* char* owned by seen, oldest first */
   GPtrArray *pending_acks;    /* char* push ids */
@@ -182,6 +200,10 @@ void      ppm_client_end_with_error (PpmClient *client, const GError *error);
 void      ppm_client_emit_progress (PpmClient *client, const char *text, int step);
 void      ppm_client_fail (PpmClient *client, const GError *error);
 PpmUser  *ppm_client_user_ensure (PpmClient *client, const char *uuid);
+/* Replaces user's fullname (takes name), keeping the name index right. */
+void      ppm_client_user_set_fullname (PpmClient *client, PpmUser *user, char *name);
+/* Replaces conv's peer (copies peer), keeping the peer index right. */
+void      ppm_client_conv_set_peer (PpmClient *client, PpmConv *conv, const char *peer);
 void      ppm_client_user_emit (PpmClient *client, PpmUser *user);
 PpmUser  *ppm_client_user_from_json (PpmClient *client, JsonObject *item, gboolean is_service_user);
 PpmConv  *ppm_client_conv_ensure (PpmClient *client, const char *uuid);

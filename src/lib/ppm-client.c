@@ -56,7 +56,11 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
                                          (GDestroyNotify) ppm_user_free);
   client->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify) ppm_conv_free);
+  client->user_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->peer_conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                      (GDestroyNotify) g_ptr_array_unref);
   client->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->looking_up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify) pending_send_free);
   client->creating = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -65,11 +69,14 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
   client->baselines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   client->pending_acks = g_ptr_array_new_with_free_func (g_free);
   client->listed = g_ptr_array_new_with_free_func (g_free);
+  client->member_targets = g_ptr_array_new_with_free_func (g_free);
   client->history_targets = g_ptr_array_new_with_free_func (g_free);
+  client->history_waiting = g_ptr_array_new ();
   client->caught_history = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
   client->caught_unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
   g_queue_init (&client->held_pushes);
   g_queue_init (&client->delivery);
+  g_queue_init (&client->look_up_queue);
   g_queue_init (&client->seen_order);
   g_queue_init (&client->unsent);
   g_queue_init (&client->in_flight);
@@ -93,7 +100,6 @@ session_stop (PpmClient *client)
   ppm_sync_drop_undelivered (client);
   g_ptr_array_set_size (client->pending_acks, 0);
   g_ptr_array_set_size (client->history_targets, 0);
-  g_clear_pointer (&client->history_cursor, g_free);
   g_queue_clear (&client->unsent);
   g_queue_clear (&client->in_flight);
   g_hash_table_remove_all (client->pending_sends);
@@ -113,7 +119,10 @@ ppm_client_free (PpmClient *client)
   g_clear_pointer (&client->self, ppm_user_free);
   g_hash_table_unref (client->users);
   g_hash_table_unref (client->conversations);
+  g_hash_table_unref (client->user_names);
+  g_hash_table_unref (client->peer_conversations);
   g_hash_table_unref (client->seen);
+  g_hash_table_unref (client->looking_up);
   g_queue_clear (&client->seen_order);
   g_hash_table_unref (client->pending_sends);
   g_hash_table_unref (client->creating);
@@ -121,7 +130,9 @@ ppm_client_free (PpmClient *client)
   g_hash_table_unref (client->baselines);
   g_ptr_array_unref (client->pending_acks);
   g_ptr_array_unref (client->listed);
+  g_ptr_array_unref (client->member_targets);
   g_ptr_array_unref (client->history_targets);
+  g_ptr_array_unref (client->history_waiting);
   g_ptr_array_unref (client->caught_history);
   g_ptr_array_unref (client->caught_unacked);
   g_free (client->server_url);

@@ -124,7 +124,9 @@ typedef struct {
   void (*conversation_changed) (gpointer user_data, const PpmConversation *conversation);
   /* After each sign-in (also the silent one that repairs a refused token):
    * the complete set of open conversations, so the UI can drop what the
-   * server closed. Array of const PpmConversation*. */
+   * server closed. Array of const PpmConversation*. Not called when the
+   * list could not be read whole (more than 100,000 open conversations):
+   * the conversations read are announced by conversation_changed only. */
   void (*conversations_synced) (gpointer user_data, GPtrArray *open_conversations);
   /* A message to show, exactly once. The library acknowledges it to the
    * server after this callback returns. */

@@ -59,17 +59,44 @@ ppm_client_lookup_conversation (PpmClient *client, const char *uuid)
 const PpmConversation *
 ppm_client_conversation_for_user (PpmClient *client, const char *user_uuid)
 {
-  GHashTableIter iter;
-  PpmConv *conv, *best = NULL;
+  GPtrArray *convs = user_uuid ? g_hash_table_lookup (client->peer_conversations, user_uuid)
+                               : NULL;
+  PpmConv *best = NULL;
 
-  if (user_uuid == NULL)
-    return NULL;
-  g_hash_table_iter_init (&iter, client->conversations);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conv))
-    if (g_strcmp0 (conv->pub.peer_uuid, user_uuid) == 0 &&
-        (best == NULL || conv->activity > best->activity))
+  for (guint i = 0; convs != NULL && i < convs->len; i++) {
+    PpmConv *conv = convs->pdata[i];
+
+    if (best == NULL || conv->activity > best->activity)
       best = conv;
+  }
   return best ? &best->pub : NULL;
+}
+
+void
+ppm_client_conv_set_peer (PpmClient *client, PpmConv *conv, const char *peer)
+{
+  GPtrArray *convs;
+
+  if (g_strcmp0 (conv->pub.peer_uuid, peer) == 0)
+    return;
+  if (conv->pub.peer_uuid != NULL) {
+    convs = g_hash_table_lookup (client->peer_conversations, conv->pub.peer_uuid);
+    if (convs != NULL) {
+      g_ptr_array_remove_fast (convs, conv);
+      if (convs->len == 0)
+        g_hash_table_remove (client->peer_conversations, conv->pub.peer_uuid);
+    }
+  }
+  g_free (conv->pub.peer_uuid);
+  conv->pub.peer_uuid = g_strdup (peer);
+  if (peer == NULL)
+    return;
+  convs = g_hash_table_lookup (client->peer_conversations, peer);
+  if (convs == NULL) {
+    convs = g_ptr_array_new ();
+    g_hash_table_insert (client->peer_conversations, g_strdup (peer), convs);
+  }
+  g_ptr_array_add (convs, conv);
 }
 
 /* ---- Users ---- */
@@ -112,17 +139,45 @@ is_anonymous_email (const char *email)
   return TRUE;
 }
 
+static guint
+name_count (PpmClient *client, const char *name)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (client->user_names, name));
+}
+
+static void
+count_name (PpmClient *client, const char *name, int delta)
+{
+  guint count = name_count (client, name) + delta;
+
+  if (count == 0)
+    g_hash_table_remove (client->user_names, name);
+  else
+    g_hash_table_replace (client->user_names, g_strdup (name), GUINT_TO_POINTER (count));
+}
+
+void
+ppm_client_user_set_fullname (PpmClient *client, PpmUser *user, char *name)
+{
+  /* Only users of the users table are counted (never self). */
+  gboolean counted = user != client->self;
+
+  if (counted && user->fullname != NULL)
+    count_name (client, user->fullname, -1);
+  g_free (user->fullname);
+  user->fullname = name;
+  if (counted && name != NULL)
+    count_name (client, name, +1);
+}
+
+/* Whether a user other than uuid is called name. */
 static gboolean
 name_taken (PpmClient *client, const char *name, const char *uuid)
 {
-  GHashTableIter iter;
-  PpmUser *user;
+  const PpmUser *user = g_hash_table_lookup (client->users, uuid);
+  guint own = user && g_strcmp0 (user->fullname, name) == 0 ? 1 : 0;
 
-  g_hash_table_iter_init (&iter, client->users);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &user))
-    if (g_strcmp0 (user->uuid, uuid) != 0 && g_strcmp0 (user->fullname, name) == 0)
-      return TRUE;
-  return FALSE;
+  return name_count (client, name) > own;
 }
 
 /* Visitors are mostly all called "Unknown Area.User": append a short id to
@@ -166,10 +221,10 @@ ppm_client_user_from_json (PpmClient *client, JsonObject *item, gboolean is_serv
   user = ppm_client_user_ensure (client, uuid);
   user->is_service_user = user->is_service_user || is_service_user;
   if (user->fullname == NULL || fullname != NULL) {
-    g_free (user->fullname);
-    user->fullname = user->is_service_user || user == client->self
-                       ? g_strdup (fullname ? fullname : email ? email : uuid)
-                       : visitor_name (client, fullname, email, uuid);
+    ppm_client_user_set_fullname (client, user,
+                                  user->is_service_user || user == client->self
+                                    ? g_strdup (fullname ? fullname : email ? email : uuid)
+                                    : visitor_name (client, fullname, email, uuid));
   }
   if (email) {
     g_free (user->email);
@@ -321,10 +376,7 @@ update_peer_and_name (PpmClient *client, PpmConv *conv)
   const char *peer = find_peer (client, conv);
   const PpmUser *user = ppm_client_lookup_user (client, peer);
 
-  if (g_strcmp0 (conv->pub.peer_uuid, peer) != 0) {
-    g_free (conv->pub.peer_uuid);
-    conv->pub.peer_uuid = g_strdup (peer);
-  }
+  ppm_client_conv_set_peer (client, conv, peer);
   if (user && user->fullname) {
     g_free (conv->pub.name);
     conv->pub.name = g_strdup (user->fullname);

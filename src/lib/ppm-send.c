@@ -342,8 +342,7 @@ take_created_conversation (PpmClient *client, JsonObject *answer, const char *us
     g_ptr_array_add (conv->pub.member_uuids, g_strdup (client->self->uuid));
     g_ptr_array_add (conv->pub.member_uuids, g_strdup (user_uuid));
   }
-  g_free (conv->pub.peer_uuid);
-  conv->pub.peer_uuid = NULL;
+  ppm_client_conv_set_peer (client, conv, NULL);
   g_free (conv->pub.name);
   conv->pub.name = NULL;
   conv->pub.is_open = TRUE;

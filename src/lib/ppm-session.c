@@ -3,6 +3,10 @@
  * authentication, the dispatch of server frames, and its repair when it is
  * lost after the sign-in.
  *
+ * The conversation list is paged to its end (bounded by PPM_CONVERSATION_MAX);
+ * a P2S item names its visitor (from_user), so members are only fetched for
+ * the others, PPM_PARALLEL_REQUESTS at a time.
+ *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #define G_LOG_DOMAIN "ppmessage"
@@ -26,7 +30,7 @@ static void request_token (PpmClient *client);
 static void request_login (PpmClient *client);
 static void request_team (PpmClient *client);
 static void request_conversation_page (PpmClient *client);
-static void request_next_members (PpmClient *client);
+static void request_members (PpmClient *client);
 
 /* Common preamble of every answer: TRUE when the session should go on. */
 static gboolean
@@ -201,6 +205,7 @@ on_team (JsonObject *answer, const GError *error, gpointer data)
   ppm_client_apply_team_list (client, list);
   client->conversation_page = 0;
   g_ptr_array_set_size (client->listed, 0);
+  g_ptr_array_set_size (client->member_targets, 0);
   request_conversation_page (client);
 }
 
@@ -216,12 +221,51 @@ request_team (PpmClient *client)
 
 /* ---- Conversations ---- */
 
+/* A P2S item names its visitor (from_user, the creator): the members need
+ * not be fetched. Returns FALSE when they must be. */
+static gboolean
+take_visitor_of_item (PpmClient *client, PpmConv *conv, JsonObject *item)
+{
+  JsonObject *from = ppm_json_opt_object (item, "from_user");
+  const char *uuid = from ? ppm_json_opt_nonempty (from, "uuid") : NULL;
+  const PpmUser *known;
+  PpmUser *user;
+
+  if (g_strcmp0 (conv->pub.type, "P2S") != 0 || uuid == NULL ||
+      g_strcmp0 (uuid, conv->creator_uuid) != 0 || client->self == NULL ||
+      g_strcmp0 (uuid, client->self->uuid) == 0)
+    return FALSE;
+  known = ppm_client_lookup_user (client, uuid);
+  if (known && known->is_service_user)
+    return FALSE;               /* not a visitor: ask who is */
+  user = ppm_client_user_from_json (client, from, FALSE);
+  if (user == NULL)
+    return FALSE;
+  if (known == NULL)
+    ppm_client_user_emit (client, user);
+  if (conv->pub.member_uuids->len == 0) {
+    g_ptr_array_add (conv->pub.member_uuids, g_strdup (uuid));
+    g_ptr_array_add (conv->pub.member_uuids, g_strdup (client->self->uuid));
+  }
+  ppm_client_conv_emit (client, conv);
+  return TRUE;
+}
+
+/* The latest message of a list item: latest_message, else latest_task. */
+static const char *
+latest_of_item (JsonObject *item)
+{
+  JsonObject *latest = ppm_json_opt_object (item, "latest_message");
+  const char *uuid = latest ? ppm_json_opt_nonempty (latest, "uuid") : NULL;
+
+  return uuid ? uuid : ppm_json_opt_nonempty (item, "latest_task");
+}
+
 static void
 take_conversation_item (PpmClient *client, JsonObject *item)
 {
   const char *uuid = ppm_json_opt_nonempty (item, "uuid");
   JsonObject *data = ppm_json_opt_object (item, "conversation_data");
-  JsonObject *latest = ppm_json_opt_object (item, "latest_message");
   const char *name;
   PpmConv *conv;
 
@@ -240,9 +284,11 @@ take_conversation_item (PpmClient *client, JsonObject *item)
   if (name && conv->pub.name == NULL)
     conv->pub.name = g_strdup (name);
   g_free (conv->latest_message_uuid);
-  conv->latest_message_uuid = g_strdup (latest ? ppm_json_opt_nonempty (latest, "uuid") : NULL);
+  conv->latest_message_uuid = g_strdup (latest_of_item (item));
   conv->pub.is_open = TRUE;
   g_ptr_array_add (client->listed, g_strdup (uuid));
+  if (!take_visitor_of_item (client, conv, item))
+    g_ptr_array_add (client->member_targets, g_strdup (uuid));
 }
 
 static void
@@ -269,13 +315,19 @@ on_conversation_page (JsonObject *answer, const GError *error, gpointer data)
   }
   total = ppm_json_opt_int (answer, "total_count", -1);
   client->conversation_page++;
-  if (length == PPM_CONVERSATION_PAGE_SIZE && client->conversation_page < PPM_CONVERSATION_MAX_PAGES &&
-      (total < 0 || client->listed->len < (guint64) total)) {
+  /* A short (or empty) page, or the total reached: the end of the list. */
+  client->listed_complete = length < PPM_CONVERSATION_PAGE_SIZE ||
+                            (total >= 0 && client->listed->len >= (guint64) total);
+  if (!client->listed_complete && client->listed->len < PPM_CONVERSATION_MAX) {
     request_conversation_page (client);
     return;
   }
-  client->member_index = 0;
-  request_next_members (client);
+  if (!client->listed_complete)
+    g_debug ("more than %d open conversations: the list is not taken as complete",
+             PPM_CONVERSATION_MAX);
+  client->member_next = 0;
+  client->members_in_flight = 0;
+  request_members (client);
 }
 
 static void
@@ -307,6 +359,12 @@ finish_conversations (PpmClient *client)
     if (conv)
       ppm_client_conv_touch (client, conv);
   }
+  client->list_fresh = TRUE;
+  /* A list cut short says nothing about the conversations beyond it. */
+  if (!client->listed_complete) {
+    ppm_session_open_socket (client);
+    return;
+  }
   g_hash_table_iter_init (&iter, client->conversations);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conv)) {
     if (!g_hash_table_contains (listed, conv->pub.uuid) && conv->pub.is_open) {
@@ -326,39 +384,52 @@ finish_conversations (PpmClient *client)
   ppm_session_open_socket (client);
 }
 
+/* One PP_GET_CONVERSATION_USER_LIST in flight. */
+typedef struct {
+  PpmClient *client;
+  char *uuid;
+} MembersCall;
+
 static void
 on_members (JsonObject *answer, const GError *error, gpointer data)
 {
-  PpmClient *client = data;
+  MembersCall *call = data;
+  PpmClient *client = call->client;
+  g_autofree char *uuid = call->uuid;
   PpmConv *conv;
 
+  g_free (call);
   if (ppm_error_is_cancelled (error))
     return;
-  conv = g_hash_table_lookup (client->conversations,
-                              client->listed->pdata[client->member_index]);
+  client->members_in_flight--;
+  conv = ppm_client_conv_ensure (client, uuid);
   if (error)
-    g_debug ("members of %s unknown: %s", conv->pub.uuid, error->message);
+    g_debug ("members of %s unknown: %s", uuid, error->message);
   else
     ppm_client_conv_set_members (client, conv, ppm_json_opt_array (answer, "list"));
   ppm_client_conv_emit (client, conv);
-  client->member_index++;
-  request_next_members (client);
+  request_members (client);
 }
 
+/* Keeps up to PPM_PARALLEL_REQUESTS member look-ups in flight; when all
+ * are answered, the conversations are complete. */
 static void
-request_next_members (PpmClient *client)
+request_members (PpmClient *client)
 {
-  g_autoptr (JsonObject) body = NULL;
+  while (client->members_in_flight < PPM_PARALLEL_REQUESTS &&
+         client->member_next < client->member_targets->len) {
+    g_autoptr (JsonObject) body = ppm_client_request_body (client);
+    MembersCall *call = g_new0 (MembersCall, 1);
 
-  if (client->member_index >= client->listed->len) {
-    finish_conversations (client);
-    return;
+    call->client = client;
+    call->uuid = g_strdup (client->member_targets->pdata[client->member_next++]);
+    json_object_set_string_member (body, "conversation_uuid", call->uuid);
+    client->members_in_flight++;
+    ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body,
+                  client->sign_in_cancellable, on_members, call);
   }
-  body = ppm_client_request_body (client);
-  json_object_set_string_member (body, "conversation_uuid",
-                                 client->listed->pdata[client->member_index]);
-  ppm_api_call (client->api, "PP_GET_CONVERSATION_USER_LIST", body, client->sign_in_cancellable,
-                on_members, client);
+  if (client->members_in_flight == 0 && client->member_next >= client->member_targets->len)
+    finish_conversations (client);
 }
 
 /* ---- The websocket ---- */

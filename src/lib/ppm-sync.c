@@ -7,7 +7,15 @@
  * First sign-in for a conversation (no "last_seen/<uuid>" setting): nothing
  * is replayed from history, so an account does not flood the UI with old
  * chats; the conversation's newest message becomes the baseline. What the
- * server still holds as unacked for this user is shown anyway.
+ * server still holds as unacked for this user is shown anyway. Right after
+ * the conversation list was read, a conversation whose latest message is its
+ * last_seen is not asked for history at all.
+ *
+ * Costs stay linear and requests few: histories are fetched for up to
+ * PPM_PARALLEL_REQUESTS conversations at once, unknown conversations of
+ * queued messages are looked up ahead in parallel, the queue is shown
+ * PPM_DELIVERY_BATCH messages per main-loop iteration, and acks go in one
+ * ACK_MESSAGE per iteration.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -18,7 +26,7 @@
 #include <string.h>
 
 static void fetch_unacked_page (PpmClient *client);
-static void fetch_next_history (PpmClient *client);
+static void start_history_fetches (PpmClient *client);
 static void finish_catch_up (PpmClient *client);
 static void deliver_queue (PpmClient *client);
 
@@ -83,6 +91,11 @@ ppm_sync_drop_undelivered (PpmClient *client)
     queued_message_free (queued);
   }
   client->delivery_busy = FALSE;
+  g_clear_handle_id (&client->delivery_idle_id, g_source_remove);
+  /* Look-ups in flight are cancelled with the session's requests. */
+  g_queue_clear_full (&client->look_up_queue, g_free);
+  g_hash_table_remove_all (client->looking_up);
+  client->look_ups_in_flight = 0;
 }
 
 /* ---- Acknowledgements ---- */
@@ -292,10 +305,11 @@ ensure_sender (PpmClient *client, PpmMessage *message)
   user->is_service_user = client->role == PPM_ROLE_VISITOR;
   if (message->from_name && (user->is_service_user ||
                              g_strcmp0 (message->from_name, "Unknown Area.User") != 0))
-    user->fullname = g_strdup (message->from_name);
+    ppm_client_user_set_fullname (client, user, g_strdup (message->from_name));
   else
-    user->fullname = g_strdup_printf ("%s #%.6s", message->from_name ?: "Visitor",
-                                      message->from_uuid);
+    ppm_client_user_set_fullname (client, user,
+                                  g_strdup_printf ("%s #%.6s", message->from_name ?: "Visitor",
+                                                   message->from_uuid));
   ppm_client_user_emit (client, user);
 }
 
@@ -308,6 +322,8 @@ prepare_head (PpmClient *client, QueuedMessage *queued)
 
   if (!g_hash_table_contains (client->conversations, message->conversation_uuid)) {
     client->delivery_busy = TRUE;
+    if (g_hash_table_contains (client->looking_up, message->conversation_uuid))
+      return FALSE;             /* looked up ahead: on_looked_up() resumes */
     ppm_sync_resolve_conversation (client, message->conversation_uuid, client->cancellable,
                                    resume_delivery, NULL);
     return FALSE;
@@ -350,19 +366,39 @@ deliver_one (PpmClient *client, QueuedMessage *queued)
   ppm_client_save_setting (client, key, message->uuid);
 }
 
+static gboolean
+deliver_batch_idle (gpointer data)
+{
+  PpmClient *client = data;
+
+  client->delivery_idle_id = 0;
+  deliver_queue (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* Shows the queue in order, a batch now and the rest in later iterations. */
 static void
 deliver_queue (PpmClient *client)
 {
+  guint shown = 0;
+
+  if (client->delivery_idle_id != 0)
+    return;                     /* the next batch is already due */
   while (!client->delivery_busy && client->state == SESSION_CONNECTED) {
     QueuedMessage *queued = g_queue_peek_head (&client->delivery);
 
     if (queued == NULL)
       return;
+    if (shown == PPM_DELIVERY_BATCH) {
+      client->delivery_idle_id = g_idle_add (deliver_batch_idle, client);
+      return;
+    }
     if (!prepare_head (client, queued))
       return;
     g_queue_pop_head (&client->delivery);
     deliver_one (client, queued);
     queued_message_free (queued);
+    shown++;
   }
 }
 
@@ -469,6 +505,60 @@ ppm_sync_resolve_conversation (PpmClient *client, const char *uuid, GCancellable
                 on_resolve_info, resolve);
 }
 
+/* ---- Looking up unknown conversations ahead of delivery ---- */
+
+static void start_look_ups (PpmClient *client);
+
+static void
+on_looked_up (PpmClient *client, const char *uuid, gpointer data)
+{
+  QueuedMessage *head = g_queue_peek_head (&client->delivery);
+  gboolean head_waits = client->delivery_busy && head != NULL &&
+                        g_strcmp0 (head->message->conversation_uuid, uuid) == 0;
+
+  g_hash_table_remove (client->looking_up, uuid);
+  client->look_ups_in_flight--;
+  start_look_ups (client);
+  if (head_waits)
+    resume_delivery (client, uuid, NULL);
+}
+
+static void
+start_look_ups (PpmClient *client)
+{
+  while (client->look_ups_in_flight < PPM_PARALLEL_REQUESTS) {
+    g_autofree char *uuid = g_queue_pop_head (&client->look_up_queue);
+
+    if (uuid == NULL)
+      return;
+    client->look_ups_in_flight++;
+    ppm_sync_resolve_conversation (client, uuid, client->cancellable, on_looked_up, NULL);
+  }
+}
+
+/* The conversations of queued messages that no list told about are looked
+ * up in parallel, not one at a time as each message comes up. */
+static void
+look_up_unknown_conversations (PpmClient *client)
+{
+  QueuedMessage *head = g_queue_peek_head (&client->delivery);
+  /* When the head waits, its look-up (if any) already runs. */
+  const char *head_uuid = client->delivery_busy && head ? head->message->conversation_uuid
+                                                        : NULL;
+
+  for (GList *l = client->delivery.head; l != NULL; l = l->next) {
+    const char *uuid = ((QueuedMessage *) l->data)->message->conversation_uuid;
+
+    if (uuid == NULL || g_strcmp0 (uuid, head_uuid) == 0 ||
+        g_hash_table_contains (client->conversations, uuid) ||
+        g_hash_table_contains (client->looking_up, uuid))
+      continue;
+    g_hash_table_add (client->looking_up, g_strdup (uuid));
+    g_queue_push_tail (&client->look_up_queue, g_strdup (uuid));
+  }
+  start_look_ups (client);
+}
+
 /* ---- Live pushes ---- */
 
 void
@@ -506,13 +596,17 @@ ppm_sync_handle_push (PpmClient *client, JsonObject *msg)
 /* ---- Catch-up ---- */
 
 /* Which conversations to replay from history, and from where: every open
- * one (after a reconnect, also those that started during the session). */
+ * one (after a reconnect, also those that started during the session),
+ * except, right after the conversation list was read, those whose latest
+ * message is the last one seen. */
 static void
 plan_history (PpmClient *client)
 {
   GHashTableIter iter;
   PpmConv *conv;
+  gboolean list_fresh = client->list_fresh;
 
+  client->list_fresh = FALSE;   /* a later repair does not read the list again */
   g_hash_table_remove_all (client->baselines);
   g_ptr_array_set_size (client->history_targets, 0);
   g_hash_table_iter_init (&iter, client->conversations);
@@ -524,6 +618,10 @@ plan_history (PpmClient *client)
       continue;
     last_seen = ppm_client_load_setting (client, key);
     if (last_seen != NULL && *last_seen != '\0') {
+      if (list_fresh && g_strcmp0 (last_seen, conv->latest_message_uuid) == 0) {
+        g_free (last_seen);
+        continue;               /* nothing new since */
+      }
       g_hash_table_insert (client->baselines, g_strdup (conv->pub.uuid), last_seen);
       g_ptr_array_add (client->history_targets, g_strdup (conv->pub.uuid));
     } else {
@@ -534,6 +632,25 @@ plan_history (PpmClient *client)
   }
 }
 
+/* The history of one conversation being fetched, page after page. */
+typedef struct {
+  PpmClient *client;
+  char *uuid;
+  char *cursor;               /* min_uuid of the next page */
+  guint pages;
+  guint retries;              /* of the current page */
+  guint retry_id;
+} HistoryFetch;
+
+static void
+history_fetch_free (HistoryFetch *fetch)
+{
+  g_clear_handle_id (&fetch->retry_id, g_source_remove);
+  g_free (fetch->uuid);
+  g_free (fetch->cursor);
+  g_free (fetch);
+}
+
 void
 ppm_sync_abort_catch_up (PpmClient *client)
 {
@@ -542,6 +659,10 @@ ppm_sync_abort_catch_up (PpmClient *client)
     g_clear_object (&client->catch_up_cancellable);
   }
   g_clear_handle_id (&client->page_retry_id, g_source_remove);
+  for (guint i = 0; i < client->history_waiting->len; i++)
+    history_fetch_free (client->history_waiting->pdata[i]);
+  g_ptr_array_set_size (client->history_waiting, 0);
+  client->history_in_flight = 0;
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
 }
@@ -556,14 +677,13 @@ ppm_sync_start_catch_up (PpmClient *client)
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
   plan_history (client);
-  client->history_index = 0;
-  client->history_pages = 0;
-  g_clear_pointer (&client->history_cursor, g_free);
-  fetch_next_history (client);
+  client->history_next = 0;
+  client->history_in_flight = 0;
+  start_history_fetches (client);
 }
 
 static void
-take_history_page (PpmClient *client, JsonArray *list, guint *taken)
+take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guint *taken)
 {
   guint length = list ? json_array_get_length (list) : 0;
   const char *base = ppm_api_get_base_url (client->api);
@@ -576,8 +696,8 @@ take_history_page (PpmClient *client, JsonArray *list, guint *taken)
     const char *uuid = record ? ppm_json_opt_nonempty (record, "uuid") : NULL;
 
     if (uuid) {
-      g_free (client->history_cursor);
-      client->history_cursor = g_strdup (uuid);
+      g_free (fetch->cursor);
+      fetch->cursor = g_strdup (uuid);
       (*taken)++;
     }
     if (message == NULL) {
@@ -591,14 +711,112 @@ take_history_page (PpmClient *client, JsonArray *list, guint *taken)
   }
 }
 
+static void fetch_history_page (HistoryFetch *fetch);
+
 static gboolean
 retry_history_page (gpointer data)
 {
-  PpmClient *client = data;
+  HistoryFetch *fetch = data;
 
-  client->page_retry_id = 0;
-  fetch_next_history (client);
+  fetch->retry_id = 0;
+  g_ptr_array_remove_fast (fetch->client->history_waiting, fetch);
+  fetch_history_page (fetch);
   return G_SOURCE_REMOVE;
+}
+
+/* One conversation's history is complete (or given up): the next one. */
+static void
+history_fetch_done (HistoryFetch *fetch)
+{
+  PpmClient *client = fetch->client;
+
+  history_fetch_free (fetch);
+  client->history_in_flight--;
+  start_history_fetches (client);
+}
+
+/* A history page failed: asked again a few times; then, once connected,
+ * the whole repair starts over (nothing may be skipped); at the first
+ * sign-in the conversation is given up, as one is not worth the session. */
+static void
+history_page_failed (HistoryFetch *fetch, const GError *error)
+{
+  PpmClient *client = fetch->client;
+
+  if (fetch->retries < PPM_PAGE_RETRIES) {
+    fetch->retries++;
+    g_debug ("history page failed (%s); asking again", error->message);
+    fetch->retry_id = g_timeout_add (PPM_PAGE_RETRY_DELAY_MS * fetch->retries,
+                                     retry_history_page, fetch);
+    g_ptr_array_add (client->history_waiting, fetch);
+    return;
+  }
+  if (client->connected_once) {
+    history_fetch_free (fetch);
+    ppm_client_fail (client, error);
+    return;
+  }
+  g_debug ("history of %s given up: %s", fetch->uuid, error->message);
+  history_fetch_done (fetch);
+}
+
+static void
+on_history_page (JsonObject *answer, const GError *error, gpointer data)
+{
+  HistoryFetch *fetch = data;
+  guint taken = 0;
+
+  if (ppm_error_is_cancelled (error)) {
+    history_fetch_free (fetch);
+    return;
+  }
+  if (error) {
+    history_page_failed (fetch, error);
+    return;
+  }
+  fetch->retries = 0;
+  take_history_page (fetch->client, fetch, ppm_json_opt_array (answer, "list"), &taken);
+  fetch->pages++;
+  /* min_uuid paging returns at most page_size - 1 items, oldest first. */
+  if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - 1 || fetch->pages >= PPM_HISTORY_MAX_PAGES)
+    history_fetch_done (fetch);
+  else
+    fetch_history_page (fetch);
+}
+
+static void
+fetch_history_page (HistoryFetch *fetch)
+{
+  PpmClient *client = fetch->client;
+  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+
+  json_object_set_string_member (body, "conversation_uuid", fetch->uuid);
+  json_object_set_string_member (body, "min_uuid", fetch->cursor);
+  json_object_set_int_member (body, "page_size", PPM_HISTORY_PAGE_SIZE);
+  ppm_api_call (client->api, "PP_PAGE_HISTORY_MESSAGE", body, client->catch_up_cancellable,
+                on_history_page, fetch);
+}
+
+/* Keeps up to PPM_PARALLEL_REQUESTS conversations' histories in flight
+ * (each one's pages in order); then the unacked messages. */
+static void
+start_history_fetches (PpmClient *client)
+{
+  while (client->history_in_flight < PPM_PARALLEL_REQUESTS &&
+         client->history_next < client->history_targets->len) {
+    HistoryFetch *fetch = g_new0 (HistoryFetch, 1);
+
+    fetch->client = client;
+    fetch->uuid = g_strdup (client->history_targets->pdata[client->history_next++]);
+    fetch->cursor = g_strdup (g_hash_table_lookup (client->baselines, fetch->uuid));
+    client->history_in_flight++;
+    fetch_history_page (fetch);
+  }
+  if (client->history_in_flight == 0 && client->history_next >= client->history_targets->len) {
+    client->history_next = G_MAXUINT;   /* only once */
+    client->unacked_page = 0;
+    fetch_unacked_page (client);
+  }
 }
 
 static gboolean
@@ -611,9 +829,9 @@ retry_unacked_page (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A catch-up page failed: asked again a few times; then, once connected, the
+/* An unacked page failed: asked again a few times; then, once connected, the
  * whole repair starts over (nothing may be skipped); at the first sign-in
- * the page is given up, as one conversation is not worth the session.
+ * the page is given up.
  * Returns TRUE when the caller should carry on without the page. */
 static gboolean
 page_failed (PpmClient *client, const GError *error, GSourceFunc retry)
@@ -632,54 +850,6 @@ page_failed (PpmClient *client, const GError *error, GSourceFunc retry)
   }
   g_debug ("catch-up page given up: %s", error->message);
   return TRUE;
-}
-
-static void
-on_history_page (JsonObject *answer, const GError *error, gpointer data)
-{
-  PpmClient *client = data;
-  guint taken = 0;
-
-  if (ppm_error_is_cancelled (error))
-    return;
-  if (error) {
-    if (!page_failed (client, error, retry_history_page))
-      return;
-  } else {
-    client->page_retries = 0;
-    take_history_page (client, ppm_json_opt_array (answer, "list"), &taken);
-  }
-  client->history_pages++;
-  /* min_uuid paging returns at most page_size - 1 items, oldest first. */
-  if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - 1 ||
-      client->history_pages >= PPM_HISTORY_MAX_PAGES) {
-    client->history_index++;
-    client->history_pages = 0;
-    g_clear_pointer (&client->history_cursor, g_free);
-  }
-  fetch_next_history (client);
-}
-
-static void
-fetch_next_history (PpmClient *client)
-{
-  g_autoptr (JsonObject) body = NULL;
-  const char *uuid;
-
-  if (client->history_index >= client->history_targets->len) {
-    client->unacked_page = 0;
-    fetch_unacked_page (client);
-    return;
-  }
-  uuid = client->history_targets->pdata[client->history_index];
-  if (client->history_cursor == NULL)
-    client->history_cursor = g_strdup (g_hash_table_lookup (client->baselines, uuid));
-  body = ppm_client_request_body (client);
-  json_object_set_string_member (body, "conversation_uuid", uuid);
-  json_object_set_string_member (body, "min_uuid", client->history_cursor);
-  json_object_set_int_member (body, "page_size", PPM_HISTORY_PAGE_SIZE);
-  ppm_api_call (client->api, "PP_PAGE_HISTORY_MESSAGE", body, client->catch_up_cancellable,
-                on_history_page, client);
 }
 
 static guint
@@ -782,6 +952,7 @@ finish_catch_up (PpmClient *client)
   move_to_delivery (client, client->caught_unacked);
   while ((queued = g_queue_pop_head (&client->held_pushes)) != NULL)
     enqueue (client, queued);
+  look_up_unknown_conversations (client);
   deliver_queue (client);
   if (client->state == SESSION_CONNECTED)
     ppm_send_flush_unsent (client);

@@ -110,8 +110,13 @@ ensure_buddy (PpmAccount *pa, const char *name, const char *alias, const char *g
   PurpleBuddy *buddy = purple_find_buddy (pa->account, name);
 
   if (buddy == NULL) {
+    PurpleContact *contact = purple_contact_new ();
+
     buddy = purple_buddy_new (pa->account, name, NULL);
-    purple_blist_add_buddy (buddy, NULL, group_named (group_name), NULL);
+    /* Given no contact, purple_blist_add_buddy() walks the whole group to
+     * append one (quadratic over a sign-in); a contact put first is not. */
+    purple_blist_add_contact (contact, group_named (group_name), NULL);
+    purple_blist_add_buddy (buddy, contact, NULL, NULL);
     purple_debug_info (PPM_DEBUG_CATEGORY, "buddy added: %s\n", name);
   }
   set_server_alias (buddy, alias);
