@@ -199,6 +199,11 @@ void      ppm_conv_free (PpmConv *conv);
 void      ppm_client_end_with_error (PpmClient *client, const GError *error);
 void      ppm_client_emit_progress (PpmClient *client, const char *text, int step);
 void      ppm_client_fail (PpmClient *client, const GError *error);
+/* Common preamble of every answer during sign-in: TRUE when the session
+ * should go on; a cancelled call touches nothing, an error ends or repairs. */
+gboolean  ppm_client_answer_usable (PpmClient *client, const GError *error);
+/* Fails the session with PPM_ERROR_PROTOCOL for an unusable answer to `what`. */
+void      ppm_client_fail_protocol (PpmClient *client, const char *what, const GError *detail);
 PpmUser  *ppm_client_user_ensure (PpmClient *client, const char *uuid);
 /* Replaces user's fullname (takes name), keeping the name index right. */
 void      ppm_client_user_set_fullname (PpmClient *client, PpmUser *user, char *name);

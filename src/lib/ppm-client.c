@@ -305,6 +305,28 @@ ppm_client_fail (PpmClient *client, const GError *error)
   ppm_client_end_with_error (client, error);
 }
 
+gboolean
+ppm_client_answer_usable (PpmClient *client, const GError *error)
+{
+  if (ppm_error_is_cancelled (error))
+    return FALSE;               /* the client may be gone: touch nothing */
+  if (error) {
+    ppm_client_fail (client, error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+ppm_client_fail_protocol (PpmClient *client, const char *what, const GError *detail)
+{
+  g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
+                                          "Unexpected answer to %s: %s", what,
+                                          detail ? detail->message : "missing data");
+
+  ppm_client_fail (client, error);
+}
+
 void
 ppm_client_note_http_error (PpmClient *client, const char *what, const GError *error)
 {

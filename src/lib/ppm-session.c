@@ -32,29 +32,6 @@ static void request_team (PpmClient *client);
 static void request_conversation_page (PpmClient *client);
 static void request_members (PpmClient *client);
 
-/* Common preamble of every answer: TRUE when the session should go on. */
-static gboolean
-answer_usable (PpmClient *client, const GError *error)
-{
-  if (ppm_error_is_cancelled (error))
-    return FALSE;               /* the client may be gone: touch nothing */
-  if (error) {
-    ppm_client_fail (client, error);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-fail_protocol (PpmClient *client, const char *what, const GError *detail)
-{
-  g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
-                                          "Unexpected answer to %s: %s", what,
-                                          detail ? detail->message : "missing data");
-
-  ppm_client_fail (client, error);
-}
-
 /* ---- Key discovery and token ---- */
 
 static void
@@ -63,7 +40,7 @@ on_key_discovered (const char *api_key, const char *api_secret, const GError *er
 {
   PpmClient *client = data;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   client->api_key = g_strdup (api_key);
   ppm_client_save_setting (client, "api_key", api_key);
@@ -88,7 +65,7 @@ on_token (JsonObject *answer, const GError *error, gpointer data)
   PpmClient *client = data;
   const char *token;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   token = ppm_json_opt_nonempty (answer, "access_token");
   ppm_api_set_token (client->api, token);
@@ -161,10 +138,10 @@ on_login (JsonObject *answer, const GError *error, gpointer data)
       return;
     }
   }
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   if (!take_login_answer (client, answer, &local)) {
-    fail_protocol (client, "PPKEFU_LOGIN", local);
+    ppm_client_fail_protocol (client, "PPKEFU_LOGIN", local);
     return;
   }
   g_debug ("signed in as user %s, device %s, app %s", client->self->uuid,
@@ -196,10 +173,10 @@ on_team (JsonObject *answer, const GError *error, gpointer data)
   g_autoptr (GError) local = NULL;
   JsonArray *list;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   if (!ppm_json_get_array (answer, "list", &list, &local)) {
-    fail_protocol (client, "PP_GET_APP_SERVICE_USER_LIST", local);
+    ppm_client_fail_protocol (client, "PP_GET_APP_SERVICE_USER_LIST", local);
     return;
   }
   ppm_client_apply_team_list (client, list);
@@ -300,10 +277,10 @@ on_conversation_page (JsonObject *answer, const GError *error, gpointer data)
   guint length;
   gint64 total;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   if (!ppm_json_get_array (answer, "list", &list, &local)) {
-    fail_protocol (client, "PP_PAGE_USER_CONVERSATION", local);
+    ppm_client_fail_protocol (client, "PP_PAGE_USER_CONVERSATION", local);
     return;
   }
   length = json_array_get_length (list);

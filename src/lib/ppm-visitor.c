@@ -35,28 +35,6 @@ static void request_device (PpmClient *client);
 static void request_default_conversation (PpmClient *client);
 static void request_conversation (PpmClient *client, const char *uuid);
 
-static gboolean
-answer_usable (PpmClient *client, const GError *error)
-{
-  if (ppm_error_is_cancelled (error))
-    return FALSE;
-  if (error) {
-    ppm_client_fail (client, error);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static void
-fail_protocol (PpmClient *client, const char *what, const GError *detail)
-{
-  g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
-                                          "Unexpected answer to %s: %s", what,
-                                          detail ? detail->message : "missing data");
-
-  ppm_client_fail (client, error);
-}
-
 /* ---- Keys and token ---- */
 
 static void
@@ -65,7 +43,7 @@ on_keys_discovered (const char *api_key, const char *api_secret, const GError *e
 {
   PpmClient *client = data;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   g_free (client->api_key);
   client->api_key = g_strdup (api_key);
@@ -93,7 +71,7 @@ on_token (JsonObject *answer, const GError *error, gpointer data)
 {
   PpmClient *client = data;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   ppm_api_set_token (client->api, ppm_json_opt_nonempty (answer, "access_token"));
   request_app (client);
@@ -124,7 +102,7 @@ on_app (JsonObject *answer, const GError *error, gpointer data)
     ppm_client_fail (client, local);
     return;
   }
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   g_free (client->team_name);
   client->team_name = g_strdup (ppm_json_opt_string (answer, "app_name"));
@@ -204,10 +182,10 @@ on_user (JsonObject *answer, const GError *error, gpointer data)
     ppm_client_fail (client, local);
     return;
   }
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   if (!ppm_json_get_string (answer, "user_uuid", &uuid, &local)) {
-    fail_protocol (client, "the visitor sign-in", local);
+    ppm_client_fail_protocol (client, "the visitor sign-in", local);
     return;
   }
   set_self (client, uuid, answer);
@@ -245,10 +223,10 @@ on_device (JsonObject *answer, const GError *error, gpointer data)
     return;
   if (error && ppm_json_opt_int (answer, "error_code", 0) == API_ERR_EX_DEVICE)
     error = NULL;
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   if (!ppm_json_get_string (answer, "device_uuid", &device, &local)) {
-    fail_protocol (client, "PP_CREATE_DEVICE", local);
+    ppm_client_fail_protocol (client, "PP_CREATE_DEVICE", local);
     return;
   }
   g_free (client->device_uuid);
@@ -278,7 +256,7 @@ on_queue_length (JsonObject *answer, const GError *error, gpointer data)
   PpmClient *client = data;
   const char *conversation;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   conversation = ppm_json_opt_nonempty (answer, "conversation_uuid");
   if (conversation != NULL)
@@ -320,7 +298,7 @@ on_default_conversation (JsonObject *answer, const GError *error, gpointer data)
   PpmClient *client = data;
   const char *uuid;
 
-  if (!answer_usable (client, error))
+  if (!ppm_client_answer_usable (client, error))
     return;
   uuid = ppm_json_opt_nonempty (answer, "uuid");
   if (uuid != NULL) {
