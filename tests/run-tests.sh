@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every GLib test program given on the command line in TAP mode and
 # totals them. Ends with the plain line "N passed, N failed[, N skipped]" and
-# exits non-zero when any test failed or a program crashed.
+# exits non-zero when any test failed or a program crashed. With VALGRIND=1
+# each program runs under valgrind memcheck (suppressions: tests/valgrind.supp).
 set -u
 export G_DEBUG=fatal-criticals
 export G_SLICE=always-malloc
@@ -15,6 +16,19 @@ if [ "${SANITIZE:-}" = 1 ]; then
   export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
+run_under=""; program_timeout=900
+if [ "${VALGRIND:-}" = 1 ]; then
+  # Memcheck: a definite leak or a memory error fails the program (exit 99).
+  # Test cases run in child processes of the test program are followed too,
+  # but not system programs (proxy, IRC server) a test starts. Valgrind runs
+  # code ~20 times slower, so the tests' timeouts stretch too.
+  export G_DEBUG=fatal-criticals,gc-friendly
+  export HARNESS_TIMEOUT_SCALE=20
+  program_timeout=2400
+  run_under="valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite
+    --error-exitcode=99 --suppressions=$(dirname "$0")/valgrind.supp --num-callers=30
+    --trace-children=yes --trace-children-skip=/usr/*,/lib/*,/bin/*,/sbin/*"
+fi
 log_dir="${BUILD:-build}/test-logs"
 mkdir -p "$log_dir"
 
@@ -22,7 +36,7 @@ passed=0; failed=0; skipped=0
 for prog in "$@"; do
   name=$(basename "$prog")
   log="$log_dir/$name.log"
-  timeout 900 "$prog" --tap >"$log" 2>&1
+  timeout "$program_timeout" $run_under "$prog" --tap >"$log" 2>&1
   rc=$?
   p=$(grep -c '^ok [0-9]' "$log" | tr -d ' ')
   s=$(grep -E -c '^ok [0-9].*# (SKIP|skip)' "$log" | tr -d ' ')
