@@ -211,7 +211,9 @@ fixture_set_up_with (Fixture *f, const char *seed_json)
   ppms_server_set_timer_scale (f->server, 0.02);
   g_assert_true (ppms_server_listen (f->server, 0, &error));
   g_assert_no_error (error);
-  f->session = soup_session_new ();
+  /* No client-side timeout (libsoup's default is 60 s): a stalled request
+   * must stay pending until the test cancels it, however slow the run. */
+  f->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 0, NULL);
 }
 
 static void
