@@ -403,28 +403,6 @@ kill_finch_on_signal (int sig)
 /* ---- Fixture ---- */
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -446,7 +424,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   if (fx->visitor != NULL)
     ppms_peer_free (fx->visitor);
   ppms_server_free (fx->server);
-  remove_tree (fx->profile);
+  ppms_remove_tree (fx->profile);
   g_free (fx->profile);
   g_free (fx->tmux_socket);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ppm-test-peer.h"
+
 #define METAINFO_ID "io.github.purple_ppmessage"
 
 typedef struct {
@@ -59,31 +61,9 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture *fx, gconstpointer data)
 {
-  remove_tree (fx->destdir);
+  ppms_remove_tree (fx->destdir);
   g_free (fx->destdir);
   g_free (fx->build_dir);
   g_free (fx->source_dir);

@@ -832,23 +832,6 @@ session_start (Session *s, const char *server_url)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree char *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
 session_stop (Session *s)
 {
   stop_process (&s->pidgin);
@@ -860,7 +843,7 @@ session_stop (Session *s)
   }
   stop_process (&s->bus);
   stop_process (&s->xvfb);
-  remove_tree (s->workdir);
+  ppms_remove_tree (s->workdir);
   g_free (s->workdir);
   g_free (s->display);
   g_free (s->bus_address);

@@ -22,6 +22,8 @@ typedef struct _PpmsPeer PpmsPeer;
 gboolean ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms);
 /* Runs that main context for ms, never scaled: pacing, not a timeout. */
 void ppms_run_for (guint ms);
+/* Removes a directory and everything below it (links are not followed). */
+void ppms_remove_tree (const char *path);
 
 /* An anonymous PPCom visitor. trace_id is PPCom's ppcom_trace_uuid cookie
  * (NULL: a random one); the same trace id comes back as the same visitor. */

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <gmodule.h>
 
+#include "ppm-test-peer.h"
+
 typedef struct {
   char *user_dir;
   GPtrArray *writes;
@@ -473,27 +475,6 @@ harness_init (void)
   harness.plugin_module = g_module_open (prpl->path, G_MODULE_BIND_LAZY);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL) {
-    while ((name = g_dir_read_name (dir)) != NULL) {
-      char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-  }
-  g_rmdir (path);
-}
-
 void
 harness_shutdown (void)
 {
@@ -505,7 +486,7 @@ harness_shutdown (void)
   harness_run_for (100);
   purple_signals_disconnect_by_handle (&harness);
   purple_core_quit ();
-  remove_tree (harness.user_dir);
+  ppms_remove_tree (harness.user_dir);
   g_free (harness.user_dir);
   g_ptr_array_unref (harness.writes);
   g_ptr_array_unref (harness.progress);
