@@ -1552,22 +1552,56 @@ test_free_while_connecting (Fixture *f, gconstpointer data)
 /* ---- Liveness, through a TCP relay that can go silent ---- */
 
 /* Relays bytes between the client and the server; when frozen it keeps what
- * it reads and forwards nothing, like a connection whose far end vanished. */
+ * it reads and forwards nothing, like a connection whose far end vanished.
+ * Reference-counted: each pipe holds the relay until its last callback. */
 typedef struct {
   GSocketService *service;
   guint16 port;
   guint16 target_port;
   gboolean frozen;
-  guint connections;
-  GPtrArray *streams;         /* GIOStream* to keep alive */
+  guint epoch;                /* connections of earlier epochs are silent */
+  guint attempts;             /* connections the client opened */
+  guint connections;          /* ... that reached the server */
+  GPtrArray *streams;         /* GIOStream* to close at the end */
 } Relay;
 
 typedef struct {
   Relay *relay;
-  GInputStream *input;
-  GOutputStream *output;
+  guint epoch;
+  GIOStream *from;
+  GIOStream *to;
   guint8 buffer[16384];
 } Pipe;
+
+static void
+relay_clear (Relay *relay)
+{
+  g_ptr_array_unref (relay->streams);
+}
+
+static void
+pipe_free (Pipe *pipe)
+{
+  g_object_unref (pipe->from);
+  g_object_unref (pipe->to);
+  g_rc_box_release_full (pipe->relay, (GDestroyNotify) relay_clear);
+  g_free (pipe);
+}
+
+static gboolean
+pipe_is_silent (Pipe *pipe)
+{
+  return pipe->relay->frozen || pipe->epoch != pipe->relay->epoch;
+}
+
+/* One side closed or failed: so does the other, as a router would pass it on. */
+static void
+pipe_end (Pipe *pipe)
+{
+  g_io_stream_close (pipe->from, NULL, NULL);
+  g_io_stream_close (pipe->to, NULL, NULL);
+  pipe_free (pipe);
+}
 
 static void pipe_read (Pipe *pipe);
 
@@ -1576,11 +1610,12 @@ on_pipe_written (GObject *source, GAsyncResult *result, gpointer data)
 {
   Pipe *pipe = data;
 
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL)) {
-    g_free (pipe);
-    return;
-  }
-  pipe_read (pipe);
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    pipe_end (pipe);
+  else if (pipe_is_silent (pipe))
+    pipe_free (pipe);
+  else
+    pipe_read (pipe);
 }
 
 static void
@@ -1589,19 +1624,20 @@ on_pipe_read (GObject *source, GAsyncResult *result, gpointer data)
   Pipe *pipe = data;
   gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
 
-  if (size <= 0 || pipe->relay->frozen) {
-    g_free (pipe);              /* closed, or silent from now on */
-    return;
-  }
-  g_output_stream_write_all_async (pipe->output, pipe->buffer, size, G_PRIORITY_DEFAULT, NULL,
-                                   on_pipe_written, pipe);
+  if (pipe_is_silent (pipe))
+    pipe_free (pipe);           /* silent from now on */
+  else if (size <= 0)
+    pipe_end (pipe);
+  else
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (pipe->to), pipe->buffer,
+                                     size, G_PRIORITY_DEFAULT, NULL, on_pipe_written, pipe);
 }
 
 static void
 pipe_read (Pipe *pipe)
 {
-  g_input_stream_read_async (pipe->input, pipe->buffer, sizeof pipe->buffer,
-                             G_PRIORITY_DEFAULT, NULL, on_pipe_read, pipe);
+  g_input_stream_read_async (g_io_stream_get_input_stream (pipe->from), pipe->buffer,
+                             sizeof pipe->buffer, G_PRIORITY_DEFAULT, NULL, on_pipe_read, pipe);
 }
 
 static void
@@ -1609,9 +1645,10 @@ start_pipe (Relay *relay, GIOStream *from, GIOStream *to)
 {
   Pipe *pipe = g_new0 (Pipe, 1);
 
-  pipe->relay = relay;
-  pipe->input = g_io_stream_get_input_stream (from);
-  pipe->output = g_io_stream_get_output_stream (to);
+  pipe->relay = g_rc_box_acquire (relay);
+  pipe->epoch = relay->epoch;
+  pipe->from = g_object_ref (from);
+  pipe->to = g_object_ref (to);
   pipe_read (pipe);
 }
 
@@ -1621,15 +1658,16 @@ on_relay_incoming (GSocketService *service, GSocketConnection *connection, GObje
 {
   Relay *relay = data;
   g_autoptr (GSocketClient) client = g_socket_client_new ();
-  GSocketConnection *upstream = g_socket_client_connect_to_host (client, "127.0.0.1",
-                                                                 relay->target_port, NULL,
-                                                                 NULL);
+  g_autoptr (GSocketConnection) upstream = NULL;
 
+  relay->attempts++;
+  upstream = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target_port, NULL,
+                                              NULL);
   if (upstream == NULL)
     return FALSE;
   relay->connections++;
   g_ptr_array_add (relay->streams, g_object_ref (connection));
-  g_ptr_array_add (relay->streams, upstream);
+  g_ptr_array_add (relay->streams, g_object_ref (upstream));
   start_pipe (relay, G_IO_STREAM (connection), G_IO_STREAM (upstream));
   start_pipe (relay, G_IO_STREAM (upstream), G_IO_STREAM (connection));
   return TRUE;
@@ -1638,7 +1676,7 @@ on_relay_incoming (GSocketService *service, GSocketConnection *connection, GObje
 static Relay *
 relay_new (guint16 target_port)
 {
-  Relay *relay = g_new0 (Relay, 1);
+  Relay *relay = g_rc_box_new0 (Relay);
   g_autoptr (GError) error = NULL;
 
   relay->target_port = target_port;
@@ -1652,17 +1690,23 @@ relay_new (guint16 target_port)
   return relay;
 }
 
+/* The connections open now go silent (their far end vanished); new ones work. */
+static void
+relay_silence_open_connections (Relay *relay)
+{
+  relay->epoch++;
+}
+
 static void
 relay_free (Relay *relay)
 {
   g_socket_service_stop (relay->service);
   g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
-  g_object_unref (relay->service);
+  g_clear_object (&relay->service);
   relay->frozen = TRUE;
   for (guint i = 0; i < relay->streams->len; i++)
     g_io_stream_close (relay->streams->pdata[i], NULL, NULL);
-  g_ptr_array_unref (relay->streams);
-  g_free (relay);
+  g_rc_box_release_full (relay, (GDestroyNotify) relay_clear);
 }
 
 typedef struct {
@@ -1711,6 +1755,116 @@ test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
     g_assert_true (ppms_wait_until (has_messages, &count, 30000));
   }
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "two");
+  g_assert_false (f->disconnected);
+  drop_client (f);
+  relay_free (relay);
+}
+
+/* A suspend of an hour: the boot-time clock jumps while the main loop's
+ * timers do not, and the far end says nothing (its TCP state is gone). The
+ * next liveness check must see the hour of silence, not wait three more
+ * keep-alive intervals, and the repair stays silent. */
+typedef struct {
+  PpmsServer *server;
+  guint opened;
+} SocketWait;
+
+static gboolean
+websocket_reopened (gpointer data)
+{
+  SocketWait *wait = data;
+
+  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
+}
+
+static void
+test_silence_across_suspend_is_found_at_next_check (Fixture *f, gconstpointer data)
+{
+  Relay *relay = relay_new (ppms_server_get_port (f->server));
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  PpmsPeer *visitor;
+  const char *conversation;
+  SocketWait wait = { f->server, 0 };
+
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
+                  "terminal-of-test");
+  ppm_client_set_keepalive_interval (f->client, 4);
+  ppm_client_set_request_timeout (f->client, 2000);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  g_free (ppms_peer_send_text (visitor, conversation, "before the suspend"));
+  wait_messages (f, 1);
+
+  wait.opened = ppms_server_count_websockets_opened (f->server);
+  relay_silence_open_connections (relay);
+  /* Measured on the boot-time clock, the silence includes the hour; on a
+   * clock that stops during a suspend it would be about 12 s. */
+  g_test_expect_message ("ppmessage", G_LOG_LEVEL_DEBUG,
+                         "*no answer from the server for 36?? seconds*");
+  ppm_clock_skip_for_tests ((gint64) 3600 * G_USEC_PER_SEC);
+  /* One check interval (plus the timer's one-second slack) and the first
+   * back-off, well inside the three intervals a stopped clock would need. */
+  g_assert_true (ppms_wait_until (websocket_reopened, &wait, 3 * 4000 - 1000));
+  g_test_assert_expected_messages ();
+
+  g_free (ppms_peer_send_text (visitor, conversation, "after the resume"));
+  wait_messages (f, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "after the resume");
+  g_assert_false (f->disconnected);
+  drop_client (f);
+  relay_free (relay);
+}
+
+typedef struct {
+  Fixture *f;
+  Relay *relay;
+  guint attempts;
+} AttemptWait;
+
+static gboolean
+relay_attempted_or_given_up (gpointer data)
+{
+  AttemptWait *wait = data;
+
+  return wait->relay->attempts >= wait->attempts || wait->f->disconnected;
+}
+
+/* The network went away, then the lid was closed for an hour: the give-up
+ * budget counts time awake, so the first failed try after the resume (the
+ * network is not back yet) does not end the session. */
+static void
+test_outage_across_suspend_is_not_given_up (Fixture *f, gconstpointer data)
+{
+  Relay *relay = relay_new (ppms_server_get_port (f->server));
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  PpmReconnectPolicy patient = { .first_delay_ms = 100, .max_delay_ms = 400,
+                                 .give_up_after_ms = 60000 };
+  PpmsPeer *visitor;
+  AttemptWait wait = { f, relay, 0 };
+
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
+                  "terminal-of-test");
+  ppm_client_set_reconnect_policy (f->client, &patient);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "before"));
+  wait_messages (f, 1);
+
+  ppms_server_stop (f->server);
+  wait.attempts = relay->attempts + 2;
+  g_assert_true (ppms_wait_until (relay_attempted_or_given_up, &wait, WAIT_MS));
+  ppm_clock_skip_for_tests ((gint64) 3600 * G_USEC_PER_SEC);
+  wait.attempts = relay->attempts + 1;
+  g_assert_true (ppms_wait_until (relay_attempted_or_given_up, &wait, WAIT_MS));
+  g_assert_false (f->disconnected);
+
+  g_assert_true (ppms_server_restart (f->server, NULL));
+  /* The old visitor's socket went with the server: a new one speaks. */
+  visitor = start_visitor (f);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "after"));
+  wait_messages (f, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "after");
   g_assert_false (f->disconnected);
   drop_client (f);
   relay_free (relay);
@@ -2131,6 +2285,9 @@ main (int argc, char **argv)
   ADD ("server-gone", test_server_gone);
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
+  ADD ("silence-across-suspend-is-found-at-next-check",
+       test_silence_across_suspend_is_found_at_next_check);
+  ADD ("outage-across-suspend-is-not-given-up", test_outage_across_suspend_is_not_given_up);
   ADD ("socket-never-accepted", test_socket_never_accepted);
   ADD ("send-bound-while-down", test_send_bound_while_down);
   ADD ("oversized-long-text", test_oversized_long_text);

@@ -227,9 +227,10 @@ void       ppm_client_set_keepalive_interval (PpmClient *client, guint seconds);
 /* How a session lost after connected() is repaired. Attempt n (0-based)
  * waits a random time between half and all of min (first_delay_ms << n,
  * max_delay_ms). The session ends with PPM_ERROR_NETWORK after max_attempts
- * failed attempts in a row, or once the outage has lasted give_up_after_ms,
- * whichever comes first; 0 disables that limit (both 0: retry forever, for
- * headless clients). Defaults: 1000 ms, 60000 ms, 5 attempts, 120000 ms. */
+ * failed attempts in a row, or once the outage has lasted give_up_after_ms
+ * of time awake (a suspend does not count), whichever comes first; 0
+ * disables that limit (both 0: retry forever, for headless clients).
+ * Defaults: 1000 ms, 60000 ms, 5 attempts, 120000 ms. */
 typedef struct {
   guint first_delay_ms;
   guint max_delay_ms;

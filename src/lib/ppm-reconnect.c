@@ -11,6 +11,8 @@
 
 #include <time.h>
 
+static gint64 clock_skipped_us;
+
 gint64
 ppm_clock_now_us (void)
 {
@@ -20,9 +22,15 @@ ppm_clock_now_us (void)
   /* Unlike CLOCK_MONOTONIC it advances while the machine sleeps, so a
    * connection that went quiet across a suspend is found dead at once. */
   if (clock_gettime (CLOCK_BOOTTIME, &now) == 0)
-    return (gint64) now.tv_sec * G_USEC_PER_SEC + now.tv_nsec / 1000;
+    return (gint64) now.tv_sec * G_USEC_PER_SEC + now.tv_nsec / 1000 + clock_skipped_us;
 #endif
-  return g_get_monotonic_time ();
+  return g_get_monotonic_time () + clock_skipped_us;
+}
+
+void
+ppm_clock_skip_for_tests (gint64 microseconds)
+{
+  clock_skipped_us += microseconds;
 }
 
 gboolean
@@ -90,7 +98,7 @@ policy_exhausted (PpmClient *client)
   if (policy->max_attempts > 0 && client->reconnect_attempts >= policy->max_attempts)
     return TRUE;
   return policy->give_up_after_ms > 0 && client->reconnect_attempts > 0 &&
-         ppm_clock_now_us () - client->outage_started >=
+         g_get_monotonic_time () - client->outage_started >=
            (gint64) policy->give_up_after_ms * 1000;
 }
 
@@ -120,8 +128,10 @@ ppm_reconnect_schedule (PpmClient *client, const GError *error)
   if (error->domain == PPM_ERROR && error->code == PPM_ERROR_TOKEN_REFUSED)
     client->need_sign_in = TRUE;
   drop_connection_state (client);
+  /* Awake time: an outage that spans a suspend is not given up at the
+   * first failed try after the resume, while the network comes back. */
   if (client->reconnect_attempts == 0)
-    client->outage_started = ppm_clock_now_us ();
+    client->outage_started = g_get_monotonic_time ();
   if (policy_exhausted (client)) {
     g_autoptr (GError) final = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK,
                                             "Connection lost: %s", error->message);
@@ -144,7 +154,7 @@ ppm_reconnect_succeeded (PpmClient *client)
   if (client->reconnect_attempts > 0)
     g_debug ("session repaired after %u attempt(s), %" G_GINT64_FORMAT " ms",
              client->reconnect_attempts,
-             (ppm_clock_now_us () - client->outage_started) / 1000);
+             (g_get_monotonic_time () - client->outage_started) / 1000);
   client->reconnect_attempts = 0;
 }
 

@@ -25,6 +25,8 @@ typedef struct {
 /* Microseconds on a clock that keeps running during a suspend
  * (ppm-reconnect.c). */
 gint64    ppm_clock_now_us (void);
+/* Moves that clock forward, as a suspend of that length would: for tests. */
+void      ppm_clock_skip_for_tests (gint64 microseconds);
 #define PPM_WS_CONNECT_TIMEOUT_MS 30000
 
 PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,

@@ -74,6 +74,8 @@ void        ppms_server_set_ws_stall (PpmsServer *server, gboolean stall);
 /* ---- Inspection, for assertions ---- */
 /* Number of authenticated websockets currently registered. */
 guint       ppms_server_count_sockets (PpmsServer *server);
+/* Number of websockets accepted since the server was created. */
+guint       ppms_server_count_websockets_opened (PpmsServer *server);
 /* Number of HTTP requests received so far whose path contains path_match
  * (NULL: all), e.g. "/api/" for API calls; benchmarks count a client's calls. */
 guint       ppms_server_count_requests (PpmsServer *server, const char *path_match);

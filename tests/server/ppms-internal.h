@@ -194,6 +194,7 @@ struct _PpmsServer {
   guint64 message_seq;           /* last PpmsMessage.seq given */
 
   GList *sockets;                /* PpmsSocket*, every open websocket */
+  guint websockets_opened;       /* since the server was created */
   GHashTable *socket_by_device;  /* device uuid -> PpmsSocket* (registered) */
   GList *distributor_queue;      /* visitors waiting for a conversation */
   GList *pending;                /* paused messages (stall, delay), for stop() */

@@ -279,6 +279,12 @@ ppms_server_count_sockets (PpmsServer *server)
 }
 
 guint
+ppms_server_count_websockets_opened (PpmsServer *server)
+{
+  return server->websockets_opened;
+}
+
+guint
 ppms_server_count_requests (PpmsServer *server, const char *path_match)
 {
   GHashTableIter iter;

@@ -467,6 +467,7 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   PpmsServer *server = data;
   PpmsSocket *socket = g_new0 (PpmsSocket, 1);
 
+  server->websockets_opened++;
   ppms_messaging_get (server);
   socket->server = server;
   socket->conn = g_object_ref (conn);
