@@ -752,12 +752,16 @@ test_visitor_to_chosen_agent (Fixture *f, gconstpointer data)
   g_autofree char *url = enterprise_url (f);
   PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
   const PpmConversation *conversation;
+  g_autofree char *uuid = NULL;
+  SendResult *result;
 
   new_visitor_client (f, url, NULL, "carol@example.com");
   connect_ok (f);
   g_assert_cmpstr (ppm_client_get_self (f->client)->email, ==, "carol@example.com");
-  ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "Bob only, please");
-  g_assert_no_error (wait_send_result (f)->error);
+  uuid = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "Bob only, please");
+  result = wait_send_result (f);
+  g_assert_no_error (result->error);
+  g_assert_cmpstr (result->message_uuid, ==, uuid);
   conversation = ppm_client_conversation_for_user (f->client, ppms_peer_user_uuid (bob));
   g_assert_nonnull (conversation);
   g_assert_cmpstr (conversation->type, ==, "P2S");
@@ -1403,23 +1407,30 @@ test_send_to_colleague (Fixture *f, gconstpointer data)
   const PpmConversation *conversation;
   const JsonObject *msg;
   g_autofree char *reply = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  SendResult *result;
 
   new_client (f);
   connect_ok (f);
-  ppm_client_send_text_to_user (f->client, bob_uuid, "Bob, can you take this one?");
-  g_assert_no_error (wait_send_result (f)->error);
+  first = ppm_client_send_text_to_user (f->client, bob_uuid, "Bob, can you take this one?");
+  result = wait_send_result (f);
+  g_assert_no_error (result->error);
+  g_assert_cmpstr (result->message_uuid, ==, first);
   conversation = ppm_client_conversation_for_user (f->client, bob_uuid);
   g_assert_nonnull (conversation);
   g_assert_cmpstr (conversation->type, ==, "S2S");
   g_assert_cmpstr (conversation->peer_uuid, ==, bob_uuid);
   msg = ppms_peer_wait_message (bob, "Bob, can you take this one?", WAIT_MS);
   g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "id"), ==, first);
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "S2S");
   /* A second message reuses the conversation. */
-  ppm_client_send_text_to_user (f->client, bob_uuid, "thanks");
+  second = ppm_client_send_text_to_user (f->client, bob_uuid, "thanks");
   g_assert_nonnull (ppms_peer_wait_message (bob, "thanks", WAIT_MS));
   g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
   g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->message_uuid, ==, second);
   g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->conversation_uuid, ==,
                    conversation->uuid);
   /* Bob answers in the same conversation. */
@@ -1427,6 +1438,35 @@ test_send_to_colleague (Fixture *f, gconstpointer data)
   wait_messages (f, 1);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "sure");
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->from_name, ==, "Bob Assistance");
+}
+
+/* The conversation cannot be created: every message written meanwhile is
+ * reported by the uuid the call returned, none is left without an answer. */
+static void
+test_send_to_colleague_refused (Fixture *f, gconstpointer data)
+{
+  const char *bob_uuid = ppms_server_user_uuid_by_email (f->server, BOB_EMAIL);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  new_client (f);
+  connect_ok (f);
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_HTTP_500, "PP_CREATE_CONVERSATION", 1.0,
+                              0, 0);
+  first = ppm_client_send_text_to_user (f->client, bob_uuid, "one");
+  second = ppm_client_send_text_to_user (f->client, bob_uuid, "two");
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  g_assert_cmpstr (first, !=, second);
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  for (guint i = 0; i < 2; i++) {
+    SendResult *result = f->send_results->pdata[i];
+
+    g_assert_error (result->error, PPM_ERROR, PPM_ERROR_SEND_REFUSED);
+    g_assert_cmpstr (result->message_uuid, ==, i == 0 ? first : second);
+  }
+  g_assert_null (ppm_client_conversation_for_user (f->client, bob_uuid));
+  g_assert_false (f->disconnected);
 }
 
 static void
@@ -2279,6 +2319,7 @@ main (int argc, char **argv)
   ADD ("status-change", test_status_change);
   ADD ("typing", test_typing);
   ADD ("send-to-colleague", test_send_to_colleague);
+  ADD ("send-to-colleague-refused", test_send_to_colleague_refused);
   ADD ("send-timeout", test_send_timeout);
   ADD ("send-unknown-conversation", test_send_unknown_conversation);
   ADD ("dropped-socket-recovers", test_dropped_socket_recovers);

@@ -399,6 +399,62 @@ test_send_without_conversation_reported (void)
   ppms_server_free (server);
 }
 
+/* Alice, Bob and Carol: two colleagues to start conversations with. */
+static const char TEAM_OF_THREE[] =
+  "{\"app\": {\"app_name\": \"" TEAM_NAME "\"},"
+  " \"users\": ["
+  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
+  "   \"user_fullname\": \"" AGENT_NAME "\", \"is_service_user\": true,"
+  "   \"is_owner_user\": true},"
+  "  {\"user_email\": \"" BOB_EMAIL "\", \"password\": \"" BOB_PASSWORD "\","
+  "   \"user_fullname\": \"" BOB_NAME "\", \"is_service_user\": true},"
+  "  {\"user_email\": \"carol@ppmessage.local\", \"password\": \"carolpass\","
+  "   \"user_fullname\": \"Carol Care\", \"is_service_user\": true}"
+  " ]}";
+
+static guint
+count_error_writes_in (PurpleAccount *account, const char *conversation)
+{
+  GPtrArray *writes = harness_writes ();
+  guint count = 0;
+
+  for (guint i = 0; i < writes->len; i++) {
+    const HarnessWrite *w = g_ptr_array_index (writes, i);
+
+    if (w->account == account && (w->flags & PURPLE_MESSAGE_ERROR)
+        && g_strcmp0 (w->conversation, conversation) == 0
+        && strstr (w->text, "Message not delivered") != NULL)
+      count++;
+  }
+  return count;
+}
+
+/* First messages to two colleagues, written one after the other while their
+ * conversations are being created, and the server refuses to create them:
+ * each failure is reported in its own window, not in the last one used. */
+static void
+test_first_messages_to_colleagues_refused (void)
+{
+  PpmsServer *server = server_start_with_seed (TEAM_OF_THREE);
+  PurpleAccount *account = agent_sign_in (server);
+  const char *bob = ppms_server_user_uuid_by_email (server, BOB_EMAIL);
+  const char *carol = ppms_server_user_uuid_by_email (server, "carol@ppmessage.local");
+
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, bob) != NULL
+                                   && harness_find_buddy (account, carol) != NULL, WAIT_MS));
+  ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "PP_CREATE_CONVERSATION", 1.0, 0, 0);
+  send_from_pidgin (account, bob, "Bob, a word?");
+  send_from_pidgin (account, carol, "Carol, a word?");
+  g_assert_true (HARNESS_WAIT_FOR (harness_count_writes (account, "Message not delivered") == 2,
+                                   WAIT_MS));
+  g_assert_cmpuint (count_error_writes_in (account, bob), ==, 1);
+  g_assert_cmpuint (count_error_writes_in (account, carol), ==, 1);
+  g_assert_true (purple_account_is_connected (account));
+
+  sign_out (account);
+  ppms_server_free (server);
+}
+
 /* ---- Hostile input ---- */
 
 /* No markup and no control character (but \n and \t) in any write. */
@@ -916,6 +972,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/failed-send/timeout", test_send_timeout_reported);
   harness_add_test ("/purple/failed-send/refused", test_send_refused_reported);
   harness_add_test ("/purple/failed-send/no-conversation", test_send_without_conversation_reported);
+  harness_add_test ("/purple/failed-send/first-messages-to-colleagues",
+                    test_first_messages_to_colleagues_refused);
   harness_add_test ("/purple/hostile/message-text", test_hostile_message_text);
   harness_add_test ("/purple/hostile/names", test_hostile_names);
   harness_add_test ("/purple/certificate/refused", test_certificate_refused);

@@ -187,8 +187,11 @@ const PpmConversation *ppm_client_lookup_conversation (PpmClient *client, const 
  * The outcome arrives through send_result. */
 char      *ppm_client_send_text (PpmClient *client, const char *conversation_uuid,
                                  const char *text);
-/* Finds or creates the 1:1 conversation with another agent, then sends. */
-void       ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid,
+/* Finds or creates the 1:1 conversation with another agent (a visitor:
+ * with that agent), then sends. Returns the new message's uuid (g_free), as
+ * ppm_client_send_text() does; send_result reports it the same way, also
+ * when the conversation could not be created. */
+char      *ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid,
                                          const char *text);
 /* The conversation currently used with this user (a visitor's P2S or a
  * colleague's S2S), or NULL. */

@@ -386,7 +386,7 @@ on_conversation_created (JsonObject *answer, const GError *error, gpointer data)
   creation_free (creation);
 }
 
-void
+char *
 ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid, const char *text)
 {
   const PpmConversation *existing = ppm_client_conversation_for_user (client, user_uuid);
@@ -397,19 +397,16 @@ ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid, const ch
   JsonArray *members;
   const PpmUser *user;
 
-  g_return_if_fail (client != NULL && user_uuid != NULL);
-  if (existing != NULL || !session_usable (client)) {
-    g_autofree char *uuid = ppm_client_send_text (client, existing ? existing->uuid : "",
-                                                  text);
-    return;
-  }
+  g_return_val_if_fail (client != NULL && user_uuid != NULL, NULL);
+  if (existing != NULL || !session_usable (client))
+    return ppm_client_send_text (client, existing ? existing->uuid : "", text);
   pending = g_new0 (PendingText, 1);
   pending->uuid = g_uuid_string_random ();
   pending->text = g_strdup (text);
   texts = g_hash_table_lookup (client->creating, user_uuid);
   if (texts != NULL) {
     g_ptr_array_add (texts, pending);   /* a creation is already on its way */
-    return;
+    return g_strdup (pending->uuid);
   }
   texts = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_text_free);
   g_ptr_array_add (texts, pending);
@@ -425,7 +422,7 @@ ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid, const ch
     /* A visitor asks for a conversation with that one agent (5.10). */
     ppm_api_call (client->api, "PPCOM_CREATE_CONVERSATION", body, client->cancellable,
                   on_conversation_created, creation);
-    return;
+    return g_strdup (pending->uuid);
   }
   json_object_set_string_member (body, "conversation_type", "S2S");
   user = ppm_client_lookup_user (client, user_uuid);
@@ -433,6 +430,7 @@ ppm_client_send_text_to_user (PpmClient *client, const char *user_uuid, const ch
     json_object_set_string_member (body, "conversation_name", user->fullname);
   ppm_api_call (client->api, "PP_CREATE_CONVERSATION", body, client->cancellable,
                 on_conversation_created, creation);
+  return g_strdup (pending->uuid);
 }
 
 /* ---- Typing ---- */

@@ -343,7 +343,6 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_free (pa->client);
   }
   g_hash_table_destroy (pa->pending_sends);
-  g_free (pa->last_new_conversation_partner);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);
 }

@@ -36,24 +36,21 @@ deliver_text (PpmAccount *pa, const char *who, const char *text)
 {
   const PpmConversation *conversation = ppm_buddies_conversation_for_partner (pa, who);
   const PpmUser *user;
+  char *uuid;
 
   if (conversation != NULL) {
-    char *uuid = ppm_client_send_text (pa->client, conversation->uuid, text);
-
-    /* Remembered until send_result, to report a failure in the right window. */
-    if (uuid != NULL)
-      g_hash_table_insert (pa->pending_sends, uuid, g_strdup (who));
-    return TRUE;
-  }
-  user = ppm_client_lookup_user (pa->client, who);
-  if (user != NULL && user->is_service_user && pa->role == PPM_ROLE_AGENT) {
+    uuid = ppm_client_send_text (pa->client, conversation->uuid, text);
+  } else {
+    user = ppm_client_lookup_user (pa->client, who);
+    if (user == NULL || !user->is_service_user || pa->role != PPM_ROLE_AGENT)
+      return FALSE;
     /* A colleague without a conversation yet: the library creates it. */
-    g_free (pa->last_new_conversation_partner);
-    pa->last_new_conversation_partner = g_strdup (who);
-    ppm_client_send_text_to_user (pa->client, who, text);
-    return TRUE;
+    uuid = ppm_client_send_text_to_user (pa->client, who, text);
   }
-  return FALSE;
+  /* Remembered until send_result, to report a failure in the right window. */
+  if (uuid != NULL)
+    g_hash_table_insert (pa->pending_sends, uuid, g_strdup (who));
+  return TRUE;
 }
 
 int
@@ -197,8 +194,6 @@ ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid, const char *m
     if (name == NULL)
       name = ppm_buddies_partner_for_conversation (
         pa, ppm_client_lookup_conversation (pa->client, conversation_uuid));
-    if (name == NULL && conversation_uuid == NULL)
-      name = pa->last_new_conversation_partner;
     if (name != NULL)
       ppm_im_write_error (pa, name, notice);
     purple_debug_warning (PPM_DEBUG_CATEGORY, "send failed: %s\n", reason);

@@ -46,10 +46,6 @@ typedef struct {
   PpmRole role;
   gboolean closing;          /* close() began: ignore every late event */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
-  /* The colleague last written to before a conversation with them existed:
-   * the library does not return those messages' uuids, so a failure that
-   * names neither message nor conversation is reported in that window. */
-  char *last_new_conversation_partner;
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   char *typing_watched;      /* that conversation's uuid, once known and watched */
 } PpmAccount;
