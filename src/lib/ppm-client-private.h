@@ -34,6 +34,9 @@ G_BEGIN_DECLS
 /* Look-ups of the sign-in and catch-up kept in flight at once. */
 #define PPM_PARALLEL_REQUESTS 6
 #define PPM_UNACKED_PAGE_SIZE 50
+/* One read of the unacked list (a catch-up, or a backlog round after it)
+ * stops at this many pages; when it stopped there, the list is read again
+ * once what it gave is delivered and acked. */
 #define PPM_UNACKED_MAX_PAGES 40
 #define PPM_HISTORY_PAGE_SIZE 30
 #define PPM_HISTORY_MAX_PAGES 20
@@ -112,7 +115,7 @@ struct _PpmClient {
   gboolean connected_once;    /* connected() was emitted: later socket losses are repaired */
   guint reconnect_id;
   guint reconnect_attempts;   /* failed repairs in a row */
-  gint64 outage_started;      /* ppm_clock_now_us() of the first of them */
+  gint64 outage_started;      /* g_get_monotonic_time() of the first of them */
   gboolean need_sign_in;      /* the token was refused: the repair signs in again */
   PpmReconnectPolicy policy;
   guint page_retries;         /* of the current catch-up page */
@@ -144,7 +147,7 @@ struct _PpmClient {
   guint members_in_flight;
 
   /* Catch-up. */
-  GCancellable *catch_up_cancellable;  /* the running catch-up's requests */
+  GCancellable *catch_up_cancellable;  /* the running catch-up's (or backlog round's) requests */
   GHashTable *baselines;      /* conversation uuid -> last message seen before this session */
   GPtrArray *history_targets; /* char* conversation uuids to replay */
   guint history_next;         /* the next of history_targets to fetch */
@@ -154,6 +157,13 @@ struct _PpmClient {
   GPtrArray *caught_history;  /* QueuedMessage* */
   GPtrArray *caught_unacked;  /* QueuedMessage* */
   GQueue held_pushes;         /* QueuedMessage* that arrived during the catch-up */
+
+  /* Backlog: unacked messages beyond what one read of the list gives. */
+  gboolean backlog_round;     /* the unacked pages being read are a backlog round */
+  gboolean backlog_due;       /* the last read stopped at PPM_UNACKED_MAX_PAGES */
+  GHashTable *backlog_unconfirmed;  /* push ids of the last read whose ACK_MESSAGE
+                                     * the server has not confirmed yet, or NULL */
+  char *unacked_first_pid;    /* the first push id of the last read */
 
   /* Delivery. */
   GQueue delivery;            /* QueuedMessage* */

@@ -11,6 +11,14 @@
  * the conversation list was read, a conversation whose latest message is its
  * last_seen is not asked for history at all.
  *
+ * One read of the unacked list stops at PPM_UNACKED_MAX_PAGES pages (a bound
+ * on sign-in time and memory). When it stopped there, more wait on the
+ * server: once everything it gave was delivered and the server confirmed its
+ * acks (acked pushes leave the list), the list is read again from its first
+ * page, round after round, until a round comes back short. A reconnect or
+ * sign-out cancels this with the catch-up; a round whose page keeps failing
+ * is given up until the next catch-up, which reads the list anyway.
+ *
  * Costs stay linear and requests few: histories are fetched for up to
  * PPM_PARALLEL_REQUESTS conversations at once, unknown conversations of
  * queued messages are looked up ahead in parallel, the queue is shown
@@ -29,6 +37,8 @@ static void fetch_unacked_page (PpmClient *client);
 static void start_history_fetches (PpmClient *client);
 static void finish_catch_up (PpmClient *client);
 static void deliver_queue (PpmClient *client);
+static void confirm_backlog_acks (PpmClient *client, GPtrArray *pids);
+static void read_backlog_when_acked (PpmClient *client);
 
 void
 queued_message_free (QueuedMessage *queued)
@@ -121,6 +131,8 @@ on_acked (JsonObject *answer, const GError *error, gpointer data)
       g_ptr_array_add (client->pending_acks, g_strdup (batch->pids->pdata[i]));
     if (client->ack_retry_id == 0 && client->ack_idle_id == 0)
       client->ack_retry_id = g_timeout_add (PPM_ACK_RETRY_MS, flush_acks_idle, client);
+  } else if (error == NULL) {
+    confirm_backlog_acks (client, batch->pids);
   }
   g_ptr_array_unref (batch->pids);
   g_free (batch);
@@ -203,16 +215,18 @@ ack_later (PpmClient *client, const char *pid)
 
 /* ---- Delivery ---- */
 
-static void
+/* Returns FALSE when the message was already shown (it is only acked). */
+static gboolean
 enqueue (PpmClient *client, QueuedMessage *queued)
 {
   if (!ppm_sync_mark_seen (client, queued->message->uuid)) {
     g_debug ("message %s already shown", queued->message->uuid);
     ack_later (client, queued->pid);
     queued_message_free (queued);
-    return;
+    return FALSE;
   }
   g_queue_push_tail (&client->delivery, queued);
+  return TRUE;
 }
 
 static void
@@ -665,6 +679,11 @@ ppm_sync_abort_catch_up (PpmClient *client)
   client->history_in_flight = 0;
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
+  /* The next catch-up reads the unacked list from its start anyway. */
+  client->backlog_round = FALSE;
+  client->backlog_due = FALSE;
+  g_clear_pointer (&client->backlog_unconfirmed, g_hash_table_unref);
+  g_clear_pointer (&client->unacked_first_pid, g_free);
 }
 
 void
@@ -829,6 +848,22 @@ retry_unacked_page (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Asks a failed unacked page again after a delay, a few times; FALSE when
+ * the retries are used up. */
+static gboolean
+retry_page_later (PpmClient *client, const GError *error, GSourceFunc retry)
+{
+  if (client->page_retries < PPM_PAGE_RETRIES) {
+    client->page_retries++;
+    g_debug ("unacked page failed (%s); asking again", error->message);
+    client->page_retry_id = g_timeout_add (PPM_PAGE_RETRY_DELAY_MS * client->page_retries,
+                                           retry, client);
+    return TRUE;
+  }
+  client->page_retries = 0;
+  return FALSE;
+}
+
 /* An unacked page failed: asked again a few times; then, once connected, the
  * whole repair starts over (nothing may be skipped); at the first sign-in
  * the page is given up.
@@ -836,14 +871,8 @@ retry_unacked_page (gpointer data)
 static gboolean
 page_failed (PpmClient *client, const GError *error, GSourceFunc retry)
 {
-  if (client->page_retries < PPM_PAGE_RETRIES) {
-    client->page_retries++;
-    g_debug ("catch-up page failed (%s); asking again", error->message);
-    client->page_retry_id = g_timeout_add (PPM_PAGE_RETRY_DELAY_MS * client->page_retries,
-                                           retry, client);
+  if (retry_page_later (client, error, retry))
     return FALSE;
-  }
-  client->page_retries = 0;
   if (client->connected_once) {
     ppm_client_fail (client, error);
     return FALSE;
@@ -860,6 +889,8 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
   guint length = list ? json_array_get_length (list) : 0;
   const char *base = ppm_api_get_base_url (client->api);
 
+  if (client->backlog_unconfirmed == NULL)
+    client->backlog_unconfirmed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < length; i++) {
     const char *pid = ppm_json_array_string (list, i);
     const char *text = pid && messages ? ppm_json_opt_string (messages, pid) : NULL;
@@ -868,6 +899,9 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
     PpmMessage *message = compact ? ppm_message_parse_compact (compact, base, NULL, &error)
                                   : NULL;
 
+    /* Noted before it can be acked: a next round waits for its ack. */
+    if (pid != NULL)
+      g_hash_table_add (client->backlog_unconfirmed, g_strdup (pid));
     if (message == NULL) {
       /* Gone or unreadable: ack it so that it stops coming back. */
       ack_later (client, pid);
@@ -880,27 +914,73 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
   return length;
 }
 
+static void finish_backlog_round (PpmClient *client);
+
+/* A backlog round never ends the session: its messages stay unacked on the
+ * server, so the next catch-up reads them anyway. */
+static void
+backlog_page_failed (PpmClient *client, const GError *error)
+{
+  if (retry_page_later (client, error, retry_unacked_page))
+    return;
+  g_debug ("unacked backlog given up until the next catch-up");
+  client->backlog_due = FALSE;
+  finish_backlog_round (client);
+  /* Logs it; a refused token still repairs the session. */
+  ppm_client_note_http_error (client, "PP_PAGE_UNACKED_MESSAGE", error);
+}
+
+/* Every ack of the last read was confirmed before a backlog round, so its
+ * first page must start elsewhere; notes this read's first push id. */
+static gboolean
+unacked_list_moved_on (PpmClient *client, JsonObject *answer)
+{
+  JsonArray *list = ppm_json_opt_array (answer, "list");
+  const char *first = list && json_array_get_length (list) > 0 ? ppm_json_array_string (list, 0)
+                                                                : NULL;
+  gboolean moved = !client->backlog_round || first == NULL ||
+                   g_strcmp0 (first, client->unacked_first_pid) != 0;
+
+  g_free (client->unacked_first_pid);
+  client->unacked_first_pid = g_strdup (first);
+  return moved;
+}
+
 static void
 on_unacked_page (JsonObject *answer, const GError *error, gpointer data)
 {
   PpmClient *client = data;
-  guint length;
+  gboolean full;
 
   if (ppm_error_is_cancelled (error))
     return;
+  if (error && client->backlog_round) {
+    backlog_page_failed (client, error);
+    return;
+  }
   if (error) {
     if (page_failed (client, error, retry_unacked_page))
       finish_catch_up (client);
     return;
   }
   client->page_retries = 0;
-  length = take_unacked_page (client, answer);
+  if (client->unacked_page == 0 && !unacked_list_moved_on (client, answer)) {
+    g_debug ("unacked backlog: acked pushes stay in the list; stopping");
+    client->backlog_due = FALSE;
+    finish_backlog_round (client);
+    return;
+  }
+  full = take_unacked_page (client, answer) == PPM_UNACKED_PAGE_SIZE;
   client->unacked_page++;
-  if (length == PPM_UNACKED_PAGE_SIZE && client->unacked_page < PPM_UNACKED_MAX_PAGES) {
+  if (full && client->unacked_page < PPM_UNACKED_MAX_PAGES) {
     fetch_unacked_page (client);
     return;
   }
-  finish_catch_up (client);
+  client->backlog_due = full;   /* stopped at the bound: more wait on the server */
+  if (client->backlog_round)
+    finish_backlog_round (client);
+  else
+    finish_catch_up (client);
 }
 
 static void
@@ -915,15 +995,18 @@ fetch_unacked_page (PpmClient *client)
                 on_unacked_page, client);
 }
 
-static void
+/* Returns how many were not shown before. */
+static guint
 move_to_delivery (PpmClient *client, GPtrArray *messages)
 {
   gsize length = 0;
   gpointer *items = g_ptr_array_steal (messages, &length);
+  guint fresh = 0;
 
   for (gsize i = 0; i < length; i++)
-    enqueue (client, items[i]);
+    fresh += enqueue (client, items[i]);
   g_free (items);
+  return fresh;
 }
 
 /* History first (in order per conversation), then the unacked pushes (only
@@ -956,4 +1039,65 @@ finish_catch_up (PpmClient *client)
   deliver_queue (client);
   if (client->state == SESSION_CONNECTED)
     ppm_send_flush_unsent (client);
+  if (!client->backlog_due)
+    g_clear_pointer (&client->backlog_unconfirmed, g_hash_table_unref);
+  read_backlog_when_acked (client);
+}
+
+/* ---- The unacked backlog beyond one read ---- */
+
+static void
+start_backlog_round (PpmClient *client)
+{
+  g_debug ("reading the unacked list again for the rest of the backlog");
+  client->backlog_due = FALSE;
+  client->backlog_round = TRUE;
+  g_clear_pointer (&client->backlog_unconfirmed, g_hash_table_unref);
+  client->catch_up_cancellable = g_cancellable_new ();
+  client->page_retries = 0;
+  client->unacked_page = 0;
+  fetch_unacked_page (client);
+}
+
+/* The next round starts once the server confirmed every ack of the last
+ * read: only then does the list start with messages not given yet. */
+static void
+read_backlog_when_acked (PpmClient *client)
+{
+  if (!client->backlog_due || client->backlog_round || client->catch_up_cancellable != NULL ||
+      client->state != SESSION_CONNECTED || client->api == NULL)
+    return;
+  if (client->backlog_unconfirmed != NULL && g_hash_table_size (client->backlog_unconfirmed) > 0)
+    return;
+  start_backlog_round (client);
+}
+
+static void
+confirm_backlog_acks (PpmClient *client, GPtrArray *pids)
+{
+  if (client->backlog_unconfirmed == NULL)
+    return;
+  for (guint i = 0; i < pids->len; i++)
+    g_hash_table_remove (client->backlog_unconfirmed, pids->pdata[i]);
+  read_backlog_when_acked (client);
+}
+
+/* After what was shown so far (pushes included): marked delayed, with
+ * their server time. */
+static void
+finish_backlog_round (PpmClient *client)
+{
+  guint fresh;
+
+  g_clear_object (&client->catch_up_cancellable);
+  client->backlog_round = FALSE;
+  g_clear_handle_id (&client->page_retry_id, g_source_remove);
+  fresh = move_to_delivery (client, client->caught_unacked);
+  g_debug ("unacked backlog: %u more to show%s", fresh,
+           client->backlog_due ? ", and more on the server" : "");
+  if (!client->backlog_due)
+    g_clear_pointer (&client->backlog_unconfirmed, g_hash_table_unref);
+  look_up_unknown_conversations (client);
+  deliver_queue (client);
+  read_backlog_when_acked (client);
 }
