@@ -1101,6 +1101,37 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_assert_false (((PpmMessage *) f->messages->pdata[4])->delayed);
 }
 
+/* What was shown or sent in one session is not shown again in the next:
+ * our own reply is the newest message of the conversation, but it was
+ * written here, not elsewhere. */
+static void
+test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *conversation = NULL;
+  g_autofree char *reply = NULL;
+
+  new_client (f);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
+  g_free (ppms_peer_send_text (visitor, conversation, "hello"));
+  wait_messages (f, 1);
+  reply = ppm_client_send_text (f->client, conversation, "hello, how can I help?");
+  g_assert_no_error (wait_send_result (f)->error);
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "how can I help", WAIT_MS));
+  ppm_client_disconnect (f->client);
+  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+
+  new_client (f);
+  connect_ok (f);
+  g_free (ppms_peer_send_text (visitor, conversation, "thanks"));
+  wait_messages (f, 1);
+  settle (300);
+  g_assert_cmpuint (f->messages->len, ==, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "thanks");
+}
+
 static void
 test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
 {
@@ -2313,6 +2344,7 @@ main (int argc, char **argv)
   ADD ("long-text-and-emoji", test_long_text_and_emoji);
   ADD ("catch-up-at-sign-in", test_catch_up_at_sign_in);
   ADD ("first-sign-in-does-not-flood", test_first_sign_in_does_not_flood);
+  ADD ("next-session-shows-nothing-twice", test_next_session_shows_nothing_twice);
   ADD ("many-conversations", test_many_conversations);
   ADD ("kicked-elsewhere", test_kicked_elsewhere);
   ADD ("own-message-from-other-device", test_own_message_from_other_device);

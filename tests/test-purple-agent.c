@@ -452,6 +452,32 @@ test_own_message_from_elsewhere (void)
   ppms_server_free (server);
 }
 
+/* A reply typed in Pidgin is shown once when sent; the next sign-in does not
+ * bring it back from the history as if it came from elsewhere. */
+static void
+test_own_reply_not_replayed (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *visitor_uuid = ppms_peer_user_uuid (visitor);
+
+  send_from_pidgin (account, visitor_uuid, "Typed in Pidgin");
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "Typed in Pidgin", WAIT_MS));
+  g_assert_cmpuint (harness_count_writes (account, "Typed in Pidgin"), ==, 1);
+  sign_out (account);
+  sign_in_again (account);
+  /* Caught-up messages come before live ones: once this is shown, the
+   * catch-up is over. */
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "Thanks!");
+  wait_write (account, "Thanks!");
+  g_assert_cmpuint (harness_count_writes (account, "Typed in Pidgin"), ==, 1);
+
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 static void
 test_missed_messages_recovered_once (void)
 {
@@ -877,6 +903,7 @@ main (int argc, char **argv)
   harness_add_test ("/purple/sign-in/signed-in-elsewhere", test_signed_in_elsewhere);
   harness_add_test ("/purple/buddies/reconcile", test_buddy_list);
   harness_add_test ("/purple/im/visitor-message", test_visitor_message);
+  harness_add_test ("/purple/im/own-reply-not-replayed", test_own_reply_not_replayed);
   harness_add_test ("/purple/im/new-visitor-while-online", test_new_visitor_while_online);
   harness_add_test ("/purple/im/agent-reply", test_agent_reply);
   harness_add_test ("/purple/im/unicode-and-long", test_unicode_and_long_text);

@@ -157,7 +157,8 @@ void       ppm_client_free (PpmClient *client);
  * websocket, catch-up. connected() comes before the caught-up messages.
  * Catch-up: unacked pushes plus history since save_setting
  * "last_seen/<conversation>"; a conversation without it is not replayed
- * (its newest message becomes the baseline).
+ * (its newest message becomes the baseline). What this user sent from this
+ * device is never replayed: the UI showed it when it was written.
  *
  * After connected(), the session repairs itself silently (no second
  * connected(), no progress): a websocket that closes, stays silent for three

@@ -701,6 +701,16 @@ ppm_sync_start_catch_up (PpmClient *client)
   start_history_fetches (client);
 }
 
+/* Sent by this user from this device, in this session or an earlier one:
+ * the UI showed it when it was written, so it is not replayed. */
+static gboolean
+written_here (PpmClient *client, JsonObject *record)
+{
+  return client->self != NULL && client->device_uuid != NULL &&
+         g_strcmp0 (ppm_json_opt_string (record, "from_uuid"), client->self->uuid) == 0 &&
+         g_strcmp0 (ppm_json_opt_string (record, "from_device_uuid"), client->device_uuid) == 0;
+}
+
 static void
 take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guint *taken)
 {
@@ -718,6 +728,10 @@ take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guin
       g_free (fetch->cursor);
       fetch->cursor = g_strdup (uuid);
       (*taken)++;
+    }
+    if (message != NULL && written_here (client, record)) {
+      ppm_message_free (message);
+      continue;
     }
     if (message == NULL) {
       g_debug ("skipping a history record: %s", error ? error->message : "not an object");
