@@ -9,6 +9,7 @@
 #include "ppm-json.h"
 #include "ppm-redact.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -67,7 +68,7 @@ normalised_base_url (const char *server_url, gboolean *secure, GError **error)
   const char *scheme, *host;
 
   if (*trimmed == '\0') {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, "The server URL is empty");
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, _("The server URL is empty"));
     return NULL;
   }
   uri = g_uri_parse (trimmed, G_URI_FLAGS_NONE, NULL);
@@ -75,13 +76,13 @@ normalised_base_url (const char *server_url, gboolean *secure, GError **error)
   if (scheme == NULL ||
       (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
     g_set_error (error, PPM_ERROR, PPM_ERROR_SETTINGS,
-                 "The server URL \"%s\" must start with http:// or https://", trimmed);
+                 _("The server URL \"%s\" must start with http:// or https://"), trimmed);
     return NULL;
   }
   host = g_uri_get_host (uri);
   if (host == NULL || *host == '\0') {
     g_set_error (error, PPM_ERROR, PPM_ERROR_SETTINGS,
-                 "The server URL \"%s\" has no host name", trimmed);
+                 _("The server URL \"%s\" has no host name"), trimmed);
     return NULL;
   }
   *secure = g_ascii_strcasecmp (scheme, "https") == 0;
@@ -276,17 +277,17 @@ transport_error (Request *request, const GError *error)
 {
   if (ppm_error_is_cancelled (error)) {
     if (request->timed_out)
-      return g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, "%s: the server did not answer in time",
+      return g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, _("%s: the server did not answer in time"),
                           request->what);
     return g_error_copy (error);
   }
   if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
     return g_error_new (PPM_ERROR, PPM_ERROR_CERTIFICATE,
-                        "%s: the server's certificate is not trusted (%s)", request->what,
+                        _("%s: the server's certificate is not trusted (%s)"), request->what,
                         error->message);
   if (error->domain == SOUP_SESSION_ERROR)
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                        "%s: the server did not answer as a PPMessage server (%s)",
+                        _("%s: the server did not answer as a PPMessage server (%s)"),
                         request->what, error->message);
   return g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, "%s: %s", request->what, error->message);
 }
@@ -296,12 +297,12 @@ static GError *
 status_error (Request *request, guint status)
 {
   if (status >= 500)
-    return g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL, "%s: server error (HTTP %u)",
+    return g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL, _("%s: server error (HTTP %u)"),
                         request->what, status);
   if (request->kind == REQUEST_TOKEN && status == 400)
-    return g_error_new (PPM_ERROR, PPM_ERROR_AUTH, "The server refused the API key (HTTP 400)");
+    return g_error_new (PPM_ERROR, PPM_ERROR_AUTH, _("The server refused the API key (HTTP 400)"));
   return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                      "%s: unexpected answer (HTTP %u); is this a PPMessage server?",
+                      _("%s: unexpected answer (HTTP %u); is this a PPMessage server?"),
                       request->what, status);
 }
 
@@ -330,15 +331,16 @@ api_envelope_error (const char *what, JsonObject *answer)
 
   if (!ppm_json_get_int (answer, "error_code", &code, NULL))
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                        "%s: the answer has no error_code; is this a PPMessage server?",
+                        _("%s: the answer has no error_code; is this a PPMessage server?"),
                         what);
   if (code == 0)
     return NULL;
   if (code == API_ERR_NO_ACCESS_TOKEN || code == API_ERR_WRONG_ACCESS_TOKEN)
     return g_error_new (PPM_ERROR, PPM_ERROR_TOKEN_REFUSED,
-                        "%s: the server refused the access token", what);
-  return g_error_new (PPM_ERROR, PPM_ERROR_API, "%s: %s (error %" G_GINT64_FORMAT ")",
-                      what, ppm_json_opt_string (answer, "error_string") ?: "error", code);
+                        _("%s: the server refused the access token"), what);
+  return g_error_new (PPM_ERROR, PPM_ERROR_API, _("%s: %s (error %lld)"), what,
+                      ppm_json_opt_string (answer, "error_string") ?: _("no reason given"),
+                      (long long) code);
 }
 
 static GError *
@@ -347,10 +349,10 @@ token_envelope_error (const char *what, JsonObject *answer)
   gint64 code = 0;
 
   if (ppm_json_get_int (answer, "error_code", &code, NULL) && code != 0)
-    return g_error_new_literal (PPM_ERROR, PPM_ERROR_AUTH, "Wrong e-mail or password");
+    return g_error_new_literal (PPM_ERROR, PPM_ERROR_AUTH, _("Wrong e-mail or password"));
   if (ppm_json_opt_nonempty (answer, "access_token") == NULL)
     return g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                        "%s: the answer has no access token; is this a PPMessage server?",
+                        _("%s: the answer has no access token; is this a PPMessage server?"),
                         what);
   return NULL;
 }
@@ -364,7 +366,7 @@ parse_envelope (const char *what, const char *text, gsize size, gboolean token,
 
   if (answer == NULL) {
     g_set_error (error, PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                 "%s: the answer is not JSON; is this a PPMessage server?", what);
+                 _("%s: the answer is not JSON; is this a PPMessage server?"), what);
     return NULL;
   }
   local = token ? token_envelope_error (what, answer) : api_envelope_error (what, answer);
@@ -452,8 +454,8 @@ on_body_read (GObject *source, GAsyncResult *result, gpointer data)
   }
   if (request->received->len + size > request->max_bytes) {
     local = g_error_new (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                         "%s: the answer is larger than %" G_GSIZE_FORMAT " bytes",
-                         request->what, request->max_bytes);
+                         _("%s: the answer is larger than %zu bytes"), request->what,
+                         (size_t) request->max_bytes);
     g_cancellable_cancel (request->cancellable);  /* drops the connection */
     complete_request (request, NULL, local);
     return;
@@ -522,7 +524,7 @@ fail_later (gpointer data)
 {
   Request *request = data;
   g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_SETTINGS,
-                                          "%s: invalid request URL", request->what);
+                                          _("%s: invalid request URL"), request->what);
 
   finish (request, NULL, NULL, error);
   request_free (request);

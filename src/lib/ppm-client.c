@@ -9,6 +9,7 @@
 
 #include "ppm-client-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 static char *
@@ -154,11 +155,11 @@ ppm_client_free (PpmClient *client)
 /* ---- Connecting and disconnecting ---- */
 
 static gboolean
-missing_setting (const char *value, const char *what, GError **error)
+missing_setting (const char *value, const char *message, GError **error)
 {
   if (value != NULL && *value != '\0')
     return FALSE;
-  g_set_error (error, PPM_ERROR, PPM_ERROR_SETTINGS, "The %s is missing", what);
+  g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, message);
   return TRUE;
 }
 
@@ -206,14 +207,14 @@ validate_settings (PpmClient *client, GError **error)
     }
     if (client->configured_app_uuid == NULL) {
       g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS,
-                           "The team (app uuid) is missing: use the team's PPCom "
-                           "\"enterprise\" link as the server URL");
+                           _("The team (app uuid) is missing: use the team's PPCom "
+                             "\"enterprise\" link as the server URL"));
       return FALSE;
     }
     return TRUE;
   }
-  if (missing_setting (client->email, "e-mail address", error) ||
-      missing_setting (client->password, "password", error))
+  if (missing_setting (client->email, _("The e-mail address is missing"), error) ||
+      missing_setting (client->password, _("The password is missing"), error))
     return FALSE;
   return TRUE;
 }
@@ -225,7 +226,7 @@ ppm_client_connect (PpmClient *client, GError **error)
 
   g_return_val_if_fail (client != NULL, FALSE);
   if (client->state != SESSION_IDLE && client->state != SESSION_ENDED) {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, "Already connected");
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, _("Already connected"));
     return FALSE;
   }
   if (!validate_settings (client, error))
@@ -321,8 +322,8 @@ void
 ppm_client_fail_protocol (PpmClient *client, const char *what, const GError *detail)
 {
   g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_PROTOCOL,
-                                          "Unexpected answer to %s: %s", what,
-                                          detail ? detail->message : "missing data");
+                                          _("Unexpected answer to %s: %s"), what,
+                                          detail ? detail->message : _("missing data"));
 
   ppm_client_fail (client, error);
 }

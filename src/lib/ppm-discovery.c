@@ -8,6 +8,7 @@
 #include "ppm-discovery.h"
 #include "ppm-client.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* Keys and secrets are base64 text: letters, digits, '=', and in theory
@@ -141,9 +142,9 @@ on_script (GBytes *body, const GError *error, gpointer data)
       fetch->callback (NULL, NULL, error, fetch->user_data);
     else {
       local = g_error_new (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                           "Could not find the API key on the server (%s); "
-                           "is this a PPMessage server? You can enter the key in the "
-                           "account settings", error->message);
+                           _("Could not find the API key on the server (%s); "
+                             "is this a PPMessage server? You can enter the key in the "
+                             "account settings"), error->message);
       fetch->callback (NULL, NULL, local, fetch->user_data);
     }
     g_free (fetch);
@@ -154,9 +155,9 @@ on_script (GBytes *body, const GError *error, gpointer data)
                        : ppm_discovery_parse_ppkefu (text, size, &key);
   if (!found) {
     local = g_error_new_literal (PPM_ERROR, PPM_ERROR_NOT_PPMESSAGE,
-                                 "The server's web assets carry no API key; is this a "
-                                 "PPMessage server? You can enter the key in the account "
-                                 "settings");
+                                 _("The server's web assets carry no API key; is this a "
+                                   "PPMessage server? You can enter the key in the account "
+                                   "settings"));
     fetch->callback (NULL, NULL, local, fetch->user_data);
   } else {
     g_debug ("discovered the %s key", fetch->ppcom ? "PPCOM" : "PPKEFU");

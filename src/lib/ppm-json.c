@@ -7,6 +7,7 @@
 #include "ppm-json.h"
 #include "ppm-client.h"
 
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,23 +20,23 @@ ppm_json_parse_object (const char *data, gssize length, GError **error)
   JsonNode *root;
 
   if (data == NULL) {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "empty answer");
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("empty answer"));
     return NULL;
   }
   if (length < 0)
     length = (gssize) strlen (data);
   if (!g_utf8_validate (data, length, NULL)) {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "answer is not UTF-8");
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("answer is not UTF-8"));
     return NULL;
   }
   if (!json_parser_load_from_data (parser, data, length, &parse_error)) {
-    g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "answer is not JSON: %s",
+    g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("answer is not JSON: %s"),
                  parse_error->message);
     return NULL;
   }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "answer is not a JSON object");
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("answer is not a JSON object"));
     return NULL;
   }
   return json_object_ref (json_node_get_object (root));
@@ -48,7 +49,7 @@ member_node (JsonObject *object, const char *member, GError **error)
   JsonNode *node = object ? json_object_get_member (object, member) : NULL;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
-    g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "member \"%s\" is missing", member);
+    g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("member \"%s\" is missing"), member);
     return NULL;
   }
   return node;
@@ -57,7 +58,8 @@ member_node (JsonObject *object, const char *member, GError **error)
 static gboolean
 wrong_type (const char *member, const char *expected, GError **error)
 {
-  g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, "member \"%s\" is not %s",
+  /* TRANSLATORS: the second %s is a JSON type name: string, integer, ... */
+  g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("member \"%s\" is not of type %s"),
                member, expected);
   return FALSE;
 }
@@ -77,7 +79,7 @@ ppm_json_get_string (JsonObject *object, const char *member, const char **value,
   if (node == NULL)
     return FALSE;
   if (!node_is_value_of (node, G_TYPE_STRING))
-    return wrong_type (member, "a string", error);
+    return wrong_type (member, "string", error);
   *value = json_node_get_string (node);
   return TRUE;
 }
@@ -112,7 +114,7 @@ ppm_json_get_int (JsonObject *object, const char *member, gint64 *value, GError 
   if (node_is_value_of (node, G_TYPE_STRING) &&
       parse_decimal_int (json_node_get_string (node), value))
     return TRUE;
-  return wrong_type (member, "an integer", error);
+  return wrong_type (member, "integer", error);
 }
 
 gboolean
@@ -139,7 +141,7 @@ ppm_json_get_double (JsonObject *object, const char *member, double *value, GErr
       return TRUE;
     }
   }
-  return wrong_type (member, "a number", error);
+  return wrong_type (member, "number", error);
 }
 
 gboolean
@@ -161,7 +163,7 @@ ppm_json_get_bool (JsonObject *object, const char *member, gboolean *value, GErr
       return TRUE;
     }
   }
-  return wrong_type (member, "a boolean", error);
+  return wrong_type (member, "boolean", error);
 }
 
 gboolean
@@ -173,7 +175,7 @@ ppm_json_get_object (JsonObject *object, const char *member, JsonObject **value,
   if (node == NULL)
     return FALSE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return wrong_type (member, "an object", error);
+    return wrong_type (member, "object", error);
   *value = json_node_get_object (node);
   return TRUE;
 }
@@ -187,7 +189,7 @@ ppm_json_get_array (JsonObject *object, const char *member, JsonArray **value,
   if (node == NULL)
     return FALSE;
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return wrong_type (member, "an array", error);
+    return wrong_type (member, "array", error);
   *value = json_node_get_array (node);
   return TRUE;
 }

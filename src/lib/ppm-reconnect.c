@@ -9,6 +9,7 @@
 
 #include "ppm-client-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <time.h>
 
 static gint64 clock_skipped_us;
@@ -134,7 +135,7 @@ ppm_reconnect_schedule (PpmClient *client, const GError *error)
     client->outage_started = g_get_monotonic_time ();
   if (policy_exhausted (client)) {
     g_autoptr (GError) final = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK,
-                                            "Connection lost: %s", error->message);
+                                            _("Connection lost: %s"), error->message);
 
     ppm_client_end_with_error (client, final);
     return;

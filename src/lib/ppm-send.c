@@ -8,6 +8,8 @@
 
 #include "ppm-client-private.h"
 
+#include <glib/gi18n-lib.h>
+
 typedef struct {
   char *uuid;
   char *text;
@@ -62,8 +64,8 @@ on_send_deadline (gpointer data)
 {
   PendingSend *send = data;
   g_autoptr (GError) error = g_error_new_literal (PPM_ERROR, PPM_ERROR_SEND_TIMEOUT,
-                                                  "The server did not confirm the message "
-                                                  "in time");
+                                                  _("The server did not confirm the message "
+                                                    "in time"));
 
   send->deadline_id = 0;
   complete (send->client, send, error);
@@ -101,7 +103,7 @@ check_acks (gpointer data)
     return G_SOURCE_CONTINUE;
   client->ack_watchdog_id = 0;
   error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
-                               "The server stopped confirming sent messages");
+                               _("The server stopped confirming sent messages"));
   ppm_client_fail (client, error);
   return G_SOURCE_REMOVE;
 }
@@ -188,7 +190,7 @@ ppm_send_fail_all (PpmClient *client, const GError *error)
 {
   g_autoptr (GList) sends = g_hash_table_get_values (client->pending_sends);
   g_autoptr (GError) lost = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK,
-                                         "The message may not have been sent: %s",
+                                         _("The message may not have been sent: %s"),
                                          error->message);
 
   for (GList *l = sends; l; l = l->next)
@@ -210,8 +212,8 @@ ppm_send_handle_ack (PpmClient *client, const char *message_uuid, gint64 code,
   }
   if (code != 0) {
     error = g_error_new (PPM_ERROR, PPM_ERROR_SEND_REFUSED,
-                         "The server refused the message: %s (code %" G_GINT64_FORMAT ")",
-                         reason ? reason : "no reason", code);
+                         _("The server refused the message: %s (code %lld)"),
+                         reason ? reason : _("no reason given"), (long long) code);
     complete (client, send, error);
     return;
   }
@@ -283,12 +285,12 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
   g_hash_table_insert (client->pending_sends, send->uuid, send);
   if (!session_usable (client)) {
     fail_later (client, send, g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
-                                                   "Not connected"));
+                                                   _("Not connected")));
     return;
   }
   if (conv == NULL) {
     fail_later (client, send, g_error_new (PPM_ERROR, PPM_ERROR_SEND_REFUSED,
-                                           "Unknown conversation %s", conversation_uuid));
+                                           _("Unknown conversation %s"), conversation_uuid));
     return;
   }
   /* Our own message must never come back as a received one. */
@@ -377,8 +379,9 @@ on_conversation_created (JsonObject *answer, const GError *error, gpointer data)
       send_with_uuid (client, conv->pub.uuid, pending->text, pending->uuid);
     } else {
       g_autoptr (GError) failure = g_error_new (PPM_ERROR, PPM_ERROR_SEND_REFUSED,
-                                                "Could not start a conversation: %s",
-                                                error ? error->message : "no conversation");
+                                                _("Could not start a conversation: %s"),
+                                                error ? error->message
+                                                      : _("the server gave no conversation"));
 
       report (client, NULL, pending->uuid, failure);
     }

@@ -14,6 +14,8 @@
 #include "ppm-client-private.h"
 #include "ppm-discovery.h"
 
+#include <glib/gi18n-lib.h>
+
 enum {
   STEP_TOKEN,
   STEP_LOGIN,
@@ -132,7 +134,7 @@ on_login (JsonObject *answer, const GError *error, gpointer data)
     /* 7: no such user; 13 and 40: not an agent of any team. */
     if (code == 7 || code == 13 || code == 40) {
       local = g_error_new (PPM_ERROR, PPM_ERROR_AUTH,
-                           "%s is not a service agent of any team on this server",
+                           _("%s is not a service agent of any team on this server"),
                            client->email);
       ppm_client_fail (client, local);
       return;
@@ -424,8 +426,9 @@ handle_auth_ack (PpmClient *client, const PpmFrame *frame)
                : token ? PPM_ERROR_TOKEN_REFUSED : PPM_ERROR_PROTOCOL;
 
     error = g_error_new (PPM_ERROR, code,
-                         "The server refused the session (%s, code %" G_GINT64_FORMAT ")",
-                         frame->reason ? frame->reason : "no reason", frame->code);
+                         _("The server refused the session (%s, code %lld)"),
+                         frame->reason ? frame->reason : _("no reason given"),
+                         (long long) frame->code);
     ppm_client_fail (client, error);
     return;
   }
@@ -512,8 +515,8 @@ on_auth_timeout (gpointer data)
 {
   PpmClient *client = data;
   g_autoptr (GError) error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
-                                                  "The server did not accept the session "
-                                                  "in time");
+                                                  _("The server did not accept the session "
+                                                    "in time"));
 
   client->auth_timeout_id = 0;
   ppm_client_fail (client, error);

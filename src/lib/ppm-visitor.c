@@ -10,6 +10,7 @@
 #include "ppm-client-private.h"
 #include "ppm-discovery.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 enum {
@@ -97,7 +98,7 @@ on_app (JsonObject *answer, const GError *error, gpointer data)
   if (ppm_error_is_cancelled (error))
     return;
   if (error && g_error_matches (error, PPM_ERROR, PPM_ERROR_API)) {
-    local = g_error_new (PPM_ERROR, PPM_ERROR_SETTINGS, "The server has no team %s",
+    local = g_error_new (PPM_ERROR, PPM_ERROR_SETTINGS, _("The server has no team %s"),
                          client->app_uuid);
     ppm_client_fail (client, local);
     return;
@@ -178,7 +179,7 @@ on_user (JsonObject *answer, const GError *error, gpointer data)
     return;
   if (error && ppm_json_opt_int (answer, "error_code", 0) == API_ERR_SERVICE_USER_EMAIL) {
     local = g_error_new (PPM_ERROR, PPM_ERROR_AUTH,
-                         "%s belongs to an agent: sign in as an agent instead", client->email);
+                         _("%s belongs to an agent: sign in as an agent instead"), client->email);
     ppm_client_fail (client, local);
     return;
   }
@@ -285,7 +286,7 @@ poll_distributor (PpmClient *client)
 
   if (++client->amd_polls > AMD_MAX_POLLS) {
     error = g_error_new_literal (PPM_ERROR, PPM_ERROR_PROTOCOL,
-                                 "The team has no agent to talk to yet");
+                                 _("The team has no agent to talk to yet"));
     ppm_client_fail (client, error);
     return;
   }

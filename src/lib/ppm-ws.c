@@ -10,6 +10,7 @@
 #include "ppm-redact.h"
 #include "ppm-ws-tunnel.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* Pushes are small (the server turns long texts into TXT downloads); a
@@ -171,7 +172,7 @@ check_liveness (gpointer data)
     return G_SOURCE_CONTINUE;
   ws->liveness_id = 0;
   error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK,
-                       "Connection lost: no answer from the server for %d seconds",
+                       _("Connection lost: no answer from the server for %d seconds"),
                        (int) (silence / G_USEC_PER_SEC));
   g_debug ("%s", error->message);
   drop_connection (ws);
@@ -187,11 +188,11 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
   g_autoptr (GError) error = NULL;
 
   if (ws->error != NULL)
-    error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, "Connection lost: %s",
+    error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, _("Connection lost: %s"),
                          ws->error->message);
   else
     error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK,
-                         "The server closed the connection (code %u)",
+                         _("The server closed the connection (code %u)"),
                          soup_websocket_connection_get_close_code (connection));
   g_debug ("websocket closed: %s", error->message);
   drop_connection (ws);
@@ -220,7 +221,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
   if (connection == NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
       ws->timed_out)
     error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
-                                 "The websocket connection timed out");
+                                 _("The websocket connection timed out"));
   if (ws->timeout_id) {
     g_source_remove (ws->timeout_id);
     ws->timeout_id = 0;
@@ -228,9 +229,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
   if (connection == NULL) {
     if (error == NULL && g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
       error = g_error_new (PPM_ERROR, PPM_ERROR_CERTIFICATE,
-                           "The server's certificate is not trusted (%s)", local->message);
+                           _("The server's certificate is not trusted (%s)"), local->message);
     if (error == NULL)
-      error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, "Could not open the websocket: %s",
+      error = g_error_new (PPM_ERROR, PPM_ERROR_NETWORK, _("Could not open the websocket: %s"),
                            local->message);
     g_debug ("%s", error->message);
     if (ws->events.closed)
@@ -270,7 +271,7 @@ ppm_ws_connect (PpmWs *ws, guint timeout_ms)
   g_debug ("opening websocket %s", ws->url);
   if (message == NULL) {
     g_autoptr (GError) error = g_error_new (PPM_ERROR, PPM_ERROR_SETTINGS,
-                                            "Invalid websocket URL %s", ws->url);
+                                            _("Invalid websocket URL %s"), ws->url);
 
     if (ws->events.closed)
       ws->events.closed (ws->user_data, error);
