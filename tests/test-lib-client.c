@@ -1793,24 +1793,33 @@ relay_reconnected (gpointer data)
   return wait->relay->connections > wait->connections;
 }
 
+/* Signs the agent in through the relay, with websocket pings every
+ * keepalive_seconds, and waits for a first message from a new visitor. */
+static PpmsPeer *
+agent_through_relay (Fixture *f, Relay *relay, guint keepalive_seconds)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  PpmsPeer *visitor;
+
+  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
+                  "terminal-of-test");
+  ppm_client_set_keepalive_interval (f->client, keepalive_seconds);
+  ppm_client_set_request_timeout (f->client, 2000);
+  connect_ok (f);
+  visitor = start_visitor (f);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "one"));
+  wait_messages (f, 1);
+  return visitor;
+}
+
 static void
 test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
-  PpmsPeer *visitor;
-  const char *conversation;
+  PpmsPeer *visitor = agent_through_relay (f, relay, 1);
+  const char *conversation = ppms_peer_conversation_uuid (visitor);
   RelayWait wait = { relay, 0 };
 
-  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
-                  "terminal-of-test");
-  ppm_client_set_keepalive_interval (f->client, 1);
-  ppm_client_set_request_timeout (f->client, 2000);
-  connect_ok (f);
-  visitor = start_visitor (f);
-  conversation = ppms_peer_conversation_uuid (visitor);
-  g_free (ppms_peer_send_text (visitor, conversation, "one"));
-  wait_messages (f, 1);
   /* Pongs keep a quiet connection alive. */
   settle (3500);
   g_assert_false (f->disconnected);
@@ -1831,10 +1840,6 @@ test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
   relay_free (relay);
 }
 
-/* A suspend of an hour: the boot-time clock jumps while the main loop's
- * timers do not, and the far end says nothing (its TCP state is gone). The
- * next liveness check must see the hour of silence, not wait three more
- * keep-alive intervals, and the repair stays silent. */
 typedef struct {
   PpmsServer *server;
   guint opened;
@@ -1848,24 +1853,16 @@ websocket_reopened (gpointer data)
   return ppms_server_count_websockets_opened (wait->server) > wait->opened;
 }
 
+/* A suspend of an hour: the boot-time clock jumps while the main loop's
+ * timers do not, and the far end says nothing (its TCP state is gone). The
+ * next liveness check must see the hour of silence, not wait three more
+ * keep-alive intervals, and the repair stays silent. */
 static void
 test_silence_across_suspend_is_found_at_next_check (Fixture *f, gconstpointer data)
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
-  PpmsPeer *visitor;
-  const char *conversation;
+  PpmsPeer *visitor = agent_through_relay (f, relay, 4);
   SocketWait wait = { f->server, 0 };
-
-  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
-                  "terminal-of-test");
-  ppm_client_set_keepalive_interval (f->client, 4);
-  ppm_client_set_request_timeout (f->client, 2000);
-  connect_ok (f);
-  visitor = start_visitor (f);
-  conversation = ppms_peer_conversation_uuid (visitor);
-  g_free (ppms_peer_send_text (visitor, conversation, "before the suspend"));
-  wait_messages (f, 1);
 
   wait.opened = ppms_server_count_websockets_opened (f->server);
   relay_silence_open_connections (relay);
@@ -1879,7 +1876,8 @@ test_silence_across_suspend_is_found_at_next_check (Fixture *f, gconstpointer da
   g_assert_true (ppms_wait_until (websocket_reopened, &wait, 3 * 4000 - 1000));
   g_test_assert_expected_messages ();
 
-  g_free (ppms_peer_send_text (visitor, conversation, "after the resume"));
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
+                               "after the resume"));
   wait_messages (f, 2);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "after the resume");
   g_assert_false (f->disconnected);
@@ -1908,19 +1906,13 @@ static void
 test_outage_across_suspend_is_not_given_up (Fixture *f, gconstpointer data)
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
   PpmReconnectPolicy patient = { .first_delay_ms = 100, .max_delay_ms = 400,
                                  .give_up_after_ms = 60000 };
   PpmsPeer *visitor;
   AttemptWait wait = { f, relay, 0 };
 
-  new_client_for (f, url, AGENT_EMAIL, AGENT_PASSWORD, ppms_server_ppkefu_key (f->server),
-                  "terminal-of-test");
+  agent_through_relay (f, relay, PPM_WS_KEEPALIVE_SECONDS);
   ppm_client_set_reconnect_policy (f->client, &patient);
-  connect_ok (f);
-  visitor = start_visitor (f);
-  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "before"));
-  wait_messages (f, 1);
 
   ppms_server_stop (f->server);
   wait.attempts = relay->attempts + 2;
