@@ -21,6 +21,11 @@
 #define ONE_READ 2000
 #define ONE_READ_PAGES 40
 #define PAGE_RETRIES 3
+/* Generated messages dated 2001-09-09 (microseconds), long before any clock
+ * these tests run on: live messages are newer. */
+#define OLD_START_TIME G_GINT64_CONSTANT (1000000000000000)
+/* Texts of the messages the tests send live (the generator's never start so). */
+#define LIVE_PREFIX "Live "
 
 /* One agent, so that the generated unacked pushes are all hers. */
 static const char team_seed[] =
@@ -45,6 +50,11 @@ typedef struct {
    * unacked list: the follow-up's first page meets it. */
   guint fault_at;
   PpmsFaultKind fault;
+  const char *fault_path;     /* NULL: the unacked list */
+  /* The agent's unacked pushes at the last look, and the ACK_MESSAGE
+   * requests the server had received then (G_MAXUINT: look again). */
+  guint unacked_seen;
+  guint acks_at_look;
 } Fixture;
 
 /* ---- Events ---- */
@@ -83,20 +93,24 @@ on_message (gpointer data, const PpmMessage *message)
 {
   Fixture *f = data;
   guint times = GPOINTER_TO_UINT (g_hash_table_lookup (f->shown, message->uuid));
-  guint index = message_index (message->text);
-  guint last = GPOINTER_TO_UINT (g_hash_table_lookup (f->last_index,
-                                                      message->conversation_uuid));
+  guint index, last;
 
   g_assert_true (f->connected);
-  g_assert_true (message->delayed);
   g_hash_table_insert (f->shown, g_strdup (message->uuid), GUINT_TO_POINTER (times + 1));
+  f->messages++;
+  if (g_str_has_prefix (message->text, LIVE_PREFIX))
+    return;                     /* sent by the test: counted only */
+  index = message_index (message->text);
+  last = GPOINTER_TO_UINT (g_hash_table_lookup (f->last_index, message->conversation_uuid));
+  g_assert_true (message->delayed);
   if (last > index)             /* index + 1 <= last: not after the one before */
     f->out_of_order = TRUE;
   g_hash_table_insert (f->last_index, g_strdup (message->conversation_uuid),
                        GUINT_TO_POINTER (index + 1));
-  f->messages++;
   if (f->messages == f->fault_at)
-    ppms_server_set_http_fault (f->server, f->fault, "PP_PAGE_UNACKED_MESSAGE", 1.0, 0, 1);
+    ppms_server_set_http_fault (f->server, f->fault,
+                                f->fault_path ? f->fault_path : "PP_PAGE_UNACKED_MESSAGE", 1.0,
+                                0, 1);
 }
 
 static void
@@ -155,16 +169,24 @@ fixture_tear_down (Fixture *f, gconstpointer data)
  * unacknowledged for the agent (half from visitors, half her own replies
  * from another device). */
 static void
-generate_backlog (Fixture *f, guint conversations, guint unacked)
+generate_backlog_from (Fixture *f, guint conversations, guint unacked, gint64 start_time)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *spec = g_strdup_printf ("{\"conversations\": %u,"
                                            " \"messages_per_conversation\": %u,"
-                                           " \"unacked_per_conversation\": %u, \"seed\": 7}",
-                                           conversations, unacked, unacked);
+                                           " \"unacked_per_conversation\": %u, \"seed\": 7,"
+                                           " \"start_time\": %" G_GINT64_FORMAT "}",
+                                           conversations, unacked, unacked, start_time);
 
   g_assert_true (ppms_server_generate (f->server, spec, &error));
   g_assert_no_error (error);
+}
+
+/* The generator's default dates (2026-01-01). */
+static void
+generate_backlog (Fixture *f, guint conversations, guint unacked)
+{
+  generate_backlog_from (f, conversations, unacked, G_GINT64_CONSTANT (1767225600000000));
 }
 
 static gboolean
@@ -280,10 +302,28 @@ server_unacked (Fixture *f)
   return unacked;
 }
 
+/* The dump is slow (a main-loop iteration that long can starve idle
+ * sources, such as the client's next ACK_MESSAGE): it is read again only
+ * after another ACK_MESSAGE. */
 static gboolean
 all_acked (gpointer data)
 {
-  return server_unacked (data) == 0;
+  Fixture *f = data;
+  guint acks = ppms_server_count_requests (f->server, "/ACK_MESSAGE");
+
+  if (acks != f->acks_at_look) {
+    f->unacked_seen = server_unacked (f);
+    f->acks_at_look = acks;
+  }
+  return f->unacked_seen == 0;
+}
+
+static void
+wait_all_acked (Fixture *f)
+{
+  f->acks_at_look = G_MAXUINT;
+  if (!ppms_wait_until (all_acked, f, WAIT_MS))
+    g_error ("%u pushes still unacked", server_unacked (f));
 }
 
 /* Every message shown exactly once, in order per conversation, acked. */
@@ -300,7 +340,7 @@ assert_all_shown_once (Fixture *f, guint count)
   while (g_hash_table_iter_next (&iter, NULL, &times))
     g_assert_cmpuint (GPOINTER_TO_UINT (times), ==, 1);
   g_assert_false (f->out_of_order);
-  g_assert_true (ppms_wait_until (all_acked, f, WAIT_MS));
+  wait_all_acked (f);
   g_assert_false (f->disconnected);
 }
 
@@ -310,6 +350,77 @@ assert_signed_in_once (Fixture *f)
 {
   g_assert_cmpuint (ppms_server_count_requests (f->server, "/ppauth/token"), ==, 1);
   g_assert_cmpuint (ppms_server_count_requests (f->server, "PPKEFU_LOGIN"), ==, 1);
+}
+
+typedef struct {
+  Fixture *f;
+  const char *uuid;
+} ShownWait;
+
+static gboolean
+is_shown (gpointer data)
+{
+  ShownWait *wait = data;
+
+  return g_hash_table_contains (wait->f->shown, wait->uuid) || wait->f->disconnected;
+}
+
+static void
+wait_shown (Fixture *f, const char *uuid)
+{
+  ShownWait wait = { f, uuid };
+
+  g_assert_nonnull (uuid);
+  if (!ppms_wait_until (is_shown, &wait, WAIT_MS))
+    g_error ("message %s not shown", uuid);
+  g_assert_false (f->disconnected);
+}
+
+/* The generated visitor of conversation c, signed in (its latest
+ * conversation is c). */
+static PpmsPeer *
+start_generated_visitor (Fixture *f, guint c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *email = g_strdup_printf ("visitor%u@generated.test", c);
+  g_autofree char *name = g_strdup_printf ("Visitor %u", c);
+  PpmsPeer *visitor = ppms_peer_new_named_visitor (ppms_server_get_url (f->server),
+                                                   ppms_server_app_uuid (f->server),
+                                                   ppms_server_ppcom_key (f->server),
+                                                   ppms_server_ppcom_secret (f->server),
+                                                   email, name);
+
+  g_assert_true (ppms_peer_start_sync (visitor, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (ppms_peer_conversation_uuid (visitor));
+  return visitor;
+}
+
+/* Signs out and in again with a new client on the same account settings,
+ * once the acks sent at sign-out reached the server. */
+static void
+sign_in_again (Fixture *f)
+{
+  ppm_client_disconnect (f->client);
+  g_assert_true (f->disconnected);
+  g_assert_null (f->disconnect_error);
+  g_clear_pointer (&f->client, ppm_client_free);
+  wait_all_acked (f);
+  f->connected = FALSE;
+  f->disconnected = FALSE;
+  connect_ok (f);
+}
+
+static void
+assert_none_shown_twice (Fixture *f)
+{
+  GHashTableIter iter;
+  gpointer uuid, times;
+
+  g_hash_table_iter_init (&iter, f->shown);
+  while (g_hash_table_iter_next (&iter, &uuid, &times))
+    if (GPOINTER_TO_UINT (times) != 1)
+      g_error ("message %s shown %u times", (const char *) uuid, GPOINTER_TO_UINT (times));
 }
 
 /* ---- Tests ---- */
@@ -410,6 +521,51 @@ test_sign_out_during_follow_up (Fixture *f, gconstpointer data)
   g_assert_cmpuint (server_unacked (f), ==, 600);
 }
 
+/* A live message of a conversation whose unacked messages come in the
+ * next round (conversation 0 is the most recently active: its pushes end
+ * the list) is shown before them; their older times do not move the
+ * conversation's last seen back, so the next sign-in, which replays history
+ * from it, shows nothing again. Round 2 waits for the acks of round 1, held
+ * back by failing ACK_MESSAGE until the live message was shown. */
+static void
+test_backlog_after_live_keeps_last_seen (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  g_autofree char *live = NULL;
+  g_autofree char *barrier = NULL;
+  const char *conversation;
+
+  generate_backlog_from (f, 130, 20, OLD_START_TIME);
+  f->fault_at = ONE_READ;
+  f->fault = PPMS_FAULT_HTTP_500;
+  f->fault_path = "/ACK_MESSAGE";
+  connect_ok (f);
+  wait_messages (f, ONE_READ);
+  visitor = start_generated_visitor (f, 0);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  live = ppms_peer_send_text (visitor, conversation, LIVE_PREFIX "before the backlog");
+  wait_shown (f, live);
+  /* Nothing of conversation 0 yet: its backlog is all in round 2. */
+  g_assert_false (g_hash_table_contains (f->last_index, conversation));
+  g_assert_cmpuint (f->messages, ==, ONE_READ + 1);
+
+  ppms_server_clear_faults (f->server);
+  wait_messages (f, 2600 + 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (f->last_index, conversation)), ==,
+                    20);
+  g_assert_false (f->out_of_order);
+  wait_all_acked (f);
+
+  sign_in_again (f);
+  /* Catch-up messages come before live ones: after this one, it is over. */
+  barrier = ppms_peer_send_text (visitor, conversation, LIVE_PREFIX "after signing in again");
+  wait_shown (f, barrier);
+  assert_none_shown_twice (f);
+  g_assert_cmpuint (f->messages, ==, 2600 + 2);
+  g_assert_false (f->disconnected);
+  ppms_peer_free (visitor);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -424,5 +580,7 @@ main (int argc, char **argv)
               test_repair_during_follow_up, fixture_tear_down);
   g_test_add ("/lib/backlog/sign-out-during-follow-up", Fixture, NULL, fixture_set_up,
               test_sign_out_during_follow_up, fixture_tear_down);
+  g_test_add ("/lib/backlog/backlog-after-live-keeps-last-seen", Fixture, NULL, fixture_set_up,
+              test_backlog_after_live_keeps_last_seen, fixture_tear_down);
   return g_test_run ();
 }

@@ -602,6 +602,133 @@ test_out_of_range_time (void)
   }
 }
 
+/* The server time in microseconds, for ordering: the compact form's float
+ * "ts" (shortest decimal, so trailing zeros of the microseconds dropped). */
+static void
+test_ts_microseconds (void)
+{
+  static const struct {
+    const char *ts;
+    gint64 time_us;
+  } cases[] = {
+    { "1795945921.34096", G_GINT64_CONSTANT (1795945921340960) },   /* transcript 04 */
+    { "1795949823.764582", G_GINT64_CONSTANT (1795949823764582) },
+    { "1795945921.000001", G_GINT64_CONSTANT (1795945921000001) },
+    { "1795945921", G_GINT64_CONSTANT (1795945921000000) },
+    { "1.5", 1500000 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *text = g_strdup_printf ("{\"id\": \"m\", \"ci\": \"c\", \"fi\": \"f\","
+                                             " \"ms\": \"TEXT\", \"bo\": \"x\", \"ts\": %s}",
+                                             cases[i].ts);
+    g_autoptr (PpmMessage) message = ppm_message_parse_compact_text (text, BASE, NULL);
+
+    g_assert_nonnull (message);
+    g_assert_cmpint (message->time_us, ==, cases[i].time_us);
+    g_assert_cmpint (message->time, ==, cases[i].time_us / G_USEC_PER_SEC);
+  }
+}
+
+/* No usable "ts": no time to order by (0), the time of arrival to show. */
+static void
+test_missing_ts (void)
+{
+  static const char *const members[] = { "", ", \"ts\": null", ", \"ts\": \"soon\"",
+                                         ", \"ts\": -5", ", \"ts\": 1e300" };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++) {
+    g_autofree char *text = g_strdup_printf ("{\"id\": \"m\", \"ci\": \"c\", \"fi\": \"f\","
+                                             " \"ms\": \"TEXT\", \"bo\": \"x\"%s}", members[i]);
+    g_autoptr (PpmMessage) message = ppm_message_parse_compact_text (text, BASE, NULL);
+
+    g_assert_nonnull (message);
+    g_assert_cmpint (message->time_us, ==, 0);
+    g_assert_cmpint (message->time, >=, now - 5);
+    g_assert_cmpint (message->time, <=, now + 5);
+  }
+}
+
+/* createtime "YYYY-MM-DD HH:MM:SS ffffff" is the server's local time. */
+static void
+test_createtime_microseconds (void)
+{
+  g_autoptr (GDateTime) local = g_date_time_new_local (2026, 11, 29, 9, 52, 1);
+  gint64 second_us = g_date_time_to_unix (local) * G_USEC_PER_SEC;
+
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01 141204"), ==,
+                   second_us + 141204);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01 000001"), ==,
+                   second_us + 1);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01 5"), ==,
+                   second_us + 500000);
+  /* Without microseconds, or unreadable ones: the second. */
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01"), ==, second_us);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01 12x"), ==, second_us);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-11-29 09:52:01 1234567"), ==,
+                   second_us);
+  g_assert_cmpint (ppm_message_parse_createtime ("2026-11-29 09:52:01 999999"), ==,
+                   second_us / G_USEC_PER_SEC);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("2026-13-29 09:52:01 141204"), ==, -1);
+  g_assert_cmpint (ppm_message_parse_createtime_us ("garbage"), ==, -1);
+  g_assert_cmpint (ppm_message_parse_createtime_us (""), ==, -1);
+  g_assert_cmpint (ppm_message_parse_createtime_us (NULL), ==, -1);
+}
+
+/* A record's time is its message_body's "ts" (since the epoch) when it
+ * has one, else its createtime (local): the parser tells which. */
+static void
+test_record_time_kind (void)
+{
+  g_autoptr (JsonObject) with_body =
+    parse ("{\"uuid\": \"m1\", \"conversation_uuid\": \"c1\", \"from_uuid\": \"u1\","
+           " \"message_subtype\": \"TEXT\", \"body\": \"hi\","
+           " \"createtime\": \"2026-11-29 09:52:01 340960\","
+           " \"message_body\": \"{\\\"id\\\": \\\"m1\\\", \\\"ci\\\": \\\"c1\\\","
+           " \\\"fi\\\": \\\"u1\\\", \\\"ms\\\": \\\"TEXT\\\", \\\"bo\\\": \\\"hi\\\","
+           " \\\"ts\\\": 1795945921.34096}\"}");
+  g_autoptr (JsonObject) without_body =
+    parse ("{\"uuid\": \"m2\", \"conversation_uuid\": \"c1\", \"from_uuid\": \"u1\","
+           " \"message_subtype\": \"TEXT\", \"body\": \"hi\","
+           " \"createtime\": \"2026-11-29 09:52:01 340960\"}");
+  g_autoptr (JsonObject) unreadable_body =
+    parse ("{\"uuid\": \"m3\", \"conversation_uuid\": \"c1\", \"from_uuid\": \"u1\","
+           " \"message_subtype\": \"TEXT\", \"body\": \"hi\","
+           " \"createtime\": \"2026-11-29 09:52:01 340960\", \"message_body\": \"{\"}");
+  g_autoptr (JsonObject) no_time =
+    parse ("{\"uuid\": \"m4\", \"conversation_uuid\": \"c1\", \"from_uuid\": \"u1\","
+           " \"message_subtype\": \"TEXT\", \"body\": \"hi\"}");
+  gint64 local_us = ppm_message_parse_createtime_us ("2026-11-29 09:52:01 340960");
+  gboolean epoch = FALSE;
+  g_autoptr (PpmMessage) from_body = NULL;
+  g_autoptr (PpmMessage) from_createtime = NULL;
+  g_autoptr (PpmMessage) from_fallback = NULL;
+  g_autoptr (PpmMessage) timeless = NULL;
+
+  from_body = ppm_message_parse_record_timed (with_body, BASE, &epoch, NULL);
+  g_assert_nonnull (from_body);
+  g_assert_true (epoch);
+  g_assert_cmpint (from_body->time_us, ==, G_GINT64_CONSTANT (1795945921340960));
+
+  from_createtime = ppm_message_parse_record_timed (without_body, BASE, &epoch, NULL);
+  g_assert_nonnull (from_createtime);
+  g_assert_false (epoch);
+  g_assert_cmpint (from_createtime->time_us, ==, local_us);
+  g_assert_cmpint (from_createtime->time, ==, local_us / G_USEC_PER_SEC);
+
+  epoch = TRUE;
+  from_fallback = ppm_message_parse_record_timed (unreadable_body, BASE, &epoch, NULL);
+  g_assert_nonnull (from_fallback);
+  g_assert_false (epoch);
+  g_assert_cmpint (from_fallback->time_us, ==, local_us);
+
+  timeless = ppm_message_parse_record_timed (no_time, BASE, &epoch, NULL);
+  g_assert_nonnull (timeless);
+  g_assert_false (epoch);
+  g_assert_cmpint (timeless->time_us, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -622,5 +749,9 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/message/malformed-frames", test_malformed_frames);
   g_test_add_func ("/lib/message/client-frames", test_client_frames);
   g_test_add_func ("/lib/message/out-of-range-time", test_out_of_range_time);
+  g_test_add_func ("/lib/message/ts-microseconds", test_ts_microseconds);
+  g_test_add_func ("/lib/message/missing-ts", test_missing_ts);
+  g_test_add_func ("/lib/message/createtime-microseconds", test_createtime_microseconds);
+  g_test_add_func ("/lib/message/record-time-kind", test_record_time_kind);
   return g_test_run ();
 }

@@ -69,6 +69,8 @@ typedef struct {
   char *assigned_uuid;
   char *latest_message_uuid;  /* from the list, the baseline of a first sign-in */
   guint64 activity;           /* higher: more recent */
+  gint64 last_seen_time_us;   /* "ts" of the message last_seen was set to in this
+                               * session (microseconds), 0 unknown */
 } PpmConv;
 
 /* A message waiting for delivery. */
@@ -76,6 +78,8 @@ typedef struct {
   PpmMessage *message;
   char *pid;                  /* push id to ack, or NULL */
   char *conversation_type;    /* "ct" of the compact form, or NULL */
+  gboolean time_is_epoch;     /* message->time_us is from "ts", not a createtime */
+  gboolean from_unacked_list; /* may come after newer messages of its conversation */
 } QueuedMessage;
 
 typedef struct {

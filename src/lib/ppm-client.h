@@ -104,6 +104,7 @@ typedef struct {
   char *mime;
   gint64 file_size;         /* -1 unknown */
   gint64 time;              /* server time, seconds since the epoch */
+  gint64 time_us;           /* server time in microseconds, for ordering; 0 unknown */
   gboolean outgoing;        /* sent by this user (from another device, or backfilled) */
   gboolean delayed;         /* recovered at sign-in or after a reconnect */
 } PpmMessage;

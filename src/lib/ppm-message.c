@@ -58,17 +58,59 @@ ppm_message_download_url (const char *base_url, const char *fid, const char *nam
                       escaped_name, NULL);
 }
 
-gint64
-ppm_message_parse_createtime (const char *text)
+/* The optional " ffffff" after the seconds: microseconds, 0 when absent
+ * or unreadable (the seconds are enough to show a time). */
+static int
+parse_microseconds (const char *text)
 {
-  int year, month, day, hour, minute, second;
+  int microseconds = 0, digits = 0;
+
+  if (*text++ != ' ')
+    return 0;
+  for (; g_ascii_isdigit (*text) && digits < 6; text++, digits++)
+    microseconds = microseconds * 10 + (*text - '0');
+  if (digits == 0 || *text != '\0')
+    return 0;
+  for (; digits < 6; digits++)  /* a shorter field is still a fraction */
+    microseconds *= 10;
+  return microseconds;
+}
+
+gint64
+ppm_message_parse_createtime_us (const char *text)
+{
+  int year, month, day, hour, minute, second, end = 0;
   g_autoptr (GDateTime) time = NULL;
 
   if (text == NULL ||
-      sscanf (text, "%d-%d-%d %d:%d:%d", &year, &month, &day, &hour, &minute, &second) != 6)
+      sscanf (text, "%d-%d-%d %d:%d:%d%n", &year, &month, &day, &hour, &minute, &second,
+              &end) != 6 || end == 0)
     return -1;
   time = g_date_time_new_local (year, month, day, hour, minute, second);
-  return time ? g_date_time_to_unix (time) : -1;
+  if (time == NULL)
+    return -1;
+  return g_date_time_to_unix (time) * G_USEC_PER_SEC + parse_microseconds (text + end);
+}
+
+gint64
+ppm_message_parse_createtime (const char *text)
+{
+  gint64 time_us = ppm_message_parse_createtime_us (text);
+
+  return time_us < 0 ? -1 : time_us / G_USEC_PER_SEC;
+}
+
+/* Anything beyond the year 5000 is not a time. */
+#define MAX_TS 1e11
+
+/* Microseconds since the epoch of a compact form's float "ts", or 0. */
+static gint64
+ts_to_us (double ts)
+{
+  if (!(ts > 0 && ts < MAX_TS))
+    return 0;
+  /* Doubles of this size keep the microseconds: round, not truncate. */
+  return (gint64) (ts * G_USEC_PER_SEC + 0.5);
 }
 
 gboolean
@@ -237,9 +279,10 @@ ppm_message_parse_compact (JsonObject *msg, const char *base_url, char **pid, GE
     return NULL;
   body = ppm_json_opt_string (msg, "bo");
   message = new_message (id, conversation, from, subtype);
-  /* Seconds since the epoch; anything beyond the year 5000 is not a time. */
-  if (ppm_json_get_double (msg, "ts", &ts, NULL) && ts > 0 && ts < 1e11)
-    message->time = (gint64) ts;
+  if (ppm_json_get_double (msg, "ts", &ts, NULL))
+    message->time_us = ts_to_us (ts);
+  if (message->time_us > 0)
+    message->time = message->time_us / G_USEC_PER_SEC;
   take_sender_name (message, msg);
   fill_body (message, body, base_url);
   if (pid)
@@ -261,7 +304,7 @@ parse_long_fields (JsonObject *record, const char *base_url, GError **error)
 {
   const char *id, *conversation, *from, *subtype;
   PpmMessage *message;
-  gint64 time;
+  gint64 time_us;
 
   if (!ppm_json_get_string (record, "uuid", &id, error) ||
       !ppm_json_get_string (record, "conversation_uuid", &conversation, error) ||
@@ -269,24 +312,38 @@ parse_long_fields (JsonObject *record, const char *base_url, GError **error)
       !ppm_json_get_string (record, "message_subtype", &subtype, error))
     return NULL;
   message = new_message (id, conversation, from, subtype);
-  time = ppm_message_parse_createtime (ppm_json_opt_string (record, "createtime"));
-  if (time > 0)
-    message->time = time;
+  time_us = ppm_message_parse_createtime_us (ppm_json_opt_string (record, "createtime"));
+  if (time_us > 0) {
+    message->time_us = time_us;
+    message->time = time_us / G_USEC_PER_SEC;
+  }
   fill_body (message, ppm_json_opt_string (record, "body"), base_url);
+  return message;
+}
+
+PpmMessage *
+ppm_message_parse_record_timed (JsonObject *record, const char *base_url,
+                                gboolean *time_is_epoch, GError **error)
+{
+  const char *compact = ppm_json_opt_nonempty (record, "message_body");
+  PpmMessage *message = NULL;
+
+  *time_is_epoch = FALSE;
+  if (compact != NULL)
+    message = ppm_message_parse_compact_text (compact, base_url, NULL);
+  if (message != NULL)
+    *time_is_epoch = TRUE;
+  else
+    message = parse_long_fields (record, base_url, error);
+  if (message != NULL && message->from_name == NULL)
+    take_sender_name (message, record);
   return message;
 }
 
 PpmMessage *
 ppm_message_parse_record (JsonObject *record, const char *base_url, GError **error)
 {
-  const char *compact = ppm_json_opt_nonempty (record, "message_body");
-  PpmMessage *message = NULL;
+  gboolean time_is_epoch;
 
-  if (compact != NULL)
-    message = ppm_message_parse_compact_text (compact, base_url, NULL);
-  if (message == NULL)
-    message = parse_long_fields (record, base_url, error);
-  if (message != NULL && message->from_name == NULL)
-    take_sender_name (message, record);
-  return message;
+  return ppm_message_parse_record_timed (record, base_url, &time_is_epoch, error);
 }

@@ -24,6 +24,12 @@ PpmMessage *ppm_message_parse_compact_text (const char *text, const char *base_u
  * createtime). from_user gives the sender's name. */
 PpmMessage *ppm_message_parse_record (JsonObject *record, const char *base_url,
                                       GError **error);
+/* The same; *time_is_epoch tells whether time_us came from the compact
+ * form's "ts" (since the epoch) rather than from createtime (the server's
+ * local time, read as this machine's): only the former compare safely with
+ * the times of pushes. */
+PpmMessage *ppm_message_parse_record_timed (JsonObject *record, const char *base_url,
+                                            gboolean *time_is_epoch, GError **error);
 
 /* TRUE for the forced-logout push {"mt": "SYS", "ms": "LOGOUT", "bo": <device>}. */
 gboolean    ppm_message_is_logout (JsonObject *msg, const char **device_uuid);
@@ -41,5 +47,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PpmMessage, ppm_message_free)
 char       *ppm_message_download_url (const char *base_url, const char *fid, const char *name);
 /* Seconds since the epoch of "YYYY-MM-DD HH:MM:SS[ ffffff]" in local time, or -1. */
 gint64      ppm_message_parse_createtime (const char *text);
+/* The same in microseconds (the optional field is the microseconds), or -1. */
+gint64      ppm_message_parse_createtime_us (const char *text);
 
 G_END_DECLS

@@ -349,13 +349,39 @@ prepare_head (PpmClient *client, QueuedMessage *queued)
   return TRUE;
 }
 
+/* "last_seen/<conversation>" never moves back in server time: the next
+ * sign-in replays history from it and the de-duplication is in memory only,
+ * so moving it back would show again what was shown after it. Only
+ * messages of the unacked list come after newer ones of their conversation
+ * (a read of it follows history, a backlog round follows live pushes): one
+ * older than the message last_seen was set to in this session leaves it.
+ * Times compare only when both are a compact form's "ts" (since the epoch):
+ * a record's createtime is the server's local time read as ours, off by the
+ * zones' difference. A message without such a time blocks nothing. */
+static void
+move_last_seen (PpmClient *client, PpmConv *conv, QueuedMessage *queued)
+{
+  PpmMessage *message = queued->message;
+  gint64 time_us = queued->time_is_epoch ? message->time_us : 0;
+  g_autofree char *key = NULL;
+
+  if (conv && queued->from_unacked_list && time_us > 0 && time_us < conv->last_seen_time_us) {
+    g_debug ("message %s is older than the last seen of %s: kept", message->uuid,
+             message->conversation_uuid);
+    return;
+  }
+  key = ppm_client_last_seen_key (message->conversation_uuid);
+  ppm_client_save_setting (client, key, message->uuid);
+  if (conv && time_us > 0)
+    conv->last_seen_time_us = time_us;
+}
+
 static void
 deliver_one (PpmClient *client, QueuedMessage *queued)
 {
   PpmMessage *message = queued->message;
   PpmConv *conv = g_hash_table_lookup (client->conversations, message->conversation_uuid);
   const PpmUser *sender;
-  g_autofree char *key = ppm_client_last_seen_key (message->conversation_uuid);
 
   message->outgoing = client->self && g_strcmp0 (message->from_uuid, client->self->uuid) == 0;
   if (!message->outgoing)
@@ -377,7 +403,7 @@ deliver_one (PpmClient *client, QueuedMessage *queued)
   if (client->events.message)
     client->events.message (client->user_data, message);
   ack_later (client, queued->pid);
-  ppm_client_save_setting (client, key, message->uuid);
+  move_last_seen (client, conv, queued);
 }
 
 static gboolean
@@ -599,6 +625,7 @@ ppm_sync_handle_push (PpmClient *client, JsonObject *msg)
     return;
   }
   queued = queued_message_new (message, pid, ppm_json_opt_string (msg, "ct"));
+  queued->time_is_epoch = TRUE;
   if (client->state == SESSION_CONNECTED) {
     enqueue (client, queued);
     deliver_queue (client);
@@ -721,8 +748,12 @@ take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guin
   for (guint i = 0; i < length; i++) {
     JsonObject *record = ppm_json_array_object (list, i);
     g_autoptr (GError) error = NULL;
-    PpmMessage *message = record ? ppm_message_parse_record (record, base, &error) : NULL;
+    gboolean time_is_epoch = FALSE;
+    PpmMessage *message = record ? ppm_message_parse_record_timed (record, base, &time_is_epoch,
+                                                                   &error)
+                                 : NULL;
     const char *uuid = record ? ppm_json_opt_nonempty (record, "uuid") : NULL;
+    QueuedMessage *queued;
 
     if (uuid) {
       g_free (fetch->cursor);
@@ -738,9 +769,9 @@ take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guin
       continue;
     }
     message->delayed = TRUE;
-    g_ptr_array_add (client->caught_history,
-                     queued_message_new (message, NULL,
-                                         ppm_json_opt_string (record, "conversation_type")));
+    queued = queued_message_new (message, NULL, ppm_json_opt_string (record, "conversation_type"));
+    queued->time_is_epoch = time_is_epoch;
+    g_ptr_array_add (client->caught_history, queued);
   }
 }
 
@@ -912,6 +943,7 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
     g_autoptr (JsonObject) compact = text ? ppm_json_parse_object (text, -1, &error) : NULL;
     PpmMessage *message = compact ? ppm_message_parse_compact (compact, base, NULL, &error)
                                   : NULL;
+    QueuedMessage *queued;
 
     /* Noted before it can be acked: a next round waits for its ack. */
     if (pid != NULL)
@@ -922,8 +954,10 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
       continue;
     }
     message->delayed = TRUE;
-    g_ptr_array_add (client->caught_unacked,
-                     queued_message_new (message, pid, ppm_json_opt_string (compact, "ct")));
+    queued = queued_message_new (message, pid, ppm_json_opt_string (compact, "ct"));
+    queued->time_is_epoch = TRUE;
+    queued->from_unacked_list = TRUE;
+    g_ptr_array_add (client->caught_unacked, queued);
   }
   return length;
 }
