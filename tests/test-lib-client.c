@@ -1132,6 +1132,84 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "thanks");
 }
 
+typedef struct {
+  PpmsServer *server;
+  guint requests;
+} RequestWait;
+
+static gboolean
+ack_request_arrived (gpointer data)
+{
+  RequestWait *wait = data;
+
+  return ppms_server_count_requests (wait->server, "ACK_MESSAGE") > wait->requests;
+}
+
+/* A visitor message is shown while the server holds every ACK_MESSAGE
+ * unanswered; returns once its ack is on its way. */
+static PpmsPeer *
+message_shown_with_ack_held (Fixture *f)
+{
+  PpmsPeer *visitor = start_visitor (f);
+  RequestWait wait = { f->server, 0 };
+
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, "ACK_MESSAGE", 1.0, 0, 0);
+  wait.requests = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "shown once"));
+  wait_messages (f, 1);
+  g_assert_true (ppms_wait_until (ack_request_arrived, &wait, WAIT_MS));
+  return visitor;
+}
+
+/* Signing out while an ack is in flight: the sign-out acks it (the request
+ * in flight is cancelled with the session), so the server does not offer
+ * the message again. */
+static void
+test_sign_out_acks_what_is_in_flight (Fixture *f, gconstpointer data)
+{
+  UnackedWait wait = { f, NULL };
+
+  new_client (f);
+  connect_ok (f);
+  wait.asker = message_shown_with_ack_held (f);
+  ppms_server_clear_faults (f->server);
+  ppm_client_disconnect (f->client);
+  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+}
+
+/* The session is lost for good before the server confirmed an ack: the
+ * next session acks that push instead of showing the message again. */
+static void
+test_unconfirmed_ack_survives_a_lost_session (Fixture *f, gconstpointer data)
+{
+  PpmReconnectPolicy brief = { .first_delay_ms = 50, .max_delay_ms = 100, .max_attempts = 1 };
+  UnackedWait wait = { f, NULL };
+  PpmsPeer *visitor;
+
+  new_client (f);
+  ppm_client_set_reconnect_policy (f->client, &brief);
+  connect_ok (f);
+  visitor = message_shown_with_ack_held (f);
+  ppms_server_stop (f->server);
+  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_NETWORK);
+  g_assert_nonnull (g_hash_table_lookup (f->settings, "unconfirmed_acks"));
+  ppms_server_clear_faults (f->server);
+  g_assert_true (ppms_server_restart (f->server, NULL));
+
+  new_client (f);
+  connect_ok (f);
+  /* Caught-up messages come before live ones: the next one is the first. */
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "new"));
+  wait_messages (f, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "new");
+  wait.asker = visitor;
+  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+  g_assert_cmpuint (f->messages->len, ==, 1);
+}
+
 static void
 test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
 {
@@ -2337,6 +2415,8 @@ main (int argc, char **argv)
   ADD ("catch-up-at-sign-in", test_catch_up_at_sign_in);
   ADD ("first-sign-in-does-not-flood", test_first_sign_in_does_not_flood);
   ADD ("next-session-shows-nothing-twice", test_next_session_shows_nothing_twice);
+  ADD ("sign-out-acks-what-is-in-flight", test_sign_out_acks_what_is_in_flight);
+  ADD ("unconfirmed-ack-survives-a-lost-session", test_unconfirmed_ack_survives_a_lost_session);
   ADD ("many-conversations", test_many_conversations);
   ADD ("kicked-elsewhere", test_kicked_elsewhere);
   ADD ("own-message-from-other-device", test_own_message_from_other_device);

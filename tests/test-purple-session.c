@@ -78,6 +78,36 @@ count_lines_with (const char *text, const char *needle)
   return n;
 }
 
+/* A message shown, but the server never confirmed its ack before the
+ * account was disabled: enabled again, the account acks it and does not
+ * show it a second time. */
+static void
+test_unconfirmed_ack_kept_across_sign_out (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *conversation = ppms_peer_conversation_uuid (visitor);
+
+  ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "ACK_MESSAGE", 1.0, 0, 0);
+  send_and_wait_ack (visitor, conversation, "Shown once");
+  wait_write (account, "Shown once");
+  sign_out (account);
+  /* The sign-out's last ACK_MESSAGE failed too (the logout follows it). */
+  g_assert_true (HARNESS_WAIT_FOR (strstr (harness_debug_log (), "<- PPKEFU_LOGOUT") != NULL,
+                                   WAIT_MS));
+  ppms_server_clear_faults (server);
+  sign_in_again (account);
+  /* Caught-up messages come before live ones. */
+  send_and_wait_ack (visitor, conversation, "After signing in again");
+  wait_write (account, "After signing in again");
+  g_assert_cmpuint (harness_count_writes (account, "Shown once"), ==, 1);
+
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 /* Disabling the account signs out (PPKEFU_LOGOUT: token revoked, device
  * offline, socket closed), and nothing of the plugin runs afterwards. */
 static void
@@ -965,6 +995,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/session/own-reply-from-phone", test_own_reply_from_phone_live);
   harness_add_test ("/purple/session/sign-out-is-clean", test_sign_out_is_clean);
+  harness_add_test ("/purple/session/unconfirmed-ack-kept-across-sign-out",
+                    test_unconfirmed_ack_kept_across_sign_out);
   harness_add_test ("/purple/session/wrong-password-not-retried", test_wrong_password_not_retried);
   harness_add_test ("/purple/presence/visitor-delivered", test_visitor_presence_delivered);
   harness_add_test ("/purple/presence/visitor-not-guessed", test_visitor_presence_not_guessed);

@@ -38,6 +38,8 @@ G_BEGIN_DECLS
  * stops at this many pages; when it stopped there, the list is read again
  * once what it gave is delivered and acked. */
 #define PPM_UNACKED_MAX_PAGES 40
+/* Push ids shown without a confirmed ack kept from one session to the next. */
+#define PPM_UNCONFIRMED_ACKS_MAX 5000
 #define PPM_HISTORY_PAGE_SIZE 30
 #define PPM_HISTORY_MAX_PAGES 20
 /* The default PpmReconnectPolicy. */
@@ -180,6 +182,11 @@ struct _PpmClient {
   GHashTable *seen;           /* message uuid set */
   GQueue seen_order;          /* char* owned by seen, oldest first */
   GPtrArray *pending_acks;    /* char* push ids */
+  GHashTable *unconfirmed_acks;  /* push ids shown whose ack the server has not
+                                  * confirmed: pending and in flight */
+  GHashTable *shown_earlier;  /* push ids an earlier session showed without a
+                               * confirmed ack (setting "unconfirmed_acks") */
+  gboolean kept_acks_loaded;  /* that setting was read in this session */
   guint ack_idle_id;
   guint ack_retry_id;
 
@@ -284,6 +291,9 @@ void      ppm_sync_resolve_conversation (PpmClient *client, const char *uuid,
                                          gpointer data);
 gboolean  ppm_sync_mark_seen (PpmClient *client, const char *message_uuid);
 void      ppm_sync_flush_acks (PpmClient *client);
+/* At the end of a session: keeps the push ids shown without a confirmed
+ * ack for the next one (setting "unconfirmed_acks"). */
+void      ppm_sync_keep_unconfirmed_acks (PpmClient *client);
 /* The pending acks as an ACK_MESSAGE body, or NULL; they are no longer pending. */
 JsonObject *ppm_sync_take_acks (PpmClient *client);
 void      queued_message_free (QueuedMessage *queued);

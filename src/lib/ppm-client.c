@@ -69,6 +69,8 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
   client->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   client->baselines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   client->pending_acks = g_ptr_array_new_with_free_func (g_free);
+  client->unconfirmed_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->shown_earlier = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->listed = g_ptr_array_new_with_free_func (g_free);
   client->member_targets = g_ptr_array_new_with_free_func (g_free);
   client->history_targets = g_ptr_array_new_with_free_func (g_free);
@@ -99,6 +101,7 @@ session_stop (PpmClient *client)
   g_clear_handle_id (&client->failed_sends_idle_id, g_source_remove);
   g_queue_clear_full (&client->held_pushes, (GDestroyNotify) queued_message_free);
   ppm_sync_drop_undelivered (client);
+  ppm_sync_keep_unconfirmed_acks (client);
   g_ptr_array_set_size (client->pending_acks, 0);
   g_ptr_array_set_size (client->history_targets, 0);
   g_queue_clear (&client->unsent);
@@ -130,6 +133,8 @@ ppm_client_free (PpmClient *client)
   g_hash_table_unref (client->typing_sent);
   g_hash_table_unref (client->baselines);
   g_ptr_array_unref (client->pending_acks);
+  g_hash_table_unref (client->unconfirmed_acks);
+  g_hash_table_unref (client->shown_earlier);
   g_ptr_array_unref (client->listed);
   g_ptr_array_unref (client->member_targets);
   g_ptr_array_unref (client->history_targets);

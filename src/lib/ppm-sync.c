@@ -110,6 +110,12 @@ ppm_sync_drop_undelivered (PpmClient *client)
 
 /* ---- Acknowledgements ---- */
 
+/* A push shown is acked after the message callback; until the server
+ * confirms the ack it stays in unconfirmed_acks. A session that ends before
+ * (sign-out with an ack in flight, a connection lost for good) keeps those
+ * ids in the setting "unconfirmed_acks": the de-duplication is in memory
+ * only, so the next session acks them without showing them again. */
+
 /* One ACK_MESSAGE in flight: its push ids come back to the pending list
  * when it fails, so that the server stops offering them. */
 typedef struct {
@@ -132,6 +138,10 @@ on_acked (JsonObject *answer, const GError *error, gpointer data)
     if (client->ack_retry_id == 0 && client->ack_idle_id == 0)
       client->ack_retry_id = g_timeout_add (PPM_ACK_RETRY_MS, flush_acks_idle, client);
   } else if (error == NULL) {
+    for (guint i = 0; i < batch->pids->len; i++) {
+      g_hash_table_remove (client->unconfirmed_acks, batch->pids->pdata[i]);
+      g_hash_table_remove (client->shown_earlier, batch->pids->pdata[i]);
+    }
     confirm_backlog_acks (client, batch->pids);
   }
   g_ptr_array_unref (batch->pids);
@@ -139,29 +149,77 @@ on_acked (JsonObject *answer, const GError *error, gpointer data)
 }
 
 static JsonObject *
-acks_body (PpmClient *client)
+acks_body (PpmClient *client, GPtrArray *pids)
 {
   JsonObject *body = ppm_client_request_body (client);
   JsonArray *list = json_array_new ();
 
-  for (guint i = 0; i < client->pending_acks->len; i++)
-    json_array_add_string_element (list, client->pending_acks->pdata[i]);
+  for (guint i = 0; i < pids->len; i++)
+    json_array_add_string_element (list, pids->pdata[i]);
   json_object_set_array_member (body, "list", list);
   return body;
 }
 
+/* At sign-out: every unconfirmed ack, the pending ones and those whose
+ * request is about to be cancelled with the session. */
 JsonObject *
 ppm_sync_take_acks (PpmClient *client)
 {
-  JsonObject *body;
+  g_autoptr (GPtrArray) pids = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer pid;
 
   g_clear_handle_id (&client->ack_idle_id, g_source_remove);
   g_clear_handle_id (&client->ack_retry_id, g_source_remove);
-  if (client->pending_acks->len == 0)
-    return NULL;
-  body = acks_body (client);
   g_ptr_array_set_size (client->pending_acks, 0);
-  return body;
+  g_hash_table_iter_init (&iter, client->unconfirmed_acks);
+  while (g_hash_table_iter_next (&iter, &pid, NULL))
+    g_ptr_array_add (pids, pid);
+  return pids->len > 0 ? acks_body (client, pids) : NULL;
+}
+
+void
+ppm_sync_keep_unconfirmed_acks (PpmClient *client)
+{
+  GHashTableIter iter;
+  gpointer pid;
+  GString *kept = g_string_new (NULL);
+  guint count = 0;
+
+  /* What the server confirmed is gone from both; the rest is kept, within
+   * a bound on the setting's size (beyond it, a few may show twice). */
+  g_hash_table_iter_init (&iter, client->shown_earlier);
+  while (g_hash_table_iter_next (&iter, &pid, NULL))
+    g_hash_table_add (client->unconfirmed_acks, g_strdup (pid));
+  g_hash_table_iter_init (&iter, client->unconfirmed_acks);
+  while (g_hash_table_iter_next (&iter, &pid, NULL) && count < PPM_UNCONFIRMED_ACKS_MAX) {
+    g_string_append_printf (kept, "%s%s", count ? "," : "", (const char *) pid);
+    count++;
+  }
+  if (count > 0 || client->kept_acks_loaded)
+    ppm_client_save_setting (client, "unconfirmed_acks", kept->str);
+  if (count > 0)
+    g_debug ("%u shown push(es) without a confirmed ack kept for the next session", count);
+  g_string_free (kept, TRUE);
+  g_hash_table_remove_all (client->unconfirmed_acks);
+  g_hash_table_remove_all (client->shown_earlier);
+  client->kept_acks_loaded = FALSE;
+}
+
+/* At a catch-up: what an earlier session showed without a confirmed ack. */
+static void
+load_unconfirmed_acks (PpmClient *client)
+{
+  g_autofree char *kept = ppm_client_load_setting (client, "unconfirmed_acks");
+  g_auto (GStrv) pids = NULL;
+
+  if (kept == NULL)
+    return;
+  client->kept_acks_loaded = TRUE;
+  pids = g_strsplit (kept, ",", PPM_UNCONFIRMED_ACKS_MAX + 1);
+  for (guint i = 0; pids[i] != NULL && i < PPM_UNCONFIRMED_ACKS_MAX; i++)
+    if (*pids[i] != '\0')
+      g_hash_table_add (client->shown_earlier, g_strdup (pids[i]));
 }
 
 /* At sign-out: no cancellable and no retry, the client is going away. */
@@ -192,7 +250,7 @@ flush_acks_idle (gpointer data)
   client->ack_retry_id = 0;
   if (client->pending_acks->len == 0 || client->api == NULL)
     return G_SOURCE_REMOVE;
-  body = acks_body (client);
+  body = acks_body (client, client->pending_acks);
   batch = g_new0 (AckBatch, 1);
   batch->client = client;
   batch->pids = g_ptr_array_new_with_free_func (g_free);
@@ -209,6 +267,7 @@ ack_later (PpmClient *client, const char *pid)
   if (pid == NULL)
     return;
   g_ptr_array_add (client->pending_acks, g_strdup (pid));
+  g_hash_table_add (client->unconfirmed_acks, g_strdup (pid));
   if (client->ack_idle_id == 0 && client->ack_retry_id == 0)
     client->ack_idle_id = g_idle_add (flush_acks_idle, client);
 }
@@ -720,6 +779,8 @@ ppm_sync_start_catch_up (PpmClient *client)
   client->catch_up_cancellable = g_cancellable_new ();
   client->state = SESSION_CATCHING_UP;
   client->page_retries = 0;
+  if (!client->kept_acks_loaded)
+    load_unconfirmed_acks (client);
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
   plan_history (client);
@@ -948,6 +1009,12 @@ take_unacked_page (PpmClient *client, JsonObject *answer)
     /* Noted before it can be acked: a next round waits for its ack. */
     if (pid != NULL)
       g_hash_table_add (client->backlog_unconfirmed, g_strdup (pid));
+    if (pid != NULL && g_hash_table_contains (client->shown_earlier, pid)) {
+      g_debug ("push %s was shown by an earlier session: acked, not shown again", pid);
+      ack_later (client, pid);
+      g_clear_pointer (&message, ppm_message_free);
+      continue;
+    }
     if (message == NULL) {
       /* Gone or unreadable: ack it so that it stops coming back. */
       ack_later (client, pid);
@@ -1025,6 +1092,8 @@ on_unacked_page (JsonObject *answer, const GError *error, gpointer data)
     return;
   }
   client->backlog_due = full;   /* stopped at the bound: more wait on the server */
+  if (!full)                    /* read to its end: the rest of them were acked */
+    g_hash_table_remove_all (client->shown_earlier);
   if (client->backlog_round)
     finish_backlog_round (client);
   else

@@ -205,8 +205,9 @@ on_save_setting (gpointer user_data, const char *key, const char *value)
 {
   PpmAccount *pa = user_data;
 
-  if (!pa->closing)
-    ppm_settings_save (pa->account, key, value);
+  /* Also while closing: the sign-out keeps unconfirmed acks for the next
+   * session, and the account outlives its connection. */
+  ppm_settings_save (pa->account, key, value);
 }
 
 static char *

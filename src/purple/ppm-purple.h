@@ -44,7 +44,7 @@ typedef struct {
   PurpleConnection *gc;
   PpmClient *client;
   PpmRole role;
-  gboolean closing;          /* close() began: ignore every late event */
+  gboolean closing;          /* close() began: ignore late events (settings are still saved) */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   char *typing_watched;      /* that conversation's uuid, once known and watched */
