@@ -31,6 +31,7 @@
 
 #include "ppm-client-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 static void fetch_unacked_page (PpmClient *client);
@@ -672,7 +673,7 @@ ppm_sync_handle_push (PpmClient *client, JsonObject *msg)
   if (ppm_message_is_logout (msg, &device)) {
     if (g_strcmp0 (device, client->device_uuid) == 0) {
       error = g_error_new_literal (PPM_ERROR, PPM_ERROR_SIGNED_IN_ELSEWHERE,
-                                   "This account signed in from another place");
+                                   _("This account signed in from another place"));
       ppm_client_fail (client, error);
     }
     return;
