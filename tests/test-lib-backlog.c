@@ -480,10 +480,10 @@ test_failed_follow_up_waits_for_the_repair (Fixture *f, gconstpointer data)
   assert_signed_in_once (f);
 }
 
-/* A socket lost while the follow-up's page is unanswered: the follow-up
- * is dropped with the connection; the repair's catch-up brings the rest. */
+/* Signs in with 2,600 unacked messages; returns once the first read was
+ * shown and the follow-up's first page is held unanswered by the server. */
 static void
-test_repair_during_follow_up (Fixture *f, gconstpointer data)
+sign_in_with_follow_up_stalled (Fixture *f)
 {
   generate_backlog (f, 130, 20);
   f->fault_at = ONE_READ;
@@ -491,6 +491,14 @@ test_repair_during_follow_up (Fixture *f, gconstpointer data)
   connect_ok (f);
   wait_messages (f, ONE_READ);
   wait_unacked_requests (f, ONE_READ_PAGES + 1);
+}
+
+/* A socket lost while the follow-up's page is unanswered: the follow-up
+ * is dropped with the connection; the repair's catch-up brings the rest. */
+static void
+test_repair_during_follow_up (Fixture *f, gconstpointer data)
+{
+  sign_in_with_follow_up_stalled (f);
   ppms_server_clear_faults (f->server);
   ppms_server_drop_websockets (f->server);
   wait_messages (f, 2600);
@@ -505,12 +513,7 @@ test_repair_during_follow_up (Fixture *f, gconstpointer data)
 static void
 test_sign_out_during_follow_up (Fixture *f, gconstpointer data)
 {
-  generate_backlog (f, 130, 20);
-  f->fault_at = ONE_READ;
-  f->fault = PPMS_FAULT_STALL;
-  connect_ok (f);
-  wait_messages (f, ONE_READ);
-  wait_unacked_requests (f, ONE_READ_PAGES + 1);
+  sign_in_with_follow_up_stalled (f);
   ppm_client_disconnect (f->client);
   g_assert_true (f->disconnected);
   g_assert_null (f->disconnect_error);
