@@ -43,8 +43,8 @@ endif
 
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-BASE_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(SAN_FLAGS) -D_GNU_SOURCE \
-              -DGETTEXT_PACKAGE=\"purple-ppmessage\" -DLOCALEDIR=\"$(LOCALEDIR)\"
+I18N_DEFINES = -DGETTEXT_PACKAGE=\"purple-ppmessage\" -DLOCALEDIR=\"$(LOCALEDIR)\"
+BASE_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(SAN_FLAGS) -D_GNU_SOURCE $(I18N_DEFINES)
 
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
@@ -138,7 +138,7 @@ FUZZ_CC       ?= clang-14
 FUZZ_SECONDS  ?= 60
 PROTOCOL_DIR  ?= ../shared/protocol
 FUZZ_FLAGS     = -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-                 -D_GNU_SOURCE $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/fuzz
+                 -D_GNU_SOURCE $(I18N_DEFINES) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/fuzz
 FUZZ_TARGETS   = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS      = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 
