@@ -1460,6 +1460,68 @@ status_is_busy (gpointer data)
   return g_strcmp0 (ppms_server_user_service_status (f->server, agent_uuid (f)), "BUSY") == 0;
 }
 
+typedef struct {
+  Fixture *f;
+  guint tokens;
+} SignInWait;
+
+/* A fresh sign-in happened and the status asked for is back on the server. */
+static gboolean
+signed_in_again_busy (gpointer data)
+{
+  SignInWait *wait = data;
+
+  return ppms_server_count_requests (wait->f->server, "/ppauth/token") > wait->tokens &&
+         status_is_busy (wait->f);
+}
+
+/* The server flags this session's device offline behind its back (here a
+ * late PPKEFU_LOGOUT naming it, sent from the agent's phone): no push
+ * reaches the healthy-looking socket any more. The team refresh notices,
+ * the session signs in again silently, keeps its status and catches up. */
+static void
+test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor, *phone;
+  g_autoptr (JsonObject) logout = json_object_new ();
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  SignInWait wait = { f, 0 };
+
+  new_client (f);
+  ppm_client_set_team_poll_interval (f->client, 1);
+  connect_ok (f);
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  visitor = start_visitor (f);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "before"));
+  wait_messages (f, 1);
+
+  phone = ppms_peer_new_agent (ppms_server_get_url (f->server),
+                               ppms_server_ppkefu_key (f->server), AGENT_EMAIL, AGENT_PASSWORD,
+                               "phone-of-alice");
+  ppms_peer_set_agent_ostype (phone, "AND");
+  g_ptr_array_add (f->peers, phone);
+  g_assert_true (ppms_peer_start_sync (phone, &error));
+  wait.tokens = ppms_server_count_requests (f->server, "/ppauth/token");
+  json_object_set_string_member (logout, "device_uuid", ppm_client_get_device_uuid (f->client));
+  answer = ppms_peer_api_sync (phone, "PPKEFU_LOGOUT", logout, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (answer, "error_code"), ==, 0);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
+                               "while the device was offline"));
+
+  g_assert_true (ppms_wait_until (signed_in_again_busy, &wait, WAIT_MS));
+  wait_messages (f, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==,
+                   "while the device was offline");
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "live again"));
+  wait_messages (f, 3);
+  g_assert_false (((PpmMessage *) f->messages->pdata[2])->delayed);
+  g_assert_false (f->disconnected);
+  g_assert_true (f->connected);
+}
+
 static void
 test_status_change (Fixture *f, gconstpointer data)
 {
@@ -2419,6 +2481,7 @@ main (int argc, char **argv)
   ADD ("kicked-elsewhere", test_kicked_elsewhere);
   ADD ("own-message-from-other-device", test_own_message_from_other_device);
   ADD ("status-change", test_status_change);
+  ADD ("device-flagged-offline-signs-in-again", test_device_flagged_offline_signs_in_again);
   ADD ("typing", test_typing);
   ADD ("send-to-colleague", test_send_to_colleague);
   ADD ("send-to-colleague-refused", test_send_to_colleague_refused);

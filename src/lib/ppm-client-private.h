@@ -108,6 +108,8 @@ struct _PpmClient {
   GProxyResolver *proxy_resolver;
   guint request_timeout_ms;
   guint send_timeout_ms;
+  guint team_poll_seconds;
+  char *service_status;       /* the agent's status last asked for, or NULL */
 
   /* Session. */
   SessionState state;
@@ -238,6 +240,8 @@ void      ppm_client_conv_set_members (PpmClient *client, PpmConv *conv, JsonArr
 void      ppm_client_conv_emit (PpmClient *client, PpmConv *conv);
 JsonObject *ppm_client_request_body (PpmClient *client);
 char     *ppm_client_load_setting (PpmClient *client, const char *key);
+/* Sends the status last asked for (PPKEFU_LOGIN resets it to READY). */
+void      ppm_client_send_service_status (PpmClient *client);
 void      ppm_client_save_setting (PpmClient *client, const char *key, const char *value);
 char     *ppm_client_last_seen_key (const char *conversation_uuid);
 void      ppm_client_start_team_poll (PpmClient *client);
@@ -252,6 +256,9 @@ gboolean  ppm_reconnect_is_recoverable (const GError *error);
 /* Drops the socket and what runs on it, and tries again after the back-off,
  * or ends the session with error when the policy is exhausted. */
 void      ppm_reconnect_schedule (PpmClient *client, const GError *error);
+/* The server no longer counts this session's device online: a fresh
+ * sign-in (PPKEFU_LOGIN sets it online again) after the usual back-off. */
+void      ppm_reconnect_sign_in_again (PpmClient *client, const GError *error);
 /* The session is whole again (caught up): the attempts start over. */
 void      ppm_reconnect_succeeded (PpmClient *client);
 void      ppm_reconnect_stop (PpmClient *client);

@@ -47,6 +47,7 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
     client->events = *events;
   client->user_data = user_data;
   client->request_timeout_ms = PPM_API_DEFAULT_TIMEOUT_MS;
+  client->team_poll_seconds = PPM_TEAM_POLL_SECONDS;
   client->policy.first_delay_ms = PPM_RECONNECT_FIRST_DELAY_MS;
   client->policy.max_delay_ms = PPM_RECONNECT_MAX_DELAY_MS;
   client->policy.max_attempts = PPM_RECONNECT_MAX_ATTEMPTS;
@@ -141,6 +142,7 @@ ppm_client_free (PpmClient *client)
   g_ptr_array_unref (client->history_waiting);
   g_ptr_array_unref (client->caught_history);
   g_ptr_array_unref (client->caught_unacked);
+  g_free (client->service_status);
   g_free (client->server_url);
   g_free (client->email);
   secret_free (client->password);
@@ -490,23 +492,37 @@ on_status_set (JsonObject *answer, const GError *error, gpointer data)
 }
 
 void
-ppm_client_set_service_status (PpmClient *client, const char *status)
+ppm_client_send_service_status (PpmClient *client)
 {
   g_autoptr (JsonObject) body = NULL;
 
+  if (client->service_status == NULL || client->role != PPM_ROLE_AGENT || client->api == NULL)
+    return;
+  body = ppm_client_request_body (client);
+  json_object_set_string_member (body, "user_status", client->service_status);
+  ppm_api_call (client->api, "PPKEFU_SET_SERVICE_USER_STATUS", body, client->cancellable,
+                on_status_set, client);
+}
+
+void
+ppm_client_set_service_status (PpmClient *client, const char *status)
+{
   /* Any other value makes the server answer HTTP 500. */
   if (g_strcmp0 (status, "READY") != 0 && g_strcmp0 (status, "BUSY") != 0 &&
       g_strcmp0 (status, "REST") != 0) {
     g_debug ("ignoring unknown service status %s", status ? status : "(null)");
     return;
   }
-  if ((client->state != SESSION_CONNECTED && client->state != SESSION_CATCHING_UP) ||
-      client->role != PPM_ROLE_AGENT)
-    return;
-  body = ppm_client_request_body (client);
-  json_object_set_string_member (body, "user_status", status);
-  ppm_api_call (client->api, "PPKEFU_SET_SERVICE_USER_STATUS", body, client->cancellable,
-                on_status_set, client);
+  g_free (client->service_status);
+  client->service_status = g_strdup (status);
+  if (client->state == SESSION_CONNECTED || client->state == SESSION_CATCHING_UP)
+    ppm_client_send_service_status (client);
+}
+
+void
+ppm_client_set_team_poll_interval (PpmClient *client, guint seconds)
+{
+  client->team_poll_seconds = seconds > 0 ? seconds : PPM_TEAM_POLL_SECONDS;
 }
 
 /* ---- Helpers for the other parts ---- */

@@ -205,7 +205,8 @@ void       ppm_client_watch_typing (PpmClient *client, const char *conversation_
 /* Tells the others this user is typing (throttled by the library). */
 void       ppm_client_send_typing (PpmClient *client, const char *conversation_uuid);
 
-/* Agent status: "READY", "BUSY" or "REST". */
+/* Agent status: "READY", "BUSY" or "REST"; kept and sent again after a
+ * silent fresh sign-in (which would reset it to READY). */
 void       ppm_client_set_service_status (PpmClient *client, const char *status);
 
 /* Routes HTTP and websocket traffic through this resolver (libpurple proxy
@@ -229,6 +230,12 @@ void       ppm_client_set_request_timeout (PpmClient *client, guint milliseconds
  * taken for lost and repaired (see ppm_client_connect()). Takes effect at
  * the next socket. */
 void       ppm_client_set_keepalive_interval (PpmClient *client, guint seconds);
+/* Seconds between refreshes of the team list (default 60): colleagues'
+ * presence, since the server never pushes it, and a check that the server
+ * still counts this device online (if not, e.g. after a late sign-out of an
+ * earlier session of this device, the session signs in again silently).
+ * Takes effect at the next connection. */
+void       ppm_client_set_team_poll_interval (PpmClient *client, guint seconds);
 /* How a session lost after connected() is repaired. Attempt n (0-based)
  * waits a random time between half and all of min (first_delay_ms << n,
  * max_delay_ms). The session ends with PPM_ERROR_NETWORK after max_attempts

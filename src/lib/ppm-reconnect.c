@@ -150,6 +150,13 @@ ppm_reconnect_schedule (PpmClient *client, const GError *error)
 }
 
 void
+ppm_reconnect_sign_in_again (PpmClient *client, const GError *error)
+{
+  client->need_sign_in = TRUE;  /* before: the schedule may end the session */
+  ppm_reconnect_schedule (client, error);
+}
+
+void
 ppm_reconnect_succeeded (PpmClient *client)
 {
   if (client->reconnect_attempts > 0)

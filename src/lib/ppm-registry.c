@@ -9,6 +9,7 @@
 
 #include "ppm-client-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* The name the server gives every anonymous visitor (until geo-IP renames it). */
@@ -268,10 +269,39 @@ ppm_client_apply_team_list (PpmClient *client, JsonArray *list)
   }
 }
 
+/* Pushes are only made for devices the server counts online (routing rule
+ * 2): a device flagged offline behind the session's back (PPKEFU_LOGOUT of
+ * an earlier session of this device arriving late, for one) gets nothing
+ * while its socket looks healthy. A fresh sign-in flags it online again and
+ * the catch-up brings what was missed. */
+static void
+check_own_device_online (PpmClient *client, JsonArray *list)
+{
+  guint length = list ? json_array_get_length (list) : 0;
+  g_autoptr (GError) error = NULL;
+
+  if (client->state != SESSION_CONNECTED || client->self == NULL)
+    return;
+  for (guint i = 0; i < length; i++) {
+    JsonObject *item = ppm_json_array_object (list, i);
+    gboolean online;
+
+    if (item == NULL || g_strcmp0 (ppm_json_opt_string (item, "uuid"), client->self->uuid) != 0)
+      continue;
+    if (!ppm_json_get_bool (item, "is_browser_online", &online, NULL) || online)
+      return;
+    error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
+                                 _("The server counts this device offline"));
+    ppm_reconnect_sign_in_again (client, error);
+    return;
+  }
+}
+
 static void
 on_team_polled (JsonObject *answer, const GError *error, gpointer data)
 {
   PpmClient *client = data;
+  JsonArray *list;
 
   if (ppm_error_is_cancelled (error))
     return;
@@ -279,7 +309,9 @@ on_team_polled (JsonObject *answer, const GError *error, gpointer data)
     ppm_client_note_http_error (client, "team refresh", error);
     return;
   }
-  ppm_client_apply_team_list (client, ppm_json_opt_array (answer, "list"));
+  list = ppm_json_opt_array (answer, "list");
+  ppm_client_apply_team_list (client, list);
+  check_own_device_online (client, list);
 }
 
 static gboolean
@@ -297,7 +329,7 @@ void
 ppm_client_start_team_poll (PpmClient *client)
 {
   if (client->team_poll_id == 0)
-    client->team_poll_id = g_timeout_add_seconds (PPM_TEAM_POLL_SECONDS, poll_team, client);
+    client->team_poll_id = g_timeout_add_seconds (client->team_poll_seconds, poll_team, client);
 }
 
 /* ---- Conversations ---- */

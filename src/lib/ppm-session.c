@@ -148,6 +148,8 @@ on_login (JsonObject *answer, const GError *error, gpointer data)
   }
   g_debug ("signed in as user %s, device %s, app %s", client->self->uuid,
            client->device_uuid, client->app_uuid);
+  if (client->connected_once)
+    ppm_client_send_service_status (client);  /* the login reset it to READY */
   request_team (client);
 }
 
