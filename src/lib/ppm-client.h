@@ -145,7 +145,9 @@ typedef struct {
 
 PpmClient *ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
                            gpointer user_data);
-/* Stops everything without calling back; safe in any state. */
+/* Stops everything without calling back, but for save_setting (the acks
+ * the server has not confirmed are kept for the next session); safe in any
+ * state. */
 void       ppm_client_free (PpmClient *client);
 
 /* Validates the settings, then signs in asynchronously (progress, then
