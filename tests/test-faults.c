@@ -3,7 +3,8 @@
  * least 1,000 messages each way while the test server drops every
  * websocket, stops and restarts, stalls its websocket or its HTTP side,
  * answers HTTP 500, truncated or malformed JSON on random calls, or delays
- * every answer. Afterwards the server's history of every conversation is
+ * every answer; or while the agent signs out and in again (a new session
+ * on the same account settings, as Pidgin does when they change). Afterwards the server's history of every conversation is
  * the truth: each visitor message must have reached the agent exactly once
  * and in order, each agent message must be stored exactly once and in
  * order, every send must be confirmed, and the agent must be connected.
@@ -37,6 +38,7 @@ typedef enum {
   FAULT_STOP,
   FAULT_WS_STALL,
   FAULT_HTTP,
+  FAULT_SIGN_OUT,
 } FaultType;
 
 typedef struct {
@@ -197,8 +199,9 @@ backlog_small (gpointer data)
 
 /* ---- Set-up ---- */
 
+/* A session of the agent on the run's account settings, connected. */
 static void
-run_start (Run *run, const FaultSpec *spec, guint burst)
+agent_sign_in (Run *run)
 {
   g_autoptr (GError) error = NULL;
   PpmReconnectPolicy policy = {
@@ -207,7 +210,25 @@ run_start (Run *run, const FaultSpec *spec, guint burst)
   PpmClientConfig config = {
     .role = PPM_ROLE_AGENT, .email = AGENT_EMAIL, .password = AGENT_PASSWORD,
     .terminal = "terminal-of-test-faults", .device_name = "test-faults",
+    .server_url = ppms_server_get_url (run->server),
+    .api_key = ppms_server_ppkefu_key (run->server),
   };
+
+  run->connected = FALSE;
+  run->client = ppm_client_new (&config, &events, run);
+  ppm_client_set_reconnect_policy (run->client, &policy);
+  ppm_client_set_keepalive_interval (run->client, 1);
+  ppm_client_set_request_timeout (run->client, 2000);
+  ppm_client_set_send_timeout (run->client, SETTLE_MS);
+  g_assert_true (ppm_client_connect (run->client, &error));
+  g_assert_true (ppms_wait_until (is_connected_or_done, run, 10000));
+  g_assert_true (run->connected);
+}
+
+static void
+run_start (Run *run, const FaultSpec *spec, guint burst)
+{
+  g_autoptr (GError) error = NULL;
 
   memset (run, 0, sizeof *run);
   run->spec = spec;
@@ -232,16 +253,7 @@ run_start (Run *run, const FaultSpec *spec, guint burst)
     g_assert_no_error (error);
     run->conversations[i] = g_strdup (ppms_peer_conversation_uuid (run->visitors[i]));
   }
-  config.server_url = ppms_server_get_url (run->server);
-  config.api_key = ppms_server_ppkefu_key (run->server);
-  run->client = ppm_client_new (&config, &events, run);
-  ppm_client_set_reconnect_policy (run->client, &policy);
-  ppm_client_set_keepalive_interval (run->client, 1);
-  ppm_client_set_request_timeout (run->client, 2000);
-  ppm_client_set_send_timeout (run->client, SETTLE_MS);
-  g_assert_true (ppm_client_connect (run->client, &error));
-  g_assert_true (ppms_wait_until (is_connected_or_done, run, 10000));
-  g_assert_true (run->connected);
+  agent_sign_in (run);
   /* Each visitor says hello, so that the agent knows every conversation. */
   for (guint i = 0; i < VISITORS; i++)
     g_free (ppms_peer_send_text (run->visitors[i], run->conversations[i], "hello"));
@@ -297,12 +309,29 @@ agent_send (Run *run, guint index, guint number)
   g_ptr_array_add (order_of (run->sent_order, run->conversations[index]), uuid);
 }
 
+static gboolean last_send_confirmed (gpointer data);
+
+/* Signs out (once what the agent wrote was confirmed, as a user would wait
+ * for) and signs in again at once: a new session, a new de-duplication,
+ * the same account settings. Visitors go on writing meanwhile. */
+static void
+agent_signs_out_and_in (Run *run)
+{
+  g_assert_true (ppms_wait_until (last_send_confirmed, run, SETTLE_MS));
+  ppm_client_disconnect (run->client);
+  g_clear_pointer (&run->client, ppm_client_free);
+  run->disconnected = FALSE;    /* asked for: not a failure */
+  for (guint i = 0; i < VISITORS; i++)
+    visitor_send (run, i, 900000);
+  agent_sign_in (run);
+}
+
 static void
 fault_begin (Run *run)
 {
   const FaultSpec *spec = run->spec;
 
-  run->fault_active = spec->type != FAULT_DROP;
+  run->fault_active = spec->type != FAULT_DROP && spec->type != FAULT_SIGN_OUT;
   switch (spec->type) {
   case FAULT_DROP:
     ppms_server_drop_websockets (run->server);
@@ -318,6 +347,9 @@ fault_begin (Run *run)
                                 spec->delay_ms, 4242);
     /* A repair (catch-up and all) has to go through the faulty HTTP side. */
     ppms_server_drop_websockets (run->server);
+    break;
+  case FAULT_SIGN_OUT:
+    agent_signs_out_and_in (run);
     break;
   }
 }
@@ -340,6 +372,9 @@ fault_end (Run *run)
     break;
   case FAULT_HTTP:
     ppms_server_clear_faults (run->server);
+    break;
+  case FAULT_SIGN_OUT:
+    agent_signs_out_and_in (run);   /* twice */
     break;
   }
   run->fault_end_us = g_get_monotonic_time ();
@@ -626,6 +661,7 @@ static const FaultSpec faults[] = {
   { "truncated-json", FAULT_HTTP, PPMS_FAULT_TRUNCATED_JSON, NULL, 0.3, 0, 1500 },
   { "malformed-json", FAULT_HTTP, PPMS_FAULT_MALFORMED_JSON, NULL, 0.3, 0, 1500 },
   { "http-delay", FAULT_HTTP, PPMS_FAULT_DELAY, NULL, 1.0, 300, 1500 },
+  { "sign-out-and-in", FAULT_SIGN_OUT, PPMS_FAULT_NONE, NULL, 0, 0, 0 },
 };
 
 int

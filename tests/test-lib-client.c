@@ -1101,6 +1101,41 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_assert_false (((PpmMessage *) f->messages->pdata[4])->delayed);
 }
 
+/* A visitor who starts a conversation while the agent is signed out gets
+ * no unacked push (the agent had no device online): only the history has
+ * the messages, and the next sign-in replays the new conversation from its
+ * start, oldest first. (At an account's very first sign-in, old
+ * conversations are not replayed: test_first_sign_in_does_not_flood.) */
+static void
+test_conversation_started_while_away (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *visitor;
+  const char *conversation;
+  char *texts[] = { "hello?", "anybody there?", "I'll wait" };
+
+  new_client (f);
+  connect_ok (f);
+  ppm_client_disconnect (f->client);
+  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  visitor = start_visitor (f);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    g_autofree char *uuid = ppms_peer_send_text (visitor, conversation, texts[i]);
+
+    g_assert_true (ppms_peer_wait_ack (visitor, uuid, WAIT_MS, NULL));
+  }
+  new_client (f);
+  connect_ok (f);
+  wait_messages (f, G_N_ELEMENTS (texts));
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    const PpmMessage *message = f->messages->pdata[i];
+
+    g_assert_cmpstr (message->text, ==, texts[i]);
+    g_assert_cmpstr (message->conversation_uuid, ==, conversation);
+    g_assert_true (message->delayed);
+  }
+}
+
 /* What was shown or sent in one session is not shown again in the next:
  * our own reply is the newest message of the conversation, but it was
  * written here, not elsewhere. */
@@ -2475,6 +2510,7 @@ main (int argc, char **argv)
   ADD ("catch-up-at-sign-in", test_catch_up_at_sign_in);
   ADD ("first-sign-in-does-not-flood", test_first_sign_in_does_not_flood);
   ADD ("next-session-shows-nothing-twice", test_next_session_shows_nothing_twice);
+  ADD ("conversation-started-while-away", test_conversation_started_while_away);
   ADD ("sign-out-acks-what-is-in-flight", test_sign_out_acks_what_is_in_flight);
   ADD ("unconfirmed-ack-survives-a-lost-session", test_unconfirmed_ack_survives_a_lost_session);
   ADD ("many-conversations", test_many_conversations);

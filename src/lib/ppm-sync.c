@@ -699,13 +699,18 @@ ppm_sync_handle_push (PpmClient *client, JsonObject *msg)
 /* Which conversations to replay from history, and from where: every open
  * one (after a reconnect, also those that started during the session),
  * except, right after the conversation list was read, those whose latest
- * message is the last one seen. */
+ * message is the last one seen. One without a last seen message is new to
+ * this account: at its very first sign-in its newest message becomes the
+ * baseline (years of history are not replayed); afterwards ("synced") it
+ * started while the account was away and is replayed from its start,
+ * since the server keeps no unacked push for a device that was offline. */
 static void
 plan_history (PpmClient *client)
 {
   GHashTableIter iter;
   PpmConv *conv;
   gboolean list_fresh = client->list_fresh;
+  g_autofree char *synced = ppm_client_load_setting (client, "synced");
 
   client->list_fresh = FALSE;   /* a later repair does not read the list again */
   g_hash_table_remove_all (client->baselines);
@@ -725,12 +730,17 @@ plan_history (PpmClient *client)
       }
       g_hash_table_insert (client->baselines, g_strdup (conv->pub.uuid), last_seen);
       g_ptr_array_add (client->history_targets, g_strdup (conv->pub.uuid));
+    } else if (synced != NULL) {
+      g_free (last_seen);
+      g_ptr_array_add (client->history_targets, g_strdup (conv->pub.uuid));
     } else {
       g_free (last_seen);
       if (conv->latest_message_uuid)
         ppm_client_save_setting (client, key, conv->latest_message_uuid);
     }
   }
+  if (synced == NULL && list_fresh)
+    ppm_client_save_setting (client, "synced", "1");
 }
 
 /* The history of one conversation being fetched, page after page. */
@@ -738,6 +748,8 @@ typedef struct {
   PpmClient *client;
   char *uuid;
   char *cursor;               /* min_uuid of the next page */
+  gboolean from_start;        /* no last seen: pages of the whole history */
+  GPtrArray *newest_first;    /* from_start: QueuedMessage* as the pages give them */
   guint pages;
   guint retries;              /* of the current page */
   guint retry_id;
@@ -749,6 +761,7 @@ history_fetch_free (HistoryFetch *fetch)
   g_clear_handle_id (&fetch->retry_id, g_source_remove);
   g_free (fetch->uuid);
   g_free (fetch->cursor);
+  g_clear_pointer (&fetch->newest_first, g_ptr_array_unref);
   g_free (fetch);
 }
 
@@ -803,6 +816,8 @@ written_here (PpmClient *client, JsonObject *record)
 static void
 take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guint *taken)
 {
+  GPtrArray *target = fetch->from_start ? fetch->newest_first : client->caught_history;
+
   guint length = list ? json_array_get_length (list) : 0;
   const char *base = ppm_api_get_base_url (client->api);
 
@@ -833,7 +848,7 @@ take_history_page (PpmClient *client, HistoryFetch *fetch, JsonArray *list, guin
     message->delayed = TRUE;
     queued = queued_message_new (message, NULL, ppm_json_opt_string (record, "conversation_type"));
     queued->time_is_epoch = time_is_epoch;
-    g_ptr_array_add (client->caught_history, queued);
+    g_ptr_array_add (target, queued);
   }
 }
 
@@ -856,6 +871,15 @@ history_fetch_done (HistoryFetch *fetch)
 {
   PpmClient *client = fetch->client;
 
+  /* Page mode gives the newest first: shown oldest first. */
+  if (fetch->newest_first != NULL) {
+    gsize length = 0;
+    gpointer *items = g_ptr_array_steal (fetch->newest_first, &length);
+
+    for (gsize i = length; i > 0; i--)
+      g_ptr_array_add (client->caught_history, items[i - 1]);
+    g_free (items);
+  }
   history_fetch_free (fetch);
   client->history_in_flight--;
   start_history_fetches (client);
@@ -903,8 +927,10 @@ on_history_page (JsonObject *answer, const GError *error, gpointer data)
   fetch->retries = 0;
   take_history_page (fetch->client, fetch, ppm_json_opt_array (answer, "list"), &taken);
   fetch->pages++;
-  /* min_uuid paging returns at most page_size - 1 items, oldest first. */
-  if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - 1 || fetch->pages >= PPM_HISTORY_MAX_PAGES)
+  /* min_uuid paging returns at most page_size - 1 items, oldest first;
+   * page mode up to page_size, newest first. */
+  if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - (fetch->from_start ? 0 : 1) ||
+      fetch->pages >= PPM_HISTORY_MAX_PAGES)
     history_fetch_done (fetch);
   else
     fetch_history_page (fetch);
@@ -917,7 +943,10 @@ fetch_history_page (HistoryFetch *fetch)
   g_autoptr (JsonObject) body = ppm_client_request_body (client);
 
   json_object_set_string_member (body, "conversation_uuid", fetch->uuid);
-  json_object_set_string_member (body, "min_uuid", fetch->cursor);
+  if (fetch->from_start)
+    json_object_set_int_member (body, "page_offset", fetch->pages);
+  else
+    json_object_set_string_member (body, "min_uuid", fetch->cursor);
   json_object_set_int_member (body, "page_size", PPM_HISTORY_PAGE_SIZE);
   ppm_api_call (client->api, "PP_PAGE_HISTORY_MESSAGE", body, client->catch_up_cancellable,
                 on_history_page, fetch);
@@ -935,6 +964,10 @@ start_history_fetches (PpmClient *client)
     fetch->client = client;
     fetch->uuid = g_strdup (client->history_targets->pdata[client->history_next++]);
     fetch->cursor = g_strdup (g_hash_table_lookup (client->baselines, fetch->uuid));
+    if (fetch->cursor == NULL) {
+      fetch->from_start = TRUE;
+      fetch->newest_first = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
+    }
     client->history_in_flight++;
     fetch_history_page (fetch);
   }
