@@ -1805,6 +1805,7 @@ typedef struct {
   guint16 port;
   guint16 target_port;
   gboolean frozen;
+  gboolean refusing;          /* new connections are closed at once */
   guint epoch;                /* connections of earlier epochs are silent */
   guint attempts;             /* connections the client opened */
   guint connections;          /* ... that reached the server */
@@ -1907,6 +1908,8 @@ on_relay_incoming (GSocketService *service, GSocketConnection *connection, GObje
   g_autoptr (GSocketConnection) upstream = NULL;
 
   relay->attempts++;
+  if (relay->refusing)
+    return FALSE;
   upstream = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target_port, NULL,
                                               NULL);
   if (upstream == NULL)
@@ -1934,6 +1937,14 @@ relay_new (guint16 target_port)
   g_signal_connect (relay->service, "incoming", G_CALLBACK (on_relay_incoming), relay);
   g_socket_service_start (relay->service);
   return relay;
+}
+
+/* Closes every connection open now, as a network that goes away would. */
+static void
+relay_cut (Relay *relay)
+{
+  for (guint i = 0; i < relay->streams->len; i++)
+    g_io_stream_close (relay->streams->pdata[i], NULL, NULL);
 }
 
 /* The connections open now go silent (their far end vanished); new ones work. */
@@ -2101,6 +2112,56 @@ test_outage_across_suspend_is_not_given_up (Fixture *f, gconstpointer data)
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "after"));
   wait_messages (f, 2);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "after");
+  g_assert_false (f->disconnected);
+  drop_client (f);
+  relay_free (relay);
+}
+
+typedef struct {
+  PpmsServer *server;
+  guint sockets;
+} SocketCountWait;
+
+static gboolean
+socket_count_is (gpointer data)
+{
+  SocketCountWait *wait = data;
+
+  return ppms_server_count_sockets (wait->server) == wait->sockets;
+}
+
+/* A visitor starts a conversation while the agent's network is away: the
+ * server makes no push for the agent (its device went offline with the
+ * socket), so the repair finds the conversation in the list's first page
+ * and replays it from its start. */
+static void
+test_conversation_started_during_outage (Fixture *f, gconstpointer data)
+{
+  Relay *relay = relay_new (ppms_server_get_port (f->server));
+  PpmReconnectPolicy patient = { .first_delay_ms = 100, .max_delay_ms = 500 };
+  SocketCountWait one_socket = { f->server, 1 };
+  PpmsPeer *newcomer;
+  g_autofree char *hello = NULL;
+  const PpmMessage *message;
+
+  agent_through_relay (f, relay, PPM_WS_KEEPALIVE_SECONDS);
+  ppm_client_set_reconnect_policy (f->client, &patient);
+  relay->refusing = TRUE;
+  relay_cut (relay);
+  /* The first visitor's socket is left: the agent's is gone. */
+  g_assert_true (ppms_wait_until (socket_count_is, &one_socket, WAIT_MS));
+  newcomer = start_visitor (f);
+  hello = ppms_peer_send_text (newcomer, ppms_peer_conversation_uuid (newcomer), "new here");
+  g_assert_true (ppms_peer_wait_ack (newcomer, hello, WAIT_MS, NULL));
+  relay->refusing = FALSE;
+
+  wait_messages (f, 2);
+  message = f->messages->pdata[1];
+  g_assert_cmpstr (message->uuid, ==, hello);
+  g_assert_cmpstr (message->text, ==, "new here");
+  g_assert_true (message->delayed);
+  g_assert_cmpstr (g_hash_table_lookup (f->conversations, ppms_peer_conversation_uuid (newcomer)),
+                   ==, ppms_peer_user_uuid (newcomer));
   g_assert_false (f->disconnected);
   drop_client (f);
   relay_free (relay);
@@ -2530,6 +2591,7 @@ main (int argc, char **argv)
   ADD ("silence-across-suspend-is-found-at-next-check",
        test_silence_across_suspend_is_found_at_next_check);
   ADD ("outage-across-suspend-is-not-given-up", test_outage_across_suspend_is_not_given_up);
+  ADD ("conversation-started-during-outage", test_conversation_started_during_outage);
   ADD ("socket-never-accepted", test_socket_never_accepted);
   ADD ("send-bound-while-down", test_send_bound_while_down);
   ADD ("oversized-long-text", test_oversized_long_text);

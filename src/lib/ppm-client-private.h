@@ -157,6 +157,8 @@ struct _PpmClient {
   /* Catch-up. */
   GCancellable *catch_up_cancellable;  /* the running catch-up's (or backlog round's) requests */
   GHashTable *baselines;      /* conversation uuid -> last message seen before this session */
+  guint recent_look_ups;      /* after a repair: conversations of the list's first page
+                               * being looked up before the history is planned */
   GPtrArray *history_targets; /* char* conversation uuids to replay */
   guint history_next;         /* the next of history_targets to fetch */
   guint history_in_flight;    /* conversations being fetched */

@@ -779,6 +779,7 @@ ppm_sync_abort_catch_up (PpmClient *client)
   client->history_in_flight = 0;
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
+  client->recent_look_ups = 0;
   /* The next catch-up reads the unacked list from its start anyway. */
   client->backlog_round = FALSE;
   client->backlog_due = FALSE;
@@ -786,9 +787,67 @@ ppm_sync_abort_catch_up (PpmClient *client)
   g_clear_pointer (&client->unacked_first_pid, g_free);
 }
 
+static void
+plan_and_fetch_history (PpmClient *client)
+{
+  plan_history (client);
+  client->history_next = 0;
+  client->history_in_flight = 0;
+  start_history_fetches (client);
+}
+
+/* ---- Conversations that started during an outage ---- */
+
+/* A sign-in reads the whole conversation list; a repair reads its first
+ * page (newest activity first) for the conversations that started while
+ * the socket was down. The server made no push for those (the device was
+ * offline), so they are looked up, then replayed from their start like any
+ * conversation without a last seen message. */
+static void
+on_recent_resolved (PpmClient *client, const char *uuid, gpointer data)
+{
+  if (--client->recent_look_ups == 0)
+    plan_and_fetch_history (client);
+}
+
+static void
+on_recent_conversations (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  JsonArray *list;
+  guint length;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error) {
+    /* Best effort: the known conversations are caught up all the same. */
+    ppm_client_note_http_error (client, "PP_PAGE_USER_CONVERSATION", error);
+    if (client->state == SESSION_CATCHING_UP)
+      plan_and_fetch_history (client);
+    return;
+  }
+  list = ppm_json_opt_array (answer, "list");
+  length = list ? json_array_get_length (list) : 0;
+  client->recent_look_ups = 1;  /* held until every look-up has started */
+  for (guint i = 0; i < length; i++) {
+    JsonObject *item = ppm_json_array_object (list, i);
+    const char *uuid = item ? ppm_json_opt_nonempty (item, "uuid") : NULL;
+
+    if (uuid == NULL || g_hash_table_contains (client->conversations, uuid) ||
+        g_hash_table_contains (client->looking_up, uuid))
+      continue;
+    client->recent_look_ups++;
+    ppm_sync_resolve_conversation (client, uuid, client->catch_up_cancellable,
+                                   on_recent_resolved, NULL);
+  }
+  on_recent_resolved (client, NULL, NULL);
+}
+
 void
 ppm_sync_start_catch_up (PpmClient *client)
 {
+  g_autoptr (JsonObject) body = NULL;
+
   ppm_sync_abort_catch_up (client);
   client->catch_up_cancellable = g_cancellable_new ();
   client->state = SESSION_CATCHING_UP;
@@ -797,10 +856,15 @@ ppm_sync_start_catch_up (PpmClient *client)
     load_unconfirmed_acks (client);
   g_ptr_array_set_size (client->caught_history, 0);
   g_ptr_array_set_size (client->caught_unacked, 0);
-  plan_history (client);
-  client->history_next = 0;
-  client->history_in_flight = 0;
-  start_history_fetches (client);
+  if (client->list_fresh || client->role != PPM_ROLE_AGENT) {
+    plan_and_fetch_history (client);
+    return;
+  }
+  body = ppm_client_request_body (client);
+  json_object_set_int_member (body, "page_offset", 0);
+  json_object_set_int_member (body, "page_size", PPM_CONVERSATION_PAGE_SIZE);
+  ppm_api_call (client->api, "PP_PAGE_USER_CONVERSATION", body, client->catch_up_cancellable,
+                on_recent_conversations, client);
 }
 
 /* Sent by this user from this device, in this session or an earlier one:
