@@ -273,6 +273,15 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_hash_table_unref (f->conversations);
 }
 
+/* A new client in place of the fixture's, on the same account settings. */
+static PpmClient *
+replace_client (Fixture *f, const PpmClientConfig *config)
+{
+  drop_client (f);
+  f->client = ppm_client_new (config, &events, f);
+  return f->client;
+}
+
 static PpmClient *
 new_client_for (Fixture *f, const char *url, const char *email, const char *password,
                 const char *api_key, const char *terminal)
@@ -287,9 +296,7 @@ new_client_for (Fixture *f, const char *url, const char *email, const char *pass
     .device_name = "test-lib-client",
   };
 
-  drop_client (f);
-  f->client = ppm_client_new (&config, &events, f);
-  return f->client;
+  return replace_client (f, &config);
 }
 
 static PpmClient *
@@ -621,8 +628,7 @@ test_visitor_needs_team (Fixture *f, gconstpointer data)
                              .role = PPM_ROLE_VISITOR };
   g_autoptr (GError) error = NULL;
 
-  drop_client (f);
-  f->client = ppm_client_new (&config, &events, f);
+  replace_client (f, &config);
   g_assert_false (ppm_client_connect (f->client, &error));
   g_assert_error (error, PPM_ERROR, PPM_ERROR_SETTINGS);
 }
@@ -653,9 +659,7 @@ new_visitor_client (Fixture *f, const char *url, const char *app_uuid, const cha
     .app_uuid = app_uuid,
   };
 
-  drop_client (f);
-  f->client = ppm_client_new (&config, &events, f);
-  return f->client;
+  return replace_client (f, &config);
 }
 
 static void
@@ -2303,9 +2307,7 @@ new_tls_client (Fixture *f, const char *pin)
     .pinned_certificate = pin,
   };
 
-  drop_client (f);
-  f->client = ppm_client_new (&config, &events, f);
-  return f->client;
+  return replace_client (f, &config);
 }
 
 static gboolean

@@ -612,14 +612,17 @@ test_hostile_names (void)
 
 /* ---- Proxies (a real one: Debian's tinyproxy) ---- */
 
+/* Debian's tinyproxy in front of the server, or NULL (the test is skipped). */
 static TestProxy *
 proxy_for (PpmsServer *server)
 {
   char *program = test_proxy_find_program ("tinyproxy");
   TestProxy *proxy;
 
-  if (program == NULL)
+  if (program == NULL) {
+    g_test_skip ("tinyproxy is not installed (apt-get install tinyproxy)");
     return NULL;
+  }
   proxy = test_proxy_start_http (program, (guint16) ppms_server_get_port (server));
   g_free (program);
   return proxy;
@@ -689,7 +692,6 @@ test_http_proxy_account (void)
   PurpleAccount *account;
 
   if (proxy == NULL) {
-    g_test_skip ("tinyproxy is not installed (apt-get install tinyproxy)");
     ppms_server_free (server);
     return;
   }
@@ -724,7 +726,6 @@ test_http_proxy_global (void)
   PurpleAccount *account;
 
   if (proxy == NULL) {
-    g_test_skip ("tinyproxy is not installed (apt-get install tinyproxy)");
     ppms_server_free (server);
     return;
   }
@@ -963,7 +964,6 @@ test_http_proxy_https_server (void)
   char *log, *tunnel;
 
   if (proxy == NULL) {
-    g_test_skip ("tinyproxy is not installed (apt-get install tinyproxy)");
     g_free (fingerprint);
     ppms_server_free (server);
     return;
