@@ -24,6 +24,8 @@ command -v cc >/dev/null 2>&1 || missing="$missing cc"
 echo "Installing build dependencies (missing:$missing):$packages"
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# Another apt run (a second make in parallel, unattended upgrades) holds the
+# dpkg lock for a while: wait for it rather than fail.
+$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $packages
+$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $packages
