@@ -1367,16 +1367,15 @@ on_phone_opened (gpointer data)
 }
 
 static void
-on_phone_frame (gpointer data, JsonObject *frame)
+on_phone_frame (gpointer data, const PpmFrame *frame)
 {
   Phone *phone = data;
-  PpmFrame parsed;
 
-  if (!ppm_ws_parse_frame (frame, &parsed, NULL) || parsed.kind != PPM_FRAME_ACK)
+  if (frame->kind != PPM_FRAME_ACK)
     return;
-  if (g_strcmp0 (parsed.what, "AUTH") == 0 && parsed.code == 0)
+  if (g_strcmp0 (frame->what, "AUTH") == 0 && frame->code == 0)
     phone->authenticated = TRUE;
-  if (g_strcmp0 (parsed.what, "SEND") == 0 && parsed.code == 0)
+  if (g_strcmp0 (frame->what, "SEND") == 0 && frame->code == 0)
     phone->send_acked = TRUE;
 }
 

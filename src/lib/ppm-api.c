@@ -5,7 +5,6 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-api.h"
-#include "ppm-client.h"
 #include "ppm-json.h"
 #include "ppm-redact.h"
 
@@ -23,6 +22,11 @@ struct _PpmApi {
   gboolean secure;
   char *token;
   guint timeout_ms;
+  /* The request envelope (the protocol document's "common request
+   * envelope"): who asks, from which device, in which team. */
+  char *app_uuid;
+  char *user_uuid;
+  char *device_uuid;
 };
 
 typedef enum {
@@ -131,6 +135,7 @@ ppm_api_copy (PpmApi *api)
   copy->secure = api->secure;
   copy->token = g_strdup (api->token);
   copy->timeout_ms = api->timeout_ms;
+  ppm_api_set_envelope (copy, api->app_uuid, api->user_uuid, api->device_uuid);
   copy->session = new_soup_session ();
   soup_session_set_user_agent (copy->session, "purple-ppmessage ");
   soup_session_set_proxy_resolver (copy->session,
@@ -146,7 +151,38 @@ ppm_api_free (PpmApi *api)
   g_clear_object (&api->session);
   g_free (api->base_url);
   g_free (api->token);
+  g_free (api->app_uuid);
+  g_free (api->user_uuid);
+  g_free (api->device_uuid);
   g_free (api);
+}
+
+void
+ppm_api_set_envelope (PpmApi *api, const char *app_uuid, const char *user_uuid,
+                      const char *device_uuid)
+{
+  char *app = g_strdup (app_uuid), *user = g_strdup (user_uuid), *device = g_strdup (device_uuid);
+
+  g_free (api->app_uuid);
+  g_free (api->user_uuid);
+  g_free (api->device_uuid);
+  api->app_uuid = app;
+  api->user_uuid = user;
+  api->device_uuid = device;
+}
+
+JsonObject *
+ppm_api_new_body (PpmApi *api)
+{
+  JsonObject *body = json_object_new ();
+
+  if (api->app_uuid)
+    json_object_set_string_member (body, "app_uuid", api->app_uuid);
+  if (api->user_uuid)
+    json_object_set_string_member (body, "user_uuid", api->user_uuid);
+  if (api->device_uuid)
+    json_object_set_string_member (body, "device_uuid", api->device_uuid);
+  return body;
 }
 
 const char *

@@ -10,14 +10,11 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
+#include "ppm-error.h"
+
 G_BEGIN_DECLS
 
 typedef struct _PpmApi PpmApi;
-
-/* Internal PPM_ERROR code: an API call refused the access token (error_code
- * 3 or 4). Mid-session it starts a fresh sign-in; otherwise it is reported
- * as PPM_ERROR_AUTH. Never reaches the library's user. */
-#define PPM_ERROR_TOKEN_REFUSED 1000
 
 /* Answer of a JSON call. On an error_code != 0 the error is set AND the
  * answer is given, so the caller can read "error_code" itself. */
@@ -45,6 +42,13 @@ void        ppm_api_set_token (PpmApi *api, const char *access_token);
 const char *ppm_api_get_token (PpmApi *api);
 void        ppm_api_set_timeout (PpmApi *api, guint milliseconds);
 void        ppm_api_set_proxy_resolver (PpmApi *api, GProxyResolver *resolver);
+
+/* The envelope of every call: the team, the signed-in user and the
+ * device (any may be NULL, before the sign-in gave it). Copies. */
+void        ppm_api_set_envelope (PpmApi *api, const char *app_uuid, const char *user_uuid,
+                                  const char *device_uuid);
+/* A new request body holding the envelope. */
+JsonObject *ppm_api_new_body (PpmApi *api);
 
 /* POST /api/<name> with the JSON body (not consumed). */
 void ppm_api_call (PpmApi *api, const char *name, JsonObject *body,
@@ -83,8 +87,5 @@ JsonObject *ppm_api_parse_token_answer (const char *text, gsize size, GError **e
 char *ppm_password_sha1 (const char *password);
 /* "a=b&c=d" with every value percent-encoded; pairs are name, value, ..., NULL. */
 char *ppm_form_encode (const char *first_name, ...) G_GNUC_NULL_TERMINATED;
-
-/* TRUE when the error only says the request was cancelled. */
-gboolean ppm_error_is_cancelled (const GError *error);
 
 G_END_DECLS

@@ -1,7 +1,6 @@
-/* ppm-client.c: the client's life cycle (creation, connecting, failing,
- * signing out) and the small public calls. Users and conversations are kept
- * by ppm-registry.c, the sign-in sequences are in ppm-session.c (agent) and
- * ppm-visitor.c, catch-up and delivery in ppm-sync.c, sending in ppm-send.c.
+/* ppm-client.c: the owner of a session: its life cycle (creation,
+ * connecting, failing, signing out), the one session state, the events
+ * (no other file calls them) and the small public calls.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -25,6 +24,16 @@ secret_free (char *value)
     memset (value, 0, strlen (value));
     g_free (value);
   }
+}
+
+static void
+on_certificate_refused (const char *fingerprint, GTlsCertificateFlags errors, gpointer data)
+{
+  PpmClient *client = data;
+
+  g_free (client->peer_certificate);
+  client->peer_certificate = g_strdup (fingerprint);
+  client->peer_certificate_errors = errors;
 }
 
 PpmClient *
@@ -52,38 +61,12 @@ ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
   client->policy.max_delay_ms = PPM_RECONNECT_MAX_DELAY_MS;
   client->policy.max_attempts = PPM_RECONNECT_MAX_ATTEMPTS;
   client->policy.give_up_after_ms = PPM_RECONNECT_GIVE_UP_MS;
-  client->pinned_certificate = ppm_tls_normalise_fingerprint (config->pinned_certificate);
-  client->send_timeout_ms = PPM_SEND_TIMEOUT_MS;
-  client->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) ppm_user_free);
-  client->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                 (GDestroyNotify) ppm_conv_free);
-  client->user_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  client->peer_conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                      (GDestroyNotify) g_ptr_array_unref);
-  client->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  client->looking_up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  client->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                 (GDestroyNotify) pending_send_free);
-  client->creating = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify) g_ptr_array_unref);
-  client->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  client->baselines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  client->pending_acks = g_ptr_array_new_with_free_func (g_free);
-  client->unconfirmed_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  client->shown_earlier = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->tls_watch = ppm_tls_watch_new (config->pinned_certificate, on_certificate_refused,
+                                         client);
   client->listed = g_ptr_array_new_with_free_func (g_free);
   client->member_targets = g_ptr_array_new_with_free_func (g_free);
-  client->history_targets = g_ptr_array_new_with_free_func (g_free);
-  client->history_waiting = g_ptr_array_new ();
-  client->caught_history = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
-  client->caught_unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) queued_message_free);
-  g_queue_init (&client->held_pushes);
-  g_queue_init (&client->delivery);
-  g_queue_init (&client->look_up_queue);
-  g_queue_init (&client->seen_order);
-  g_queue_init (&client->unsent);
-  g_queue_init (&client->in_flight);
+  ppm_client_init_modules (client);
+  ppm_send_init (client);
   return client;
 }
 
@@ -97,19 +80,9 @@ session_stop (PpmClient *client)
   }
   ppm_reconnect_stop (client);
   g_clear_handle_id (&client->team_poll_id, g_source_remove);
-  g_clear_handle_id (&client->ack_idle_id, g_source_remove);
-  g_clear_handle_id (&client->ack_retry_id, g_source_remove);
-  g_clear_handle_id (&client->failed_sends_idle_id, g_source_remove);
-  g_queue_clear_full (&client->held_pushes, (GDestroyNotify) queued_message_free);
-  ppm_sync_drop_undelivered (client);
-  ppm_sync_keep_unconfirmed_acks (client);
-  g_ptr_array_set_size (client->pending_acks, 0);
-  g_ptr_array_set_size (client->history_targets, 0);
-  g_queue_clear (&client->unsent);
-  g_queue_clear (&client->in_flight);
-  g_hash_table_remove_all (client->pending_sends);
-  g_hash_table_remove_all (client->creating);
-  g_clear_pointer (&client->watched_conversation, g_free);
+  ppm_delivery_reset (&client->delivery);
+  ppm_outbox_reset (&client->outbox);
+  ppm_send_reset (client);
 }
 
 void
@@ -118,30 +91,16 @@ ppm_client_free (PpmClient *client)
   if (client == NULL)
     return;
   session_stop (client);
-  ppm_tls_forget (client);
+  ppm_tls_watch_forget (client->tls_watch);
+  ppm_catchup_clear (&client->catchup);
+  ppm_delivery_clear (&client->delivery);
+  ppm_outbox_clear (&client->outbox);
+  ppm_registry_clear (&client->registry);
+  ppm_send_clear (client);
   g_clear_pointer (&client->api, ppm_api_free);
   g_clear_object (&client->proxy_resolver);
-  g_clear_pointer (&client->self, ppm_user_free);
-  g_hash_table_unref (client->users);
-  g_hash_table_unref (client->conversations);
-  g_hash_table_unref (client->user_names);
-  g_hash_table_unref (client->peer_conversations);
-  g_hash_table_unref (client->seen);
-  g_hash_table_unref (client->looking_up);
-  g_queue_clear (&client->seen_order);
-  g_hash_table_unref (client->pending_sends);
-  g_hash_table_unref (client->creating);
-  g_hash_table_unref (client->typing_sent);
-  g_hash_table_unref (client->baselines);
-  g_ptr_array_unref (client->pending_acks);
-  g_hash_table_unref (client->unconfirmed_acks);
-  g_hash_table_unref (client->shown_earlier);
   g_ptr_array_unref (client->listed);
   g_ptr_array_unref (client->member_targets);
-  g_ptr_array_unref (client->history_targets);
-  g_ptr_array_unref (client->history_waiting);
-  g_ptr_array_unref (client->caught_history);
-  g_ptr_array_unref (client->caught_unacked);
   g_free (client->service_status);
   g_free (client->server_url);
   g_free (client->email);
@@ -154,9 +113,32 @@ ppm_client_free (PpmClient *client)
   g_free (client->device_uuid);
   g_free (client->app_uuid);
   g_free (client->team_name);
-  g_free (client->pinned_certificate);
   g_free (client->peer_certificate);
   g_free (client);
+}
+
+/* ---- The session state ---- */
+
+static const char *const state_names[] = {
+  "idle", "signing in", "authenticating", "catching up", "connected", "repairing", "ended",
+};
+
+void
+ppm_client_set_state (PpmClient *client, SessionState state)
+{
+  if (client->state != state)
+    g_debug ("session: %s -> %s", state_names[client->state], state_names[state]);
+  client->state = state;
+  /* Messages are shown while connected, and while a repair waits for its
+   * next try; a catch-up holds them until it is done. */
+  ppm_delivery_set_open (&client->delivery, state == SESSION_CONNECTED ||
+                                            state == SESSION_REPAIRING);
+}
+
+gboolean
+ppm_client_was_connected (PpmClient *client)
+{
+  return client->state == SESSION_CONNECTED || client->state == SESSION_REPAIRING;
 }
 
 /* ---- Connecting and disconnecting ---- */
@@ -247,27 +229,21 @@ ppm_client_connect (PpmClient *client, GError **error)
     client->terminal = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
                                                       client->email ? client->email : "", -1);
   }
-  if (client->role == PPM_ROLE_VISITOR) {
-    g_free (client->app_uuid);
-    client->app_uuid = g_strdup (client->configured_app_uuid);
-  }
   session_stop (client);
   g_clear_pointer (&client->api, ppm_api_free);
   client->api = api;
   ppm_api_set_timeout (api, client->request_timeout_ms);
   if (client->proxy_resolver)
     ppm_api_set_proxy_resolver (api, client->proxy_resolver);
-  ppm_tls_watch_session (client, api);
+  ppm_tls_watch_session (client->tls_watch, api);
+  if (client->role == PPM_ROLE_VISITOR)
+    ppm_client_set_identity (client, client->configured_app_uuid, NULL);
   client->cancellable = g_cancellable_new ();
-  client->sign_in_cancellable = g_cancellable_new ();
-  client->connected_once = FALSE;
+  ppm_delivery_set_cancellable (&client->delivery, client->cancellable);
   g_clear_pointer (&client->peer_certificate, g_free);
   client->peer_certificate_errors = 0;
-  client->state = SESSION_CONNECTING;
-  if (client->role == PPM_ROLE_VISITOR)
-    ppm_visitor_start (client);
-  else
-    ppm_session_start (client);
+  ppm_client_set_state (client, SESSION_SIGNING_IN);
+  ppm_signin_start (client);
   return TRUE;
 }
 
@@ -280,7 +256,7 @@ end_session (PpmClient *client, const GError *error)
   gpointer user_data = client->user_data;
 
   session_stop (client);
-  client->state = SESSION_ENDED;
+  ppm_client_set_state (client, SESSION_ENDED);
   if (disconnected)
     disconnected (user_data, error);
 }
@@ -297,7 +273,7 @@ ppm_client_end_with_error (PpmClient *client, const GError *error)
     reported = g_error_new_literal (PPM_ERROR, PPM_ERROR_AUTH, error->message);
   else
     reported = g_error_copy (error);
-  ppm_send_fail_all (client, reported);
+  ppm_outbox_fail_all (&client->outbox, reported);
   end_session (client, reported);
 }
 
@@ -306,7 +282,7 @@ ppm_client_fail (PpmClient *client, const GError *error)
 {
   if (client->state == SESSION_IDLE || client->state == SESSION_ENDED)
     return;
-  if (client->connected_once && ppm_reconnect_is_recoverable (error)) {
+  if (ppm_client_was_connected (client) && ppm_reconnect_is_recoverable (error)) {
     ppm_reconnect_schedule (client, error);
     return;
   }
@@ -379,24 +355,28 @@ static void
 sign_out (PpmClient *client)
 {
   SignOut *sign_out;
-  g_autoptr (JsonObject) acks = NULL;
+  JsonArray *acks;
 
-  if (client->api == NULL || client->self == NULL || client->device_uuid == NULL ||
+  if (client->api == NULL || client->registry.self == NULL || client->device_uuid == NULL ||
       client->app_uuid == NULL || ppm_api_get_token (client->api) == NULL)
     return;
   if (client->role == PPM_ROLE_VISITOR) {
-    ppm_sync_flush_acks (client);       /* visitors have no logout */
+    ppm_delivery_flush_acks_final (&client->delivery);  /* visitors have no logout */
     return;
   }
   sign_out = g_new0 (SignOut, 1);
   sign_out->api = ppm_api_copy (client->api);
-  ppm_tls_watch_session (client, sign_out->api);   /* a pinned certificate holds */
-  sign_out->logout = ppm_client_request_body (client);
-  acks = ppm_sync_take_acks (client);
-  if (acks)
-    ppm_api_call (sign_out->api, "ACK_MESSAGE", acks, NULL, on_last_acks, sign_out);
-  else
+  ppm_tls_watch_session (client->tls_watch, sign_out->api);  /* a pinned certificate holds */
+  sign_out->logout = ppm_api_new_body (sign_out->api);
+  acks = ppm_delivery_take_acks (&client->delivery);
+  if (acks) {
+    g_autoptr (JsonObject) body = ppm_api_new_body (sign_out->api);
+
+    json_object_set_array_member (body, "list", acks);
+    ppm_api_call (sign_out->api, "ACK_MESSAGE", body, NULL, on_last_acks, sign_out);
+  } else {
     on_last_acks (NULL, NULL, sign_out);
+  }
 }
 
 void
@@ -414,7 +394,7 @@ ppm_client_disconnect (PpmClient *client)
 const PpmUser *
 ppm_client_get_self (PpmClient *client)
 {
-  return client->self;
+  return client->registry.self;
 }
 
 const char *
@@ -435,6 +415,28 @@ ppm_client_get_app_uuid (PpmClient *client)
   return client->app_uuid;
 }
 
+const PpmUser *
+ppm_client_lookup_user (PpmClient *client, const char *uuid)
+{
+  return ppm_registry_lookup_user (&client->registry, uuid);
+}
+
+const PpmConversation *
+ppm_client_lookup_conversation (PpmClient *client, const char *uuid)
+{
+  PpmConv *conv = ppm_registry_lookup_conv (&client->registry, uuid);
+
+  return conv ? &conv->pub : NULL;
+}
+
+const PpmConversation *
+ppm_client_conversation_for_user (PpmClient *client, const char *user_uuid)
+{
+  PpmConv *conv = ppm_registry_conv_for_user (&client->registry, user_uuid);
+
+  return conv ? &conv->pub : NULL;
+}
+
 void
 ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver)
 {
@@ -446,7 +448,7 @@ ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver)
 void
 ppm_client_set_send_timeout (PpmClient *client, guint milliseconds)
 {
-  client->send_timeout_ms = milliseconds > 0 ? milliseconds : PPM_SEND_TIMEOUT_MS;
+  client->outbox.send_timeout_ms = milliseconds > 0 ? milliseconds : PPM_SEND_TIMEOUT_MS;
 }
 
 void
@@ -498,7 +500,7 @@ ppm_client_send_service_status (PpmClient *client)
 
   if (client->service_status == NULL || client->role != PPM_ROLE_AGENT || client->api == NULL)
     return;
-  body = ppm_client_request_body (client);
+  body = ppm_api_new_body (client->api);
   json_object_set_string_member (body, "user_status", client->service_status);
   ppm_api_call (client->api, "PPKEFU_SET_SERVICE_USER_STATUS", body, client->cancellable,
                 on_status_set, client);
@@ -515,7 +517,9 @@ ppm_client_set_service_status (PpmClient *client, const char *status)
   }
   g_free (client->service_status);
   client->service_status = g_strdup (status);
-  if (client->state == SESSION_CONNECTED || client->state == SESSION_CATCHING_UP)
+  /* While repairing too: the HTTP side may well work. */
+  if (client->state == SESSION_CONNECTED || client->state == SESSION_CATCHING_UP ||
+      client->state == SESSION_REPAIRING)
     ppm_client_send_service_status (client);
 }
 
@@ -528,27 +532,20 @@ ppm_client_set_team_poll_interval (PpmClient *client, guint seconds)
 /* ---- Helpers for the other parts ---- */
 
 void
-ppm_client_emit_progress (PpmClient *client, const char *text, int step)
+ppm_client_set_identity (PpmClient *client, const char *app_uuid, const char *device_uuid)
 {
-  g_debug ("sign-in step %d: %s", step, text);
-  if (client->connected_once)
-    return;                     /* a socket repair, not a sign-in */
-  if (client->events.progress)
-    client->events.progress (client->user_data, text, step, 6);
-}
+  const PpmUser *self = client->registry.self;
 
-JsonObject *
-ppm_client_request_body (PpmClient *client)
-{
-  JsonObject *body = json_object_new ();
-
-  if (client->app_uuid)
-    json_object_set_string_member (body, "app_uuid", client->app_uuid);
-  if (client->self)
-    json_object_set_string_member (body, "user_uuid", client->self->uuid);
-  if (client->device_uuid)
-    json_object_set_string_member (body, "device_uuid", client->device_uuid);
-  return body;
+  if (app_uuid != client->app_uuid) {
+    g_free (client->app_uuid);
+    client->app_uuid = g_strdup (app_uuid);
+  }
+  if (device_uuid != client->device_uuid) {
+    g_free (client->device_uuid);
+    client->device_uuid = g_strdup (device_uuid);
+  }
+  ppm_api_set_envelope (client->api, client->app_uuid, self ? self->uuid : NULL,
+                        client->device_uuid);
 }
 
 char *
@@ -565,8 +562,114 @@ ppm_client_save_setting (PpmClient *client, const char *key, const char *value)
     client->events.save_setting (client->user_data, key, value);
 }
 
-char *
-ppm_client_last_seen_key (const char *conversation_uuid)
+/* ---- The sign-in sequences ---- */
+
+void
+ppm_signin_start (PpmClient *client)
 {
-  return g_strconcat ("last_seen/", conversation_uuid, NULL);
+  if (client->sign_in_cancellable == NULL)
+    client->sign_in_cancellable = g_cancellable_new ();
+  if (client->role == PPM_ROLE_VISITOR)
+    ppm_signin_visitor_start (client);
+  else
+    ppm_signin_agent_start (client);
+}
+
+void
+ppm_signin_run (PpmClient *client, const PpmSignInStep *steps, guint n_steps)
+{
+  client->steps = steps;
+  client->n_steps = n_steps;
+  client->step = 0;
+  client->progress_step = 0;
+  /* The steps that will run, then the socket and the catch-up. */
+  client->progress_steps = 2;
+  for (guint i = 0; i < n_steps; i++)
+    if (steps[i].progress && (steps[i].needed == NULL || steps[i].needed (client)))
+      client->progress_steps++;
+  ppm_signin_next (client);
+}
+
+void
+ppm_signin_next (PpmClient *client)
+{
+  while (client->step < client->n_steps) {
+    const PpmSignInStep *step = &client->steps[client->step++];
+
+    if (step->needed && !step->needed (client))
+      continue;
+    if (step->progress)
+      ppm_client_emit_progress (client, step->progress);
+    step->run (client);
+    return;
+  }
+  client->steps = NULL;
+  ppm_socket_open (client);
+}
+
+/* ---- The events: nothing else calls client->events ---- */
+
+void
+ppm_client_emit_progress (PpmClient *client, const char *text)
+{
+  int step = (int) client->progress_step++;
+
+  g_debug ("sign-in step %d: %s", step, text);
+  if (ppm_client_was_connected (client))
+    return;                     /* a repair, not a sign-in */
+  if (client->events.progress)
+    client->events.progress (client->user_data, text, step,
+                             (int) MAX (client->progress_steps, client->progress_step));
+}
+
+gboolean
+ppm_client_emit_connected (PpmClient *client)
+{
+  if (client->events.connected)
+    client->events.connected (client->user_data);
+  return client->state == SESSION_CONNECTED;
+}
+
+void
+ppm_client_emit_user (PpmClient *client, const PpmUser *user)
+{
+  if (client->events.user_changed)
+    client->events.user_changed (client->user_data, user);
+}
+
+void
+ppm_client_emit_conversation (PpmClient *client, const PpmConversation *conversation)
+{
+  if (client->events.conversation_changed)
+    client->events.conversation_changed (client->user_data, conversation);
+}
+
+void
+ppm_client_emit_synced (PpmClient *client, GPtrArray *open_conversations)
+{
+  if (client->events.conversations_synced)
+    client->events.conversations_synced (client->user_data, open_conversations);
+}
+
+void
+ppm_client_emit_message (PpmClient *client, const PpmMessage *message,
+                         const PpmConversation *conversation)
+{
+  if (client->events.message)
+    client->events.message (client->user_data, message);
+}
+
+void
+ppm_client_emit_typing (PpmClient *client, const char *conversation_uuid, const char *user_uuid)
+{
+  if (client->events.typing)
+    client->events.typing (client->user_data, conversation_uuid, user_uuid);
+}
+
+void
+ppm_client_emit_send_result (PpmClient *client, const char *conversation_uuid,
+                             const char *message_uuid, const GError *error)
+{
+  if (client->events.send_result)
+    client->events.send_result (client->user_data, conversation_uuid, message_uuid, error);
 }

@@ -10,34 +10,10 @@
 
 #include <gio/gio.h>
 
+#include "ppm-error.h"
+#include "ppm-types.h"
+
 G_BEGIN_DECLS
-
-#define PPM_ERROR (ppm_error_quark ())
-GQuark ppm_error_quark (void);
-
-/* Every failure reported by the library carries one of these codes; the glue
- * maps them to libpurple's connection error reasons in one place. */
-typedef enum {
-  PPM_ERROR_NETWORK,        /* unreachable, timeout, connection lost: retry later */
-  PPM_ERROR_AUTH,           /* wrong e-mail or password, token refused */
-  PPM_ERROR_SETTINGS,       /* malformed server URL, missing required setting */
-  PPM_ERROR_NOT_PPMESSAGE,  /* the server answered, but not as PPMessage does */
-  PPM_ERROR_PROTOCOL,       /* a PPMessage answer that could not be used */
-  PPM_ERROR_SIGNED_IN_ELSEWHERE, /* SYS LOGOUT for this device */
-  PPM_ERROR_SEND_REFUSED,   /* the server refused a message (ACK SEND code != 0) */
-  PPM_ERROR_SEND_TIMEOUT,   /* no ACK SEND in time */
-  PPM_ERROR_API,            /* an API call answered a non-zero error_code */
-  /* Addition: the server's TLS certificate failed verification (self-signed,
-   * unknown issuer, wrong host, expired). The connection was not used; see
-   * ppm_client_get_peer_certificate_fingerprint() and
-   * PpmClientConfig.pinned_certificate. */
-  PPM_ERROR_CERTIFICATE,
-} PpmErrorCode;
-
-typedef enum {
-  PPM_ROLE_AGENT,
-  PPM_ROLE_VISITOR,
-} PpmRole;
 
 typedef struct {
   const char *server_url;   /* "https://chat.example.com" or "http://127.0.0.1:8945" */
@@ -59,55 +35,6 @@ typedef struct {
    * verification; only that exact certificate is then accepted. */
   const char *pinned_certificate;
 } PpmClientConfig;
-
-typedef enum {
-  PPM_PRESENCE_UNKNOWN,     /* the server does not tell */
-  PPM_PRESENCE_OFFLINE,
-  PPM_PRESENCE_ONLINE,
-} PpmPresence;
-
-typedef struct {
-  char *uuid;
-  char *fullname;
-  char *email;
-  char *icon_url;
-  gboolean is_service_user; /* an agent (colleague) rather than a visitor */
-  PpmPresence presence;
-} PpmUser;
-
-typedef struct {
-  char *uuid;
-  char *type;               /* "P2S" (visitor with the team) or "S2S" (agents) */
-  char *name;               /* this user's name for it */
-  char *peer_uuid;          /* the visitor of a P2S, the other agent of a 1:1 S2S, else NULL */
-  GPtrArray *member_uuids;  /* char* */
-  gboolean is_open;
-} PpmConversation;
-
-typedef enum {
-  PPM_MESSAGE_TEXT,         /* text (TEXT, or TXT already downloaded) */
-  PPM_MESSAGE_IMAGE,
-  PPM_MESSAGE_FILE,
-  PPM_MESSAGE_OTHER,        /* a sub-type shown as a short notice */
-} PpmMessageKind;
-
-typedef struct {
-  char *uuid;               /* message id (dedup key) */
-  char *conversation_uuid;
-  char *from_uuid;
-  char *from_name;          /* sender's display name, when known */
-  PpmMessageKind kind;
-  char *subtype;            /* as on the wire: TEXT, TXT, IMAGE, FILE, ... */
-  char *text;               /* plain text (not escaped); a summary for non-text kinds */
-  char *file_url;           /* image or file download URL */
-  char *file_name;
-  char *mime;
-  gint64 file_size;         /* -1 unknown */
-  gint64 time;              /* server time, seconds since the epoch */
-  gint64 time_us;           /* server time in microseconds, for ordering; 0 unknown */
-  gboolean outgoing;        /* sent by this user (from another device, or backfilled) */
-  gboolean delayed;         /* recovered at sign-in or after a reconnect */
-} PpmMessage;
 
 typedef struct _PpmClient PpmClient;
 

@@ -6,7 +6,7 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-discovery.h"
-#include "ppm-client.h"
+#include "ppm-error.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>

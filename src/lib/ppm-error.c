@@ -2,6 +2,6 @@
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
-#include "ppm-client.h"
+#include "ppm-error.h"
 
 G_DEFINE_QUARK (ppm-error-quark, ppm_error)

@@ -5,7 +5,7 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-json.h"
-#include "ppm-client.h"
+#include "ppm-error.h"
 
 #include <glib/gi18n-lib.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "ppm-client.h"
+#include "ppm-types.h"
 
 #include <json-glib/json-glib.h>
 

@@ -1,7 +1,8 @@
 /* ppm-reconnect.c: repairing a session lost after connected(): which errors
  * are worth another try, the jittered exponential back-off of
  * PpmReconnectPolicy, and the restart itself (a new socket, or a fresh
- * sign-in when the token was refused).
+ * sign-in when the token was refused); and the team refresh, which also
+ * finds a device the server stopped counting online.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -10,29 +11,6 @@
 #include "ppm-client-private.h"
 
 #include <glib/gi18n-lib.h>
-#include <time.h>
-
-static gint64 clock_skipped_us;
-
-gint64
-ppm_clock_now_us (void)
-{
-#ifdef CLOCK_BOOTTIME
-  struct timespec now;
-
-  /* Unlike CLOCK_MONOTONIC it advances while the machine sleeps, so a
-   * connection that went quiet across a suspend is found dead at once. */
-  if (clock_gettime (CLOCK_BOOTTIME, &now) == 0)
-    return (gint64) now.tv_sec * G_USEC_PER_SEC + now.tv_nsec / 1000 + clock_skipped_us;
-#endif
-  return g_get_monotonic_time () + clock_skipped_us;
-}
-
-void
-ppm_clock_skip_for_tests (gint64 microseconds)
-{
-  clock_skipped_us += microseconds;
-}
 
 gboolean
 ppm_reconnect_is_recoverable (const GError *error)
@@ -55,18 +33,13 @@ ppm_reconnect_is_recoverable (const GError *error)
 static void
 restart (PpmClient *client)
 {
-  if (!client->need_sign_in) {
-    ppm_session_open_socket (client);
+  if (!client->repair_signs_in) {
+    ppm_socket_open (client);
     return;
   }
   g_debug ("signing in again");
-  client->need_sign_in = FALSE;
-  client->state = SESSION_CONNECTING;
-  client->sign_in_cancellable = g_cancellable_new ();
-  if (client->role == PPM_ROLE_VISITOR)
-    ppm_visitor_start (client);
-  else
-    ppm_session_start (client);
+  client->repair_signs_in = FALSE;
+  ppm_signin_start (client);
 }
 
 static gboolean
@@ -111,14 +84,14 @@ drop_connection_state (PpmClient *client)
   g_clear_handle_id (&client->reconnect_id, g_source_remove);
   g_clear_handle_id (&client->auth_timeout_id, g_source_remove);
   g_clear_handle_id (&client->amd_poll_id, g_source_remove);
-  g_clear_handle_id (&client->page_retry_id, g_source_remove);
   if (client->sign_in_cancellable) {
     g_cancellable_cancel (client->sign_in_cancellable);
     g_clear_object (&client->sign_in_cancellable);
   }
-  ppm_session_close_socket (client);
-  ppm_sync_abort_catch_up (client);
-  ppm_send_requeue_in_flight (client);
+  client->steps = NULL;
+  ppm_socket_close (client);
+  ppm_catchup_abort (&client->catchup);
+  ppm_outbox_requeue_in_flight (&client->outbox);
 }
 
 void
@@ -127,7 +100,7 @@ ppm_reconnect_schedule (PpmClient *client, const GError *error)
   guint delay;
 
   if (error->domain == PPM_ERROR && error->code == PPM_ERROR_TOKEN_REFUSED)
-    client->need_sign_in = TRUE;
+    client->repair_signs_in = TRUE;
   drop_connection_state (client);
   /* Awake time: an outage that spans a suspend is not given up at the
    * first failed try after the resume, while the network comes back. */
@@ -145,14 +118,14 @@ ppm_reconnect_schedule (PpmClient *client, const GError *error)
   g_debug ("%s; reconnecting in %u ms (attempt %u)", error->message, delay,
            client->reconnect_attempts);
   /* Deliveries already queued may go on while we wait. */
-  client->state = SESSION_CONNECTED;
+  ppm_client_set_state (client, SESSION_REPAIRING);
   client->reconnect_id = g_timeout_add (delay, reconnect_now, client);
 }
 
 void
 ppm_reconnect_sign_in_again (PpmClient *client, const GError *error)
 {
-  client->need_sign_in = TRUE;  /* before: the schedule may end the session */
+  client->repair_signs_in = TRUE;  /* before: the schedule may end the session */
   ppm_reconnect_schedule (client, error);
 }
 
@@ -171,5 +144,73 @@ ppm_reconnect_stop (PpmClient *client)
 {
   drop_connection_state (client);
   client->reconnect_attempts = 0;
-  client->need_sign_in = FALSE;
+  client->repair_signs_in = FALSE;
 }
+
+/* ---- The team refresh ---- */
+
+/* Pushes are only made for devices the server counts online (the routing
+ * rules of ../shared/protocol/PPMESSAGE-PROTOCOL.md): a device flagged
+ * offline behind the session's back (PPKEFU_LOGOUT of an earlier session
+ * of this device arriving late, for one) gets nothing while its socket
+ * looks healthy. A fresh sign-in flags it online again and
+ * the catch-up brings what was missed. */
+static void
+check_own_device_online (PpmClient *client, JsonArray *list)
+{
+  guint length = list ? json_array_get_length (list) : 0;
+  g_autoptr (GError) error = NULL;
+  const PpmUser *self = client->registry.self;
+
+  if (client->state != SESSION_CONNECTED || self == NULL)
+    return;
+  for (guint i = 0; i < length; i++) {
+    JsonObject *item = ppm_json_array_object (list, i);
+    gboolean online;
+
+    if (item == NULL || g_strcmp0 (ppm_json_opt_string (item, "uuid"), self->uuid) != 0)
+      continue;
+    if (!ppm_json_get_bool (item, "is_browser_online", &online, NULL) || online)
+      return;
+    error = g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
+                                 _("The server counts this device offline"));
+    ppm_reconnect_sign_in_again (client, error);
+    return;
+  }
+}
+
+static void
+on_team_polled (JsonObject *answer, const GError *error, gpointer data)
+{
+  PpmClient *client = data;
+  JsonArray *list;
+
+  if (ppm_error_is_cancelled (error))
+    return;
+  if (error) {
+    ppm_client_note_http_error (client, "team refresh", error);
+    return;
+  }
+  list = ppm_json_opt_array (answer, "list");
+  ppm_registry_apply_team_list (&client->registry, list);
+  check_own_device_online (client, list);
+}
+
+static gboolean
+poll_team (gpointer data)
+{
+  PpmClient *client = data;
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
+
+  ppm_api_call (client->api, "PP_GET_APP_SERVICE_USER_LIST", body, client->cancellable,
+                on_team_polled, client);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ppm_team_poll_start (PpmClient *client)
+{
+  if (client->team_poll_id == 0)
+    client->team_poll_id = g_timeout_add_seconds (client->team_poll_seconds, poll_team, client);
+}
+

@@ -9,16 +9,17 @@
  */
 #define G_LOG_DOMAIN "ppmessage"
 
-#include "ppm-client-private.h"
+#include "ppm-tls.h"
 
 #include <string.h>
 
-/* Shared by the client and the signal handlers of its messages, which may
- * outlive it: client is NULL once the client is gone. */
-typedef struct _PpmTlsWatch {
-  PpmClient *client;
+/* Shared by the owner and the signal handlers of its messages, which may
+ * outlive it: refused is NULL once the owner forgot it. */
+struct _PpmTlsWatch {
+  PpmTlsRefused refused;
+  gpointer data;
   char *pinned;
-} PpmTlsWatch;
+};
 
 char *
 ppm_tls_normalise_fingerprint (const char *text)
@@ -88,11 +89,8 @@ on_accept_certificate (SoupMessage *message, GTlsCertificate *certificate,
   }
   g_debug ("refusing a certificate that failed verification (flags 0x%x, sha256 %s)",
            errors, fingerprint ? fingerprint : "unknown");
-  if (watch->client) {
-    g_free (watch->client->peer_certificate);
-    watch->client->peer_certificate = g_steal_pointer (&fingerprint);
-    watch->client->peer_certificate_errors = errors;
-  }
+  if (watch->refused)
+    watch->refused (fingerprint, errors, watch->data);
   return FALSE;
 }
 
@@ -105,24 +103,30 @@ on_request_queued (SoupSession *session, SoupMessage *message, gpointer data)
                          g_atomic_rc_box_acquire (watch), watch_release, 0);
 }
 
-void
-ppm_tls_watch_session (PpmClient *client, PpmApi *api)
+PpmTlsWatch *
+ppm_tls_watch_new (const char *pinned, PpmTlsRefused refused, gpointer data)
 {
-  if (client->tls_watch == NULL) {
-    client->tls_watch = g_atomic_rc_box_new0 (PpmTlsWatch);
-    client->tls_watch->client = client;
-    client->tls_watch->pinned = g_strdup (client->pinned_certificate);
-  }
-  g_signal_connect_data (ppm_api_get_session (api), "request-queued",
-                         G_CALLBACK (on_request_queued),
-                         g_atomic_rc_box_acquire (client->tls_watch), watch_release, 0);
+  PpmTlsWatch *watch = g_atomic_rc_box_new0 (PpmTlsWatch);
+
+  watch->pinned = ppm_tls_normalise_fingerprint (pinned);
+  watch->refused = refused;
+  watch->data = data;
+  return watch;
 }
 
 void
-ppm_tls_forget (PpmClient *client)
+ppm_tls_watch_session (PpmTlsWatch *watch, PpmApi *api)
 {
-  if (client->tls_watch == NULL)
+  g_signal_connect_data (ppm_api_get_session (api), "request-queued",
+                         G_CALLBACK (on_request_queued),
+                         g_atomic_rc_box_acquire (watch), watch_release, 0);
+}
+
+void
+ppm_tls_watch_forget (PpmTlsWatch *watch)
+{
+  if (watch == NULL)
     return;
-  client->tls_watch->client = NULL;
-  g_clear_pointer (&client->tls_watch, watch_unref);
+  watch->refused = NULL;
+  watch_unref (watch);
 }

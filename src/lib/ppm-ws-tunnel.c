@@ -6,7 +6,7 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-ws-tunnel.h"
-#include "ppm-client.h"
+#include "ppm-error.h"
 
 #include <string.h>
 

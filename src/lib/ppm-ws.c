@@ -5,7 +5,8 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-ws.h"
-#include "ppm-client.h"
+#include "ppm-clock.h"
+#include "ppm-error.h"
 #include "ppm-json.h"
 #include "ppm-redact.h"
 #include "ppm-ws-tunnel.h"
@@ -119,6 +120,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message, gpo
   g_autoptr (GError) error = NULL;
   gsize size = 0;
   const char *text = g_bytes_get_data (message, &size);
+  PpmFrame parsed;
 
   ws->last_heard = ppm_clock_now_us ();
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
@@ -136,8 +138,12 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message, gpo
 
     g_debug ("<= %s", redacted);
   }
+  if (!ppm_ws_parse_frame (frame, &parsed, &error)) {
+    g_debug ("<= ignoring a malformed frame: %s", error->message);
+    return;
+  }
   if (ws->events.frame)
-    ws->events.frame (ws->user_data, frame);
+    ws->events.frame (ws->user_data, &parsed);
 }
 
 static void
@@ -369,5 +375,33 @@ ppm_ws_typing_frame (void)
   JsonObject *frame = json_object_new ();
 
   json_object_set_string_member (frame, "type", "typing");
+  return frame;
+}
+
+JsonObject *
+ppm_ws_send_text_frame (const char *message_uuid, const char *app_uuid,
+                        const char *conversation_uuid, const char *conversation_type,
+                        const char *from_uuid, const char *device_uuid, const char *to_uuid,
+                        const char *text)
+{
+  JsonObject *frame = json_object_new ();
+  JsonObject *message = json_object_new ();
+
+  json_object_set_string_member (message, "uuid", message_uuid);
+  json_object_set_string_member (message, "app_uuid", app_uuid);
+  json_object_set_string_member (message, "conversation_uuid", conversation_uuid);
+  json_object_set_string_member (message, "conversation_type", conversation_type);
+  json_object_set_string_member (message, "message_type", "NOTI");
+  /* Text over 128 bytes is turned into TXT by the server itself (the
+   * protocol document, "Body by sub-type"). */
+  json_object_set_string_member (message, "message_subtype", "TEXT");
+  json_object_set_string_member (message, "message_body", text);
+  json_object_set_string_member (message, "from_uuid", from_uuid);
+  json_object_set_string_member (message, "from_type", "DU");
+  json_object_set_string_member (message, "device_uuid", device_uuid);
+  json_object_set_string_member (message, "to_uuid", to_uuid);
+  json_object_set_string_member (message, "to_type", "DU");
+  json_object_set_string_member (frame, "type", "send");
+  json_object_set_object_member (frame, "send", message);
   return frame;
 }

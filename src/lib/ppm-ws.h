@@ -9,37 +9,11 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
+#include "ppm-clock.h"
+
 G_BEGIN_DECLS
 
 typedef struct _PpmWs PpmWs;
-
-typedef struct {
-  void (*opened) (gpointer user_data);
-  void (*frame) (gpointer user_data, JsonObject *frame);
-  /* Connecting failed or the connection ended; error is always set. */
-  void (*closed) (gpointer user_data, const GError *error);
-} PpmWsEvents;
-
-#define PPM_WS_KEEPALIVE_SECONDS 30
-
-/* Microseconds on a clock that keeps running during a suspend
- * (ppm-reconnect.c). */
-gint64    ppm_clock_now_us (void);
-/* Moves that clock forward, as a suspend of that length would: for tests. */
-void      ppm_clock_skip_for_tests (gint64 microseconds);
-#define PPM_WS_CONNECT_TIMEOUT_MS 30000
-
-PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
-                      gpointer user_data);
-/* Closes without calling back. */
-void      ppm_ws_free (PpmWs *ws);
-void      ppm_ws_connect (PpmWs *ws, guint timeout_ms);
-/* Protocol pings every `seconds`; three intervals without a pong or a
- * frame close the connection as lost. Before ppm_ws_connect(). */
-void      ppm_ws_set_keepalive (PpmWs *ws, guint seconds);
-gboolean  ppm_ws_is_open (PpmWs *ws);
-/* Sends one frame; FALSE when the socket is not open. */
-gboolean  ppm_ws_send (PpmWs *ws, JsonObject *frame);
 
 typedef enum {
   PPM_FRAME_ACK,
@@ -68,6 +42,29 @@ typedef struct {
   const char *mobile;
 } PpmFrame;
 
+typedef struct {
+  void (*opened) (gpointer user_data);
+  /* A server frame, parsed; malformed ones are only logged. */
+  void (*frame) (gpointer user_data, const PpmFrame *frame);
+  /* Connecting failed or the connection ended; error is always set. */
+  void (*closed) (gpointer user_data, const GError *error);
+} PpmWsEvents;
+
+#define PPM_WS_KEEPALIVE_SECONDS 30
+#define PPM_WS_CONNECT_TIMEOUT_MS 30000
+
+PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
+                      gpointer user_data);
+/* Closes without calling back. */
+void      ppm_ws_free (PpmWs *ws);
+void      ppm_ws_connect (PpmWs *ws, guint timeout_ms);
+/* Protocol pings every `seconds`; three intervals without a pong or a
+ * frame close the connection as lost. Before ppm_ws_connect(). */
+void      ppm_ws_set_keepalive (PpmWs *ws, guint seconds);
+gboolean  ppm_ws_is_open (PpmWs *ws);
+/* Sends one frame; FALSE when the socket is not open. */
+gboolean  ppm_ws_send (PpmWs *ws, JsonObject *frame);
+
 gboolean ppm_ws_parse_frame (JsonObject *object, PpmFrame *frame, GError **error);
 
 /* Client frames. */
@@ -77,5 +74,13 @@ JsonObject *ppm_ws_auth_frame (const char *token, const char *app_uuid, const ch
 JsonObject *ppm_ws_typing_watch_frame (const char *conversation_uuid);
 JsonObject *ppm_ws_typing_unwatch_frame (void);
 JsonObject *ppm_ws_typing_frame (void);
+/* A text message as PPKefu and PPCom send it ({"type": "send", "send":
+ * {...}}); conversation_type is the sender's view: P2S from a visitor,
+ * S2P from an agent to a visitor, S2S between agents. */
+JsonObject *ppm_ws_send_text_frame (const char *message_uuid, const char *app_uuid,
+                                    const char *conversation_uuid,
+                                    const char *conversation_type, const char *from_uuid,
+                                    const char *device_uuid, const char *to_uuid,
+                                    const char *text);
 
 G_END_DECLS

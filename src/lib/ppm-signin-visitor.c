@@ -1,7 +1,7 @@
-/* ppm-visitor.c: the visitor (PPCom) sign-in: PPCOM key and secret,
- * client-credentials token, the team, an anonymous (or named) visitor and
- * its device, then the default conversation from the distributor. The
- * socket and the catch-up are shared with agents (ppm-session.c, ppm-sync.c).
+/* ppm-signin-visitor.c: the visitor (PPCom) sign-in sequence: PPCOM key
+ * and secret, client-credentials token, the team, an anonymous (or named)
+ * visitor and its device, then the default conversation from the
+ * distributor. The socket and the catch-up are the owner's, as for agents.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -13,27 +13,17 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-enum {
-  STEP_TOKEN,
-  STEP_LOGIN,
-  STEP_TEAM,
-  STEP_CONVERSATIONS,
-};
-
 /* PPCom's device classes are LIB (Linux browser), MAB, WIB. */
 #define VISITOR_OSTYPE "LIB"
-/* EX_DEVICE: a device already registered for this terminal (5.7): success. */
+/* EX_DEVICE: a device already registered for this terminal: success
+ * (PP_CREATE_DEVICE in the protocol document). */
 #define API_ERR_EX_DEVICE 25
-/* EX_SERVICE_USER: this e-mail belongs to an agent (5.5). */
+/* EX_SERVICE_USER: this e-mail belongs to an agent (PP_GET_USER_UUID in
+ * the protocol document). */
 #define API_ERR_SERVICE_USER_EMAIL 29
 #define AMD_POLL_MS 300
 #define AMD_MAX_POLLS 100
 
-static void request_token (PpmClient *client);
-static void request_app (PpmClient *client);
-static void request_user (PpmClient *client);
-static void request_device (PpmClient *client);
-static void request_default_conversation (PpmClient *client);
 static void request_conversation (PpmClient *client, const char *uuid);
 
 /* ---- Keys and token ---- */
@@ -52,19 +42,20 @@ on_keys_discovered (const char *api_key, const char *api_secret, const GError *e
   client->api_secret = g_strdup (api_secret);
   ppm_client_save_setting (client, "api_key", api_key);
   ppm_client_save_setting (client, "api_secret", api_secret);
-  request_token (client);
+  ppm_signin_next (client);
 }
 
-void
-ppm_visitor_start (PpmClient *client)
+static gboolean
+keys_unknown (PpmClient *client)
 {
-  if (client->api_key == NULL || client->api_secret == NULL) {
-    ppm_client_emit_progress (client, "Finding the API key", STEP_TOKEN);
-    ppm_discovery_fetch_ppcom (client->api,
-                               client->sign_in_cancellable, on_keys_discovered, client);
-    return;
-  }
-  request_token (client);
+  return client->api_key == NULL || client->api_secret == NULL;
+}
+
+static void
+discover_keys (PpmClient *client)
+{
+  ppm_discovery_fetch_ppcom (client->api, client->sign_in_cancellable, on_keys_discovered,
+                             client);
 }
 
 static void
@@ -75,13 +66,12 @@ on_token (JsonObject *answer, const GError *error, gpointer data)
   if (!ppm_client_answer_usable (client, error))
     return;
   ppm_api_set_token (client->api, ppm_json_opt_nonempty (answer, "access_token"));
-  request_app (client);
+  ppm_signin_next (client);
 }
 
 static void
 request_token (PpmClient *client)
 {
-  ppm_client_emit_progress (client, "Signing in", STEP_TOKEN);
   ppm_api_token_client (client->api, client->api_key, client->api_secret,
                         client->sign_in_cancellable,
                         on_token, client);
@@ -107,15 +97,14 @@ on_app (JsonObject *answer, const GError *error, gpointer data)
     return;
   g_free (client->team_name);
   client->team_name = g_strdup (ppm_json_opt_string (answer, "app_name"));
-  request_user (client);
+  ppm_signin_next (client);
 }
 
 static void
 request_app (PpmClient *client)
 {
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
-  ppm_client_emit_progress (client, "Loading the team", STEP_TEAM);
   ppm_api_call (client->api, "PP_GET_APP_INFO", body, client->sign_in_cancellable, on_app, client);
 }
 
@@ -125,21 +114,19 @@ static void
 set_self (PpmClient *client, const char *uuid, JsonObject *answer)
 {
   const char *name = answer ? ppm_json_opt_nonempty (answer, "user_fullname") : NULL;
+  PpmUser *self = ppm_registry_set_self (&client->registry, uuid);
 
-  if (client->self == NULL)
-    client->self = g_new0 (PpmUser, 1);
-  g_free (client->self->uuid);
-  client->self->uuid = g_strdup (uuid);
-  g_free (client->self->fullname);
-  client->self->fullname = g_strdup (name ? name : client->email ? client->email : "Visitor");
-  g_free (client->self->email);
-  client->self->email = g_strdup (answer && ppm_json_opt_string (answer, "user_email")
-                                    ? ppm_json_opt_string (answer, "user_email")
-                                    : client->email);
-  g_free (client->self->icon_url);
-  client->self->icon_url = g_strdup (answer ? ppm_json_opt_string (answer, "user_icon") : NULL);
-  client->self->is_service_user = FALSE;
-  client->self->presence = PPM_PRESENCE_ONLINE;
+  g_free (self->fullname);
+  self->fullname = g_strdup (name ? name : client->email ? client->email : "Visitor");
+  g_free (self->email);
+  self->email = g_strdup (answer && ppm_json_opt_string (answer, "user_email")
+                            ? ppm_json_opt_string (answer, "user_email")
+                            : client->email);
+  g_free (self->icon_url);
+  self->icon_url = g_strdup (answer ? ppm_json_opt_string (answer, "user_icon") : NULL);
+  self->is_service_user = FALSE;
+  self->presence = PPM_PRESENCE_ONLINE;
+  ppm_client_set_identity (client, client->app_uuid, client->device_uuid);
 }
 
 /* A visitor account's "e-mail" may be just a name to show to the agents. */
@@ -159,10 +146,10 @@ on_name_set (JsonObject *answer, const GError *error, gpointer data)
 static void
 set_visitor_name (PpmClient *client, const char *name)
 {
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
-  g_free (client->self->fullname);
-  client->self->fullname = g_strdup (name);
+  g_free (client->registry.self->fullname);
+  client->registry.self->fullname = g_strdup (name);
   json_object_set_string_member (body, "user_fullname", name);
   ppm_api_call (client->api, "PP_UPDATE_USER", body,
                 client->sign_in_cancellable, on_name_set, client);
@@ -192,15 +179,14 @@ on_user (JsonObject *answer, const GError *error, gpointer data)
   set_self (client, uuid, answer);
   if (client->email && *client->email && !is_email (client->email))
     set_visitor_name (client, client->email);
-  request_device (client);
+  ppm_signin_next (client);
 }
 
 static void
 request_user (PpmClient *client)
 {
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
-  ppm_client_emit_progress (client, "Opening the session", STEP_LOGIN);
   if (client->email != NULL && is_email (client->email)) {
     json_object_set_string_member (body, "user_email", client->email);
     ppm_api_call (client->api, "PP_GET_USER_UUID", body,
@@ -230,15 +216,14 @@ on_device (JsonObject *answer, const GError *error, gpointer data)
     ppm_client_fail_protocol (client, "PP_CREATE_DEVICE", local);
     return;
   }
-  g_free (client->device_uuid);
-  client->device_uuid = g_strdup (device);
-  request_default_conversation (client);
+  ppm_client_set_identity (client, client->app_uuid, device);
+  ppm_signin_next (client);
 }
 
 static void
 request_device (PpmClient *client)
 {
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
   json_object_set_string_member (body, "device_ostype", VISITOR_OSTYPE);
   json_object_set_string_member (body, "ppcom_trace_uuid", client->terminal);
@@ -270,7 +255,7 @@ static gboolean
 poll_now (gpointer data)
 {
   PpmClient *client = data;
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
   client->amd_poll_id = 0;
   ppm_api_call (client->api, "PP_GET_AMD_QUEUE_LENGTH", body, client->sign_in_cancellable,
@@ -314,17 +299,17 @@ on_default_conversation (JsonObject *answer, const GError *error, gpointer data)
 static void
 request_default_conversation (PpmClient *client)
 {
-  g_autoptr (JsonObject) body = ppm_client_request_body (client);
+  g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
-  ppm_client_emit_progress (client, "Loading the conversation", STEP_CONVERSATIONS);
   ppm_api_call (client->api, "PPCOM_GET_DEFAULT_CONVERSATION", body, client->sign_in_cancellable,
                 on_default_conversation, client);
 }
 
 static void
-conversation_ready (PpmClient *client, const char *uuid, gpointer data)
+conversation_ready (gpointer data, const char *uuid)
 {
-  PpmConv *conv = g_hash_table_lookup (client->conversations, uuid);
+  PpmClient *client = data;
+  PpmConv *conv = ppm_registry_lookup_conv (&client->registry, uuid);
   g_autoptr (GPtrArray) open = g_ptr_array_new ();
 
   g_ptr_array_set_size (client->listed, 0);
@@ -332,14 +317,28 @@ conversation_ready (PpmClient *client, const char *uuid, gpointer data)
     g_ptr_array_add (client->listed, g_strdup (uuid));
     g_ptr_array_add (open, &conv->pub);
   }
-  if (client->events.conversations_synced)
-    client->events.conversations_synced (client->user_data, open);
-  ppm_session_open_socket (client);
+  ppm_client_emit_synced (client, open);
+  ppm_signin_next (client);
 }
 
 static void
 request_conversation (PpmClient *client, const char *uuid)
 {
-  ppm_sync_resolve_conversation (client, uuid, client->sign_in_cancellable, conversation_ready,
-                                 NULL);
+  ppm_registry_resolve (&client->registry, client->api, uuid, client->sign_in_cancellable,
+                        conversation_ready, client);
+}
+
+static const PpmSignInStep visitor_steps[] = {
+  { N_("Finding the API key"), keys_unknown, discover_keys },
+  { N_("Signing in"), NULL, request_token },
+  { N_("Loading the team"), NULL, request_app },
+  { N_("Opening the session"), NULL, request_user },
+  { NULL, NULL, request_device },
+  { N_("Loading the conversation"), NULL, request_default_conversation },
+};
+
+void
+ppm_signin_visitor_start (PpmClient *client)
+{
+  ppm_signin_run (client, visitor_steps, G_N_ELEMENTS (visitor_steps));
 }

@@ -1,0 +1,66 @@
+/* ppm-types.h: the library's data model as the glue sees it: users,
+ * conversations and messages, plain structs with no behaviour.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PPM_ROLE_AGENT,
+  PPM_ROLE_VISITOR,
+} PpmRole;
+
+typedef enum {
+  PPM_PRESENCE_UNKNOWN,     /* the server does not tell */
+  PPM_PRESENCE_OFFLINE,
+  PPM_PRESENCE_ONLINE,
+} PpmPresence;
+
+typedef struct {
+  char *uuid;
+  char *fullname;
+  char *email;
+  char *icon_url;
+  gboolean is_service_user; /* an agent (colleague) rather than a visitor */
+  PpmPresence presence;
+} PpmUser;
+
+typedef struct {
+  char *uuid;
+  char *type;               /* "P2S" (visitor with the team) or "S2S" (agents) */
+  char *name;               /* this user's name for it */
+  char *peer_uuid;          /* the visitor of a P2S, the other agent of a 1:1 S2S, else NULL */
+  GPtrArray *member_uuids;  /* char* */
+  gboolean is_open;
+} PpmConversation;
+
+typedef enum {
+  PPM_MESSAGE_TEXT,         /* text (TEXT, or TXT already downloaded) */
+  PPM_MESSAGE_IMAGE,
+  PPM_MESSAGE_FILE,
+  PPM_MESSAGE_OTHER,        /* a sub-type shown as a short notice */
+} PpmMessageKind;
+
+typedef struct {
+  char *uuid;               /* message id (dedup key) */
+  char *conversation_uuid;
+  char *from_uuid;
+  char *from_name;          /* sender's display name, when known */
+  PpmMessageKind kind;
+  char *subtype;            /* as on the wire: TEXT, TXT, IMAGE, FILE, ... */
+  char *text;               /* plain text (not escaped); a summary for non-text kinds */
+  char *file_url;           /* image or file download URL */
+  char *file_name;
+  char *mime;
+  gint64 file_size;         /* -1 unknown */
+  gint64 time;              /* server time, seconds since the epoch */
+  gint64 time_us;           /* server time in microseconds, for ordering; 0 unknown */
+  gboolean outgoing;        /* sent by this user (from another device, or backfilled) */
+  gboolean delayed;         /* recovered at sign-in or after a reconnect */
+} PpmMessage;
+
+G_END_DECLS
