@@ -162,7 +162,8 @@ ppm_registry_user_emit (PpmRegistry *registry, PpmUser *user)
 static gboolean
 is_anonymous_email (const char *email)
 {
-  /* Anonymous visitors get "<6 hex>@<6 hex>", not a real address (5.4). */
+  /* Anonymous visitors get "<6 hex>@<6 hex>", not a real address
+   * (PP_CREATE_ANONYMOUS in ../shared/protocol/PPMESSAGE-PROTOCOL.md). */
   if (email == NULL || strlen (email) != 13 || email[6] != '@')
     return FALSE;
   for (int i = 0; i < 13; i++)
@@ -266,7 +267,9 @@ ppm_registry_user_from_json (PpmRegistry *registry, JsonObject *item, gboolean i
     g_free (user->icon_url);
     user->icon_url = g_strdup (icon);
   }
-  /* Visitors always look offline in member lists (server bug 21). */
+  /* Visitors always look offline in member lists, whatever they are: a
+   * server bug (../shared/protocol/PPMESSAGE-PROTOCOL.md, list of server
+   * bugs; seen in transcripts/04-history-unacked-lists-details.jsonl). */
   user->presence = user->is_service_user ? presence_of (item) : PPM_PRESENCE_UNKNOWN;
   return user;
 }

@@ -164,7 +164,8 @@ on_pong (SoupWebsocketConnection *connection, GBytes *message, gpointer data)
   ws->last_heard = ppm_clock_now_us ();
 }
 
-/* The server never pings and never closes an idle socket (16.4): a
+/* The server never pings and never closes an idle socket
+ * (../shared/protocol/transcripts/13-websocket-keepalive.jsonl): a
  * connection that answers none of our pings for a while is dead (a
  * suspended laptop, a vanished NAT entry). */
 static gboolean
