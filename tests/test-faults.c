@@ -104,7 +104,7 @@ order_of (GHashTable *table, const char *conversation)
 }
 
 static void
-on_message (gpointer data, const PpmMessage *message)
+on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
   Run *run = data;
   guint count = GPOINTER_TO_UINT (g_hash_table_lookup (run->delivered, message->uuid));

@@ -89,7 +89,7 @@ message_index (const char *text)
 }
 
 static void
-on_message (gpointer data, const PpmMessage *message)
+on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
   Fixture *f = data;
   guint times = GPOINTER_TO_UINT (g_hash_table_lookup (f->shown, message->uuid));

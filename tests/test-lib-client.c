@@ -150,7 +150,7 @@ message_free (PpmMessage *m)
 }
 
 static void
-on_message (gpointer data, const PpmMessage *message)
+on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
   Fixture *f = data;
 

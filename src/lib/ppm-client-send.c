@@ -258,7 +258,8 @@ ppm_client_watch_typing (PpmClient *client, const char *conversation_uuid, gbool
   if (conversation_uuid == NULL)
     return;
   if (watching) {
-    watch (client, conversation_uuid);
+    if (g_strcmp0 (client->watched_conversation, conversation_uuid) != 0)
+      watch (client, conversation_uuid);
   } else if (g_strcmp0 (client->watched_conversation, conversation_uuid) == 0) {
     g_autoptr (JsonObject) frame = ppm_ws_typing_unwatch_frame ();
 

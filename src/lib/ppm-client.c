@@ -656,7 +656,7 @@ ppm_client_emit_message (PpmClient *client, const PpmMessage *message,
                          const PpmConversation *conversation)
 {
   if (client->events.message)
-    client->events.message (client->user_data, message);
+    client->events.message (client->user_data, message, conversation);
 }
 
 void

@@ -56,9 +56,11 @@ typedef struct {
    * list could not be read whole (more than 100,000 open conversations):
    * the conversations read are announced by conversation_changed only. */
   void (*conversations_synced) (gpointer user_data, GPtrArray *open_conversations);
-  /* A message to show, exactly once. The library acknowledges it to the
-   * server after this callback returns. */
-  void (*message) (gpointer user_data, const PpmMessage *message);
+  /* A message to show, exactly once, with its conversation (known to the
+   * library by then; its peer and name are current). The library
+   * acknowledges it to the server after this callback returns. */
+  void (*message) (gpointer user_data, const PpmMessage *message,
+                   const PpmConversation *conversation);
   /* Somebody types in a conversation (expires by itself after a few seconds). */
   void (*typing) (gpointer user_data, const char *conversation_uuid, const char *user_uuid);
   /* Outcome of ppm_client_send_text(): error NULL when the server stored it. */
@@ -105,7 +107,10 @@ void       ppm_client_free (PpmClient *client);
 gboolean   ppm_client_connect (PpmClient *client, GError **error);
 /* Signs out cleanly (agent: PPKEFU_LOGOUT after the last acks, finishing
  * in the background), closes the socket and calls disconnected(NULL) before
- * returning; the receiver may free the client from within that callback. */
+ * returning; the receiver may free the client from within that callback.
+ * Between the call and that callback the library calls nothing but
+ * save_setting and load_setting, so a UI that is closing needs no guard
+ * in its other callbacks. */
 void       ppm_client_disconnect (PpmClient *client);
 
 /* The signed-in user, or NULL. */
@@ -129,6 +134,9 @@ char      *ppm_client_send_text_to_user (PpmClient *client, const char *user_uui
 const PpmConversation *ppm_client_conversation_for_user (PpmClient *client,
                                                          const char *user_uuid);
 
+/* The server reports typing in one watched conversation per socket: this
+ * one from now on (watched again on every new socket; asking again for the
+ * one watched sends nothing), or, with watch FALSE, none if it was this. */
 void       ppm_client_watch_typing (PpmClient *client, const char *conversation_uuid,
                                     gboolean watch);
 /* Tells the others this user is typing (throttled by the library). */

@@ -5,12 +5,6 @@
  */
 #include "ppm-purple.h"
 
-PpmAccount *
-ppm_account_from_gc (PurpleConnection *gc)
-{
-  return gc != NULL ? purple_connection_get_protocol_data (gc) : NULL;
-}
-
 /* Only NETWORK_ERROR makes Pidgin and Finch retry; every other reason is fatal
  * and disables the account. So fatal reasons are kept for what the user must
  * fix: the password, a setting, or another device that took the session. */
@@ -60,22 +54,12 @@ ppm_connection_error_reason (const GError *error, char **message)
   return reason;
 }
 
-/* The library's sign-in step names, marked here for xgettext (`make pot`):
- * the library has no gettext of its own. on_progress looks them up. */
-static const char *const ppm_progress_step_names[] G_GNUC_UNUSED = {
-  N_("Finding the API key"), N_("Signing in"), N_("Opening the session"),
-  N_("Loading the team"), N_("Loading the conversations"), N_("Loading the conversation"),
-  N_("Connecting to the server"), N_("Fetching missed messages"),
-};
-
 static void
 on_progress (gpointer user_data, const char *step_text, int step, int steps)
 {
   PpmAccount *pa = user_data;
   const char *shown;
 
-  if (pa->closing)
-    return;
   purple_debug_info (PPM_DEBUG_CATEGORY, "progress %d/%d: %s\n", step, steps,
                      step_text != NULL ? step_text : "");
   /* Progress is a sign-in matter; reconnects after that stay silent. */
@@ -84,7 +68,8 @@ on_progress (gpointer user_data, const char *step_text, int step, int steps)
   /* libpurple insists on count > 1 and step < count. */
   steps = MAX (steps, 2);
   step = CLAMP (step, 0, steps - 1);
-  /* The library's step names are English; our catalog translates them. */
+  /* The library's step names come untranslated (N_() in its step tables):
+   * our catalog translates them. */
   shown = step_text != NULL ? g_dgettext (GETTEXT_PACKAGE, step_text) : "";
   purple_connection_update_progress (pa->gc, shown, step, steps);
 }
@@ -99,13 +84,15 @@ show_own_name (PpmAccount *pa)
     ppm_buddies_show_own_name (pa, self->fullname);
 }
 
+/* The library's events. Once close() began they stop, but for
+ * disconnected(NULL) and the settings (ppm_client_disconnect() in
+ * ppm-client.h), so none of them checks pa->closing. */
+
 static void
 on_connected (gpointer user_data)
 {
   PpmAccount *pa = user_data;
 
-  if (pa->closing)
-    return;
   purple_debug_info (PPM_DEBUG_CATEGORY, "signed in\n");
   if (purple_connection_get_state (pa->gc) != PURPLE_CONNECTED)
     purple_connection_set_state (pa->gc, PURPLE_CONNECTED);
@@ -122,8 +109,8 @@ on_disconnected (gpointer user_data, const GError *error)
   char *message = NULL;
   char *shown;
 
-  if (pa->closing || error == NULL)
-    return;
+  if (error == NULL)
+    return;                     /* our own sign-out */
   reason = ppm_connection_error_reason (error, &message);
   if (g_error_matches (error, PPM_ERROR, PPM_ERROR_CERTIFICATE)) {
     const char *fingerprint = ppm_client_get_peer_certificate_fingerprint (pa->client);
@@ -144,10 +131,7 @@ on_disconnected (gpointer user_data, const GError *error)
 static void
 on_user_changed (gpointer user_data, const PpmUser *user)
 {
-  PpmAccount *pa = user_data;
-
-  if (!pa->closing)
-    ppm_buddies_user_changed (pa, user);
+  ppm_buddies_user_changed (user_data, user);
 }
 
 static void
@@ -155,8 +139,6 @@ on_conversation_changed (gpointer user_data, const PpmConversation *conversation
 {
   PpmAccount *pa = user_data;
 
-  if (pa->closing)
-    return;
   ppm_buddies_conversation_changed (pa, conversation);
   ppm_typing_refresh_watches (pa);
 }
@@ -166,38 +148,27 @@ on_conversations_synced (gpointer user_data, GPtrArray *open_conversations)
 {
   PpmAccount *pa = user_data;
 
-  if (pa->closing)
-    return;
   ppm_buddies_conversations_synced (pa, open_conversations);
   ppm_typing_refresh_watches (pa);
 }
 
 static void
-on_message (gpointer user_data, const PpmMessage *message)
+on_message (gpointer user_data, const PpmMessage *message, const PpmConversation *conversation)
 {
-  PpmAccount *pa = user_data;
-
-  if (!pa->closing)
-    ppm_im_message (pa, message);
+  ppm_im_message (user_data, message, conversation);
 }
 
 static void
 on_typing (gpointer user_data, const char *conversation_uuid, const char *user_uuid)
 {
-  PpmAccount *pa = user_data;
-
-  if (!pa->closing)
-    ppm_typing_received (pa, conversation_uuid, user_uuid);
+  ppm_typing_received (user_data, conversation_uuid, user_uuid);
 }
 
 static void
 on_send_result (gpointer user_data, const char *conversation_uuid, const char *message_uuid,
                 const GError *error)
 {
-  PpmAccount *pa = user_data;
-
-  if (!pa->closing)
-    ppm_im_send_result (pa, conversation_uuid, message_uuid, error);
+  ppm_im_send_result (user_data, conversation_uuid, message_uuid, error);
 }
 
 static void

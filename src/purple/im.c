@@ -117,10 +117,9 @@ message_plain_text (const PpmMessage *message)
 }
 
 static const char *
-partner_for_message (PpmAccount *pa, const PpmMessage *message)
+partner_for_message (PpmAccount *pa, const PpmMessage *message,
+                     const PpmConversation *conversation)
 {
-  const PpmConversation *conversation =
-    ppm_client_lookup_conversation (pa->client, message->conversation_uuid);
   const char *partner = ppm_buddies_partner_for_conversation (pa, conversation);
 
   if (partner != NULL)
@@ -130,16 +129,8 @@ partner_for_message (PpmAccount *pa, const PpmMessage *message)
   return message->conversation_uuid;
 }
 
-static char *
-sender_name (PpmAccount *pa, const PpmMessage *message)
-{
-  if (message->from_name != NULL && *message->from_name != '\0')
-    return ppm_text_one_line (message->from_name);
-  return ppm_text_one_line (ppm_buddies_display_name (pa, message->from_uuid));
-}
-
 void
-ppm_im_message (PpmAccount *pa, const PpmMessage *message)
+ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation *conversation)
 {
   const char *partner;
   char *plain, *html;
@@ -148,7 +139,7 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message)
 
   if (message == NULL || message->conversation_uuid == NULL)
     return;
-  partner = partner_for_message (pa, message);
+  partner = partner_for_message (pa, message, conversation);
   if (partner == NULL)
     return;
   plain = message_plain_text (message);
@@ -165,8 +156,9 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message)
     serv_got_im (pa->gc, partner, html, delayed, when);
   } else {
     /* A colleague answering the visitor: shown in the visitor's window
-     * under the colleague's name. */
-    char *sender = sender_name (pa, message);
+     * under the colleague's name (the library names every sender). */
+    char *sender = ppm_text_one_line (message->from_name ? message->from_name
+                                                         : message->from_uuid);
 
     purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), sender, html,
                           PURPLE_MESSAGE_RECV | delayed, when);

@@ -44,16 +44,20 @@ typedef struct {
   PurpleConnection *gc;
   PpmClient *client;
   PpmRole role;
-  gboolean closing;          /* close() began: ignore late events (settings are still saved) */
+  gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
-  char *typing_watched;      /* that conversation's uuid, once known and watched */
 } PpmAccount;
+
+static inline PpmAccount *
+ppm_account_from_gc (PurpleConnection *gc)
+{
+  return gc != NULL ? purple_connection_get_protocol_data (gc) : NULL;
+}
 
 /* connection.c */
 void ppm_connection_login (PurpleAccount *account);
 void ppm_connection_close (PurpleConnection *gc);
-PpmAccount *ppm_account_from_gc (PurpleConnection *gc);
 /* The single place where library errors become libpurple's reasons. */
 PurpleConnectionError ppm_connection_error_reason (const GError *error, char **message);
 
@@ -100,7 +104,8 @@ const char *ppm_buddies_display_name (PpmAccount *pa, const char *user_uuid);
 /* im.c: messages both ways */
 int  ppm_im_send (PurpleConnection *gc, const char *who, const char *message,
                   PurpleMessageFlags flags);
-void ppm_im_message (PpmAccount *pa, const PpmMessage *message);
+void ppm_im_message (PpmAccount *pa, const PpmMessage *message,
+                     const PpmConversation *conversation);
 void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
                          const char *message_uuid, const GError *error);
 /* Writes a notice into the IM window with this partner, opening it if needed. */

@@ -18,18 +18,17 @@ is_our_im (PpmAccount *pa, PurpleConversation *conv)
 }
 
 /* The server reports typing for one watched conversation per socket: the
- * one in the window the agent opened last. */
+ * one in the window the agent opened last. The library keeps which one it
+ * watches (and watches it again on a new socket); asking again for the
+ * same one sends nothing. */
 static void
 apply_watch (PpmAccount *pa)
 {
   const PpmConversation *conversation =
     ppm_buddies_conversation_for_partner (pa, pa->typing_partner);
 
-  if (conversation == NULL || g_strcmp0 (conversation->uuid, pa->typing_watched) == 0)
-    return;
-  g_free (pa->typing_watched);
-  pa->typing_watched = g_strdup (conversation->uuid);
-  ppm_client_watch_typing (pa->client, conversation->uuid, TRUE);
+  if (conversation != NULL)
+    ppm_client_watch_typing (pa->client, conversation->uuid, TRUE);
 }
 
 static void
@@ -37,7 +36,6 @@ watch_window (PpmAccount *pa, const char *partner)
 {
   g_free (pa->typing_partner);
   pa->typing_partner = g_strdup (partner);
-  g_clear_pointer (&pa->typing_watched, g_free);
   apply_watch (pa);
 }
 
@@ -55,14 +53,15 @@ static void
 on_deleting_conversation (PurpleConversation *conv, gpointer user_data)
 {
   PpmAccount *pa = user_data;
+  const PpmConversation *conversation;
 
   if (pa->closing || pa->client == NULL || !is_our_im (pa, conv)
       || g_strcmp0 (pa->typing_partner, purple_conversation_get_name (conv)) != 0)
     return;
-  if (pa->typing_watched != NULL)
-    ppm_client_watch_typing (pa->client, pa->typing_watched, FALSE);
+  conversation = ppm_buddies_conversation_for_partner (pa, pa->typing_partner);
+  if (conversation != NULL)
+    ppm_client_watch_typing (pa->client, conversation->uuid, FALSE);
   g_clear_pointer (&pa->typing_partner, g_free);
-  g_clear_pointer (&pa->typing_watched, g_free);
 }
 
 void
@@ -81,7 +80,6 @@ ppm_typing_stop (PpmAccount *pa)
 {
   purple_signals_disconnect_by_handle (pa);
   g_clear_pointer (&pa->typing_partner, g_free);
-  g_clear_pointer (&pa->typing_watched, g_free);
 }
 
 /* Called when conversations become known: a window opened before its
@@ -100,7 +98,7 @@ ppm_typing_refresh_watches (PpmAccount *pa)
         break;
       }
   }
-  if (pa->typing_partner != NULL && pa->typing_watched == NULL)
+  if (pa->typing_partner != NULL)
     apply_watch (pa);
 }
 

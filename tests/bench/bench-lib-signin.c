@@ -63,7 +63,7 @@ on_synced (gpointer data, GPtrArray *open_conversations)
 /* The unacked message of each generated conversation is its newest, the
  * visitor's "Message 2 in conversation c"; anything else is replayed history. */
 static void
-on_message (gpointer data, const PpmMessage *message)
+on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
   Account *account = data;
   guint seen = GPOINTER_TO_UINT (g_hash_table_lookup (account->delivered, message->uuid));
