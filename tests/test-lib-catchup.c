@@ -132,7 +132,8 @@ answer_empty_unacked (Fixture *f)
 static char *
 unacked_page (const char *prefix, guint first, guint count)
 {
-  GString *list = g_string_new (NULL), *messages = g_string_new (NULL);
+  g_autoptr (GString) list = g_string_new (NULL);
+  g_autoptr (GString) messages = g_string_new (NULL);
 
   for (guint i = first; i < first + count; i++) {
     g_string_append_printf (list, "%s\"pid-%s%u\"", i > first ? "," : "", prefix, i);
@@ -142,7 +143,7 @@ unacked_page (const char *prefix, guint first, guint count)
                             i > first ? "," : "", prefix, i, prefix, i, 1700000000 + i);
   }
   return g_strdup_printf ("{\"error_code\":0,\"list\":[%s],\"message\":{%s}}",
-                          g_string_free (list, FALSE), g_string_free (messages, FALSE));
+                          list->str, messages->str);
 }
 
 static void
