@@ -45,6 +45,7 @@ static const struct {
   { "ppm-message", LAYER_LEAF },
   { "ppm-discovery", LAYER_LEAF },
   { "ppm-registry", LAYER_STATE },
+  { "ppm-last-seen", LAYER_STATE },
   { "ppm-ports", LAYER_STATE },
   { "ppm-outbox", LAYER_STATE },
   { "ppm-delivery", LAYER_STATE },

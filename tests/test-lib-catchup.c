@@ -11,6 +11,7 @@
 typedef struct {
   FakeWorld world;
   PpmRegistry registry;
+  PpmLastSeen last_seen;
   PpmCatchUp catchup;
   GPtrArray *history;         /* char* message uuids of the last done() */
   GPtrArray *unacked;         /* char* message uuids (or "-" for an ack only) */
@@ -72,7 +73,8 @@ setup (Fixture *f, gconstpointer data)
   ppm_registry_init (&f->registry, PPM_ROLE_AGENT, NULL, NULL);
   ppm_registry_set_self (&f->registry, SELF);
   fake_world_init (&f->world, &f->registry);
-  ppm_catchup_init (&f->catchup, &f->world.ports, &sink, f, &f->registry);
+  ppm_last_seen_init (&f->last_seen, &f->world.ports, f);
+  ppm_catchup_init (&f->catchup, &f->world.ports, &sink, f, &f->registry, &f->last_seen);
   f->history = g_ptr_array_new_with_free_func (g_free);
   f->unacked = g_ptr_array_new_with_free_func (g_free);
 }
@@ -83,6 +85,7 @@ teardown (Fixture *f, gconstpointer data)
   ppm_catchup_abort (&f->catchup);
   fake_world_cancel_all (&f->world);
   ppm_catchup_clear (&f->catchup);
+  ppm_last_seen_clear (&f->last_seen);
   ppm_registry_clear (&f->registry);
   fake_world_clear (&f->world);
   g_ptr_array_unref (f->history);

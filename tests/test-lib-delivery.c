@@ -13,6 +13,7 @@
 typedef struct {
   FakeWorld world;
   PpmRegistry registry;
+  PpmLastSeen last_seen;
   PpmDelivery delivery;
   GPtrArray *shown;           /* char* message uuids, in the order shown */
   GPtrArray *confirmed;       /* char* push ids the server confirmed */
@@ -45,7 +46,8 @@ setup (Fixture *f, gconstpointer data)
 
   ppm_registry_init (&f->registry, PPM_ROLE_AGENT, NULL, NULL);
   fake_world_init (&f->world, &f->registry);
-  ppm_delivery_init (&f->delivery, &f->world.ports, &sink, f, &f->registry);
+  ppm_last_seen_init (&f->last_seen, &f->world.ports, f);
+  ppm_delivery_init (&f->delivery, &f->world.ports, &sink, f, &f->registry, &f->last_seen);
   f->shown = g_ptr_array_new_with_free_func (g_free);
   f->confirmed = g_ptr_array_new_with_free_func (g_free);
   f->cancellable = g_cancellable_new ();
@@ -61,6 +63,7 @@ teardown (Fixture *f, gconstpointer data)
   g_cancellable_cancel (f->cancellable);
   fake_world_cancel_all (&f->world);
   ppm_delivery_clear (&f->delivery);
+  ppm_last_seen_clear (&f->last_seen);
   g_object_unref (f->cancellable);
   ppm_registry_clear (&f->registry);
   fake_world_clear (&f->world);

@@ -34,13 +34,14 @@ static void read_backlog_when_acked (PpmCatchUp *catchup);
 
 void
 ppm_catchup_init (PpmCatchUp *catchup, const PpmPorts *ports, const PpmCatchUpSink *sink,
-                  gpointer owner, PpmRegistry *registry)
+                  gpointer owner, PpmRegistry *registry, PpmLastSeen *last_seen)
 {
   memset (catchup, 0, sizeof *catchup);
   catchup->ports = ports;
   catchup->sink = *sink;
   catchup->owner = owner;
   catchup->registry = registry;
+  catchup->last_seen = last_seen;
   catchup->baselines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   catchup->history_targets = g_ptr_array_new_with_free_func (g_free);
   catchup->history_waiting = g_ptr_array_new ();
@@ -102,13 +103,12 @@ plan_history (PpmCatchUp *catchup)
   g_ptr_array_set_size (catchup->history_targets, 0);
   g_hash_table_iter_init (&iter, registry->conversations);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conv)) {
-    g_autofree char *key = ppm_last_seen_key (conv->pub.uuid);
     char *last_seen;
 
     if (!conv->pub.is_open)
       continue;
-    last_seen = catchup->ports->load_setting (catchup->owner, key);
-    if (last_seen != NULL && *last_seen != '\0') {
+    last_seen = ppm_last_seen_get (catchup->last_seen, conv->pub.uuid);
+    if (last_seen != NULL) {
       if (list_fresh && g_strcmp0 (last_seen, conv->latest_message_uuid) == 0) {
         g_free (last_seen);
         continue;               /* nothing new since */
@@ -116,12 +116,9 @@ plan_history (PpmCatchUp *catchup)
       g_hash_table_insert (catchup->baselines, g_strdup (conv->pub.uuid), last_seen);
       g_ptr_array_add (catchup->history_targets, g_strdup (conv->pub.uuid));
     } else if (synced != NULL) {
-      g_free (last_seen);
       g_ptr_array_add (catchup->history_targets, g_strdup (conv->pub.uuid));
-    } else {
-      g_free (last_seen);
-      if (conv->latest_message_uuid)
-        catchup->ports->save_setting (catchup->owner, key, conv->latest_message_uuid);
+    } else if (conv->latest_message_uuid) {
+      ppm_last_seen_set (catchup->last_seen, conv->pub.uuid, conv->latest_message_uuid, 0);
     }
   }
   if (synced == NULL && list_fresh)
@@ -138,6 +135,7 @@ typedef struct {
   guint pages;
   guint retries;              /* of the current page */
   guint retry_id;
+  gboolean reached_horizon;   /* from_start: older pages were all shown before */
 } HistoryFetch;
 
 static void
@@ -268,6 +266,7 @@ take_history_page (PpmCatchUp *catchup, HistoryFetch *fetch, JsonArray *list, gu
 
   guint length = list ? json_array_get_length (list) : 0;
   const char *base = catchup->ports->base_url (catchup->owner);
+  gint64 horizon = ppm_last_seen_horizon (catchup->last_seen);
 
   *taken = 0;
   for (guint i = 0; i < length; i++) {
@@ -291,6 +290,13 @@ take_history_page (PpmCatchUp *catchup, HistoryFetch *fetch, JsonArray *list, gu
     }
     if (message == NULL) {
       g_debug ("skipping a history record: %s", error ? error->message : "not an object");
+      continue;
+    }
+    /* A conversation replayed from its start may be one whose last seen
+     * message was forgotten: what was shown before is not shown again. */
+    if (fetch->from_start && time_is_epoch && message->time_us <= horizon) {
+      fetch->reached_horizon = TRUE;
+      ppm_message_free (message);
       continue;
     }
     message->delayed = TRUE;
@@ -378,7 +384,7 @@ on_history_page (JsonObject *answer, const GError *error, gpointer data)
   /* min_uuid paging returns at most page_size - 1 items, oldest first;
    * page mode up to page_size, newest first. */
   if (taken == 0 || taken < PPM_HISTORY_PAGE_SIZE - (fetch->from_start ? 0 : 1) ||
-      fetch->pages >= PPM_HISTORY_MAX_PAGES)
+      fetch->pages >= PPM_HISTORY_MAX_PAGES || fetch->reached_horizon)
     history_fetch_done (fetch);
   else
     fetch_history_page (fetch);

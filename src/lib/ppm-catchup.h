@@ -48,6 +48,7 @@ typedef struct {
   PpmCatchUpSink sink;
   gpointer owner;
   PpmRegistry *registry;
+  PpmLastSeen *last_seen;
   char *device_uuid;          /* records from this device are not replayed */
   /* At the first sign-in a page that keeps failing is given up (one
    * conversation is not worth the session); in a repair it is fatal. */
@@ -77,7 +78,8 @@ typedef struct {
 } PpmCatchUp;
 
 void     ppm_catchup_init (PpmCatchUp *catchup, const PpmPorts *ports,
-                           const PpmCatchUpSink *sink, gpointer owner, PpmRegistry *registry);
+                           const PpmCatchUpSink *sink, gpointer owner, PpmRegistry *registry,
+                           PpmLastSeen *last_seen);
 void     ppm_catchup_clear (PpmCatchUp *catchup);
 /* Starts over (a running one is abandoned). read_recent: first read the
  * first page of the conversation list for conversations that started

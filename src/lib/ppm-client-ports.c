@@ -233,9 +233,10 @@ ppm_client_init_modules (PpmClient *client)
     .base_url = port_base_url,
   };
   ppm_registry_init (&client->registry, client->role, &registry_sink, client);
+  ppm_last_seen_init (&client->last_seen, &client->ports, client);
   ppm_outbox_init (&client->outbox, &outbox_sink, client);
   ppm_delivery_init (&client->delivery, &client->ports, &delivery_sink, client,
-                     &client->registry);
+                     &client->registry, &client->last_seen);
   ppm_catchup_init (&client->catchup, &client->ports, &catchup_sink, client,
-                    &client->registry);
+                    &client->registry, &client->last_seen);
 }

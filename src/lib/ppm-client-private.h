@@ -23,6 +23,7 @@
 #include "ppm-catchup.h"
 #include "ppm-delivery.h"
 #include "ppm-json.h"
+#include "ppm-last-seen.h"
 #include "ppm-message.h"
 #include "ppm-outbox.h"
 #include "ppm-registry.h"
@@ -126,6 +127,7 @@ struct _PpmClient {
   /* The state modules. */
   PpmPorts ports;
   PpmRegistry registry;
+  PpmLastSeen last_seen;
   PpmOutbox outbox;
   PpmDelivery delivery;
   PpmCatchUp catchup;

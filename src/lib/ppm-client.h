@@ -67,7 +67,8 @@ typedef struct {
   void (*send_result) (gpointer user_data, const char *conversation_uuid,
                        const char *message_uuid, const GError *error);
   /* Persistent per-account state (the glue keeps it in account settings):
-   * the API key once discovered, and the last message seen per conversation. */
+   * the API key once discovered, and the last message seen per conversation
+   * (bounded: see ppm-last-seen.h). value NULL: remove the setting. */
   void (*save_setting) (gpointer user_data, const char *key, const char *value);
   char *(*load_setting) (gpointer user_data, const char *key);
 } PpmClientEvents;

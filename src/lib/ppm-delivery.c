@@ -41,15 +41,9 @@ ppm_queued_free (PpmQueued *queued)
   g_free (queued);
 }
 
-char *
-ppm_last_seen_key (const char *conversation_uuid)
-{
-  return g_strconcat ("last_seen/", conversation_uuid, NULL);
-}
-
 void
 ppm_delivery_init (PpmDelivery *delivery, const PpmPorts *ports, const PpmDeliverySink *sink,
-                   gpointer owner, PpmRegistry *registry)
+                   gpointer owner, PpmRegistry *registry, PpmLastSeen *last_seen)
 {
   memset (delivery, 0, sizeof *delivery);
   delivery->ports = ports;
@@ -57,6 +51,7 @@ ppm_delivery_init (PpmDelivery *delivery, const PpmPorts *ports, const PpmDelive
     delivery->sink = *sink;
   delivery->owner = owner;
   delivery->registry = registry;
+  delivery->last_seen = last_seen;
   g_queue_init (&delivery->held);
   g_queue_init (&delivery->queue);
   g_queue_init (&delivery->look_up_queue);
@@ -465,15 +460,13 @@ move_last_seen (PpmDelivery *delivery, PpmConv *conv, PpmQueued *queued)
 {
   PpmMessage *message = queued->message;
   gint64 time_us = queued->time_is_epoch ? message->time_us : 0;
-  g_autofree char *key = NULL;
 
   if (conv && queued->from_unacked_list && time_us > 0 && time_us < conv->last_seen_time_us) {
     g_debug ("message %s is older than the last seen of %s: kept", message->uuid,
              message->conversation_uuid);
     return;
   }
-  key = ppm_last_seen_key (message->conversation_uuid);
-  delivery->ports->save_setting (delivery->owner, key, message->uuid);
+  ppm_last_seen_set (delivery->last_seen, message->conversation_uuid, message->uuid, time_us);
   if (conv && time_us > 0)
     conv->last_seen_time_us = time_us;
 }

@@ -2,8 +2,8 @@
  * order: de-duplication by message uuid, the ordered delivery queue (an
  * unknown conversation is looked up and a long text downloaded before its
  * message is shown), pushes held while a catch-up runs, acknowledgements
- * (batched, retried, kept across sessions while unconfirmed) and the
- * per-conversation "last_seen" setting.
+ * (batched, retried, kept across sessions while unconfirmed) and moving
+ * each conversation's last message seen.
  *
  * A state module: its own struct, no events of the client; the world is
  * reached through the PpmPorts its owner installs and messages go to the
@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include "ppm-last-seen.h"
 #include "ppm-ports.h"
 #include "ppm-message.h"
 
@@ -58,6 +59,7 @@ typedef struct {
   PpmDeliverySink sink;
   gpointer owner;
   PpmRegistry *registry;
+  PpmLastSeen *last_seen;
   GCancellable *cancellable;  /* the session's requests (look-ups, downloads, acks) */
 
   gboolean open;              /* messages may be shown now */
@@ -85,7 +87,8 @@ typedef struct {
 } PpmDelivery;
 
 void     ppm_delivery_init (PpmDelivery *delivery, const PpmPorts *ports,
-                            const PpmDeliverySink *sink, gpointer owner, PpmRegistry *registry);
+                            const PpmDeliverySink *sink, gpointer owner, PpmRegistry *registry,
+                            PpmLastSeen *last_seen);
 /* The session ended: what was not shown counts as never seen (a later
  * catch-up shows it), held pushes are dropped, the unconfirmed acks are
  * kept in the setting "unconfirmed_acks". No callback. */
@@ -124,6 +127,5 @@ JsonArray *ppm_delivery_take_acks (PpmDelivery *delivery);
 /* At sign-out of a visitor: the last acks, with no retry. */
 void     ppm_delivery_flush_acks_final (PpmDelivery *delivery);
 
-char    *ppm_last_seen_key (const char *conversation_uuid);
 
 G_END_DECLS

@@ -313,6 +313,9 @@ finish_conversations (PpmClient *client)
       ppm_registry_conv_emit (registry, conv);
     }
   }
+  /* The whole list is known: the last seen messages of conversations
+   * closed long ago are forgotten. */
+  ppm_last_seen_prune (&client->last_seen, listed);
   /* A conversation can be listed twice when the list moves between pages. */
   g_hash_table_remove_all (listed);
   for (guint i = 0; i < client->listed->len; i++) {

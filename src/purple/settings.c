@@ -81,7 +81,12 @@ ppm_settings_save (PurpleAccount *account, const char *key, const char *value)
 
   g_return_if_fail (key != NULL);
   name = setting_name (key);
-  purple_account_set_string (account, name, value);
+  /* NULL: the library no longer needs it (a conversation's last seen
+   * message once it is closed and old); accounts.xml does not keep it. */
+  if (value == NULL)
+    purple_account_remove_setting (account, name);
+  else
+    purple_account_set_string (account, name, value);
   g_free (name);
 }
 
