@@ -91,6 +91,9 @@ typedef struct {
   JsonObject *frame;
   guint deadline_id;          /* the send bound: send_result error when it fires */
   GError *error;              /* set when it failed before reaching the server */
+  char *seen_before;          /* the conversation's last seen message when it was sent */
+  gboolean maybe_stored;      /* written, then the connection was lost before its ACK SEND */
+  gboolean being_checked;     /* ppm-resend-check.c looks it up in the history */
 } PendingSend;
 
 struct _PpmClient {
@@ -315,7 +318,7 @@ void      ppm_send_handle_ack (PpmClient *client, const char *message_uuid, gint
                                const char *reason);
 void      ppm_send_flush_unsent (PpmClient *client);
 /* The socket is gone: what was written but not acknowledged is sent again
- * after the repair (same uuid, so the server stores it once). */
+ * after the repair, but for what the history shows stored (ppm-resend-check.h). */
 void      ppm_send_requeue_in_flight (PpmClient *client);
 void      ppm_send_fail_all (PpmClient *client, const GError *error);
 void      ppm_send_stop_watchdog (PpmClient *client);

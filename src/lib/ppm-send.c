@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-client-private.h"
+#include "ppm-resend-check.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -31,6 +32,7 @@ pending_send_free (PendingSend *send)
   g_clear_error (&send->error);
   g_free (send->uuid);
   g_free (send->conversation_uuid);
+  g_free (send->seen_before);
   g_free (send);
 }
 
@@ -128,8 +130,10 @@ ppm_send_requeue_in_flight (PpmClient *client)
   PendingSend *send;
 
   /* Newest first onto the head of the queue: the order stays the same. */
-  while ((send = g_queue_pop_tail (&client->in_flight)) != NULL)
+  while ((send = g_queue_pop_tail (&client->in_flight)) != NULL) {
+    send->maybe_stored = TRUE;
     g_queue_push_head (&client->unsent, send);
+  }
   ppm_send_stop_watchdog (client);
 }
 
@@ -140,6 +144,8 @@ ppm_send_flush_unsent (PpmClient *client)
   PendingSend *send;
 
   if (!client->ws_authenticated || client->state != SESSION_CONNECTED)
+    return;
+  if (ppm_resend_check_holds_queue (client))
     return;
   while ((send = g_queue_pop_head (&client->unsent)) != NULL) {
     if (!write_now (client, send)) {
@@ -282,6 +288,7 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
   send->client = client;
   send->uuid = g_strdup (uuid);
   send->conversation_uuid = g_strdup (conversation_uuid);
+  send->seen_before = ppm_resend_check_seen_before (client, conversation_uuid);
   g_hash_table_insert (client->pending_sends, send->uuid, send);
   if (!session_usable (client)) {
     fail_later (client, send, g_error_new_literal (PPM_ERROR, PPM_ERROR_NETWORK,
