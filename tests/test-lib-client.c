@@ -1761,6 +1761,86 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   g_assert_false (((PpmMessage *) f->messages->pdata[2])->delayed);
 }
 
+/* ---- A lost ACK SEND ---- */
+
+typedef struct {
+  PpmRole role;
+  PpmsAckLoss when;
+} LostAck;
+
+typedef struct {
+  PpmsServer *server;
+  guint before;
+} SocketCount;
+
+static gboolean
+another_socket (gpointer data)
+{
+  SocketCount *count = data;
+
+  return ppms_server_count_websockets_opened (count->server) > count->before;
+}
+
+/* The server stores two messages and pushes them, then the connection dies
+ * before their ACK SEND reaches us (before or after the push). After the
+ * repair the history shows them stored: both are confirmed, in order, and
+ * the other side receives each exactly once (twice without the look-up:
+ * PPM_TEST_HOOK_BROKEN_RESEND=resend-all fails this). As an agent and as a
+ * visitor. */
+static void
+test_lost_ack_send (Fixture *f, gconstpointer data)
+{
+  const LostAck *lost = data;
+  g_autofree char *url = enterprise_url (f);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *after = NULL;
+  PpmsPeer *other;
+  const char *conversation;
+  GHashTableIter iter;
+  gpointer key;
+  SocketCount sockets = { f->server, 0 };
+
+  if (lost->role == PPM_ROLE_AGENT) {
+    new_client (f);
+    connect_ok (f);
+    other = start_visitor (f);
+    conversation = ppms_peer_conversation_uuid (other);
+    g_free (ppms_peer_send_text (other, conversation, "question"));
+    wait_messages (f, 1);
+  } else {
+    other = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+    new_visitor_client (f, url, NULL, NULL);
+    connect_ok (f);
+    g_hash_table_iter_init (&iter, f->conversations);
+    g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+    conversation = key;
+  }
+  sockets.before = ppms_server_count_websockets_opened (f->server);
+  ppms_server_set_ack_loss (f->server, lost->when, ppm_client_get_self (f->client)->uuid, 1);
+  first = ppm_client_send_text (f->client, conversation, "stored, its ACK lost");
+  second = ppm_client_send_text (f->client, conversation, "right behind it");
+  /* Once: the repair's socket is healthy (it opens before the catch-up). */
+  g_assert_true (ppms_wait_until (another_socket, &sockets, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_no_error (((SendResult *) f->send_results->pdata[0])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[0])->message_uuid, ==, first);
+  g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->message_uuid, ==, second);
+  /* A message after them marks the end of what the other side gets. */
+  after = ppm_client_send_text (f->client, conversation, "after the repair");
+  g_assert_nonnull (ppms_peer_wait_message (other, "stored, its ACK lost", WAIT_MS));
+  g_assert_nonnull (ppms_peer_wait_message (other, "right behind it", WAIT_MS));
+  g_assert_nonnull (ppms_peer_wait_message (other, "after the repair", WAIT_MS));
+  g_assert_cmpuint (ppms_peer_count_received (other), ==, 3);
+  g_assert_false (f->disconnected);
+}
+
+static const LostAck lost_ack_agent_before_push = { PPM_ROLE_AGENT, PPMS_ACK_LOSS_BEFORE_PUSH };
+static const LostAck lost_ack_agent_after_push = { PPM_ROLE_AGENT, PPMS_ACK_LOSS_AFTER_PUSH };
+static const LostAck lost_ack_visitor_after_push = { PPM_ROLE_VISITOR, PPMS_ACK_LOSS_AFTER_PUSH };
+
 static gboolean
 is_disconnected_slowly (gpointer data)
 {
@@ -2587,6 +2667,12 @@ main (int argc, char **argv)
   ADD ("send-timeout", test_send_timeout);
   ADD ("send-unknown-conversation", test_send_unknown_conversation);
   ADD ("dropped-socket-recovers", test_dropped_socket_recovers);
+  g_test_add ("/lib/client/lost-ack-send/agent-before-push", Fixture, &lost_ack_agent_before_push,
+              fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  g_test_add ("/lib/client/lost-ack-send/agent-after-push", Fixture, &lost_ack_agent_after_push,
+              fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  g_test_add ("/lib/client/lost-ack-send/visitor-after-push", Fixture,
+              &lost_ack_visitor_after_push, fixture_set_up, test_lost_ack_send, fixture_tear_down);
   ADD ("server-gone", test_server_gone);
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
