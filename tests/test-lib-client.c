@@ -1770,15 +1770,15 @@ typedef struct {
 
 typedef struct {
   PpmsServer *server;
-  guint before;
-} SocketCount;
+  guint opened;
+} SocketWait;
 
 static gboolean
-another_socket (gpointer data)
+websocket_reopened (gpointer data)
 {
-  SocketCount *count = data;
+  SocketWait *wait = data;
 
-  return ppms_server_count_websockets_opened (count->server) > count->before;
+  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
 }
 
 /* The server stores two messages and pushes them, then the connection dies
@@ -1799,7 +1799,7 @@ test_lost_ack_send (Fixture *f, gconstpointer data)
   const char *conversation;
   GHashTableIter iter;
   gpointer key;
-  SocketCount sockets = { f->server, 0 };
+  SocketWait sockets = { f->server, 0 };
 
   if (lost->role == PPM_ROLE_AGENT) {
     new_client (f);
@@ -1816,12 +1816,12 @@ test_lost_ack_send (Fixture *f, gconstpointer data)
     g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
     conversation = key;
   }
-  sockets.before = ppms_server_count_websockets_opened (f->server);
+  sockets.opened = ppms_server_count_websockets_opened (f->server);
   ppms_server_set_ack_loss (f->server, lost->when, ppm_client_get_self (f->client)->uuid, 1);
   first = ppm_client_send_text (f->client, conversation, "stored, its ACK lost");
   second = ppm_client_send_text (f->client, conversation, "right behind it");
   /* Once: the repair's socket is healthy (it opens before the catch-up). */
-  g_assert_true (ppms_wait_until (another_socket, &sockets, WAIT_MS));
+  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
   ppms_server_clear_faults (f->server);
   g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
   g_assert_no_error (((SendResult *) f->send_results->pdata[0])->error);
@@ -2115,18 +2115,6 @@ test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
   assert_repaired_silently (f, relay, visitor);
 }
 
-typedef struct {
-  PpmsServer *server;
-  guint opened;
-} SocketWait;
-
-static gboolean
-websocket_reopened (gpointer data)
-{
-  SocketWait *wait = data;
-
-  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
-}
 
 /* A suspend of an hour: the boot-time clock jumps while the main loop's
  * timers do not, and the far end says nothing (its TCP state is gone). The
