@@ -1841,6 +1841,86 @@ static const LostAck lost_ack_agent_before_push = { PPM_ROLE_AGENT, PPMS_ACK_LOS
 static const LostAck lost_ack_agent_after_push = { PPM_ROLE_AGENT, PPMS_ACK_LOSS_AFTER_PUSH };
 static const LostAck lost_ack_visitor_after_push = { PPM_ROLE_VISITOR, PPMS_ACK_LOSS_AFTER_PUSH };
 
+/* ---- Changes made, answers lost: HTTP 500 after the work ---- */
+
+static void
+answer_500_after_work (Fixture *f, const char *call)
+{
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_500_AFTER_WORK, call, 1.0, 0, 0);
+}
+
+/* Every call of an agent that changes something on the server, answered
+ * HTTP 500 after the server made the change: nothing is shown or sent
+ * twice, nothing is sent behind the user's back, and the session goes on
+ * (or, at sign-in, fails with an error the UI tries again after). */
+static void
+test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
+  PpmsPeer *visitor;
+  RequestWait acks = { f->server, 0 };
+  UnackedWait acked = { f, NULL };
+  SocketWait sockets = { f->server, 0 };
+  g_autofree char *shown = NULL;
+  g_autofree char *later = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  /* PPKEFU_LOGIN: a protocol error, which libpurple is told is a network
+   * error (src/purple/connection.c), so that the UI tries again. */
+  answer_500_after_work (f, "PPKEFU_LOGIN");
+  new_client (f);
+  connect_fails (f, PPM_ERROR_PROTOCOL);
+  ppms_server_clear_faults (f->server);
+  new_client (f);
+  connect_ok (f);
+
+  /* ACK_MESSAGE: acked on the server, so never offered again. */
+  visitor = start_visitor (f);
+  acked.asker = visitor;
+  answer_500_after_work (f, "ACK_MESSAGE");
+  acks.requests = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  shown = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "acked once");
+  wait_messages (f, 1);
+  g_assert_true (ppms_wait_until (ack_request_arrived, &acks, WAIT_MS));
+  g_assert_true (ppms_wait_until (all_acked, &acked, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+  sockets.opened = ppms_server_count_websockets_opened (f->server);
+  ppms_server_drop_websockets (f->server);
+  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
+  /* The drop cut the peers too. */
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  ppms_peer_close (bob);
+  g_assert_true (ppms_peer_start_sync (bob, NULL));
+  later = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "after the repair");
+  wait_messages (f, 2);
+  g_assert_cmpuint (count_uuid (f, shown), ==, 1);
+  g_assert_cmpuint (count_uuid (f, later), ==, 1);
+
+  /* PPKEFU_SET_SERVICE_USER_STATUS: the status stands. */
+  answer_500_after_work (f, "PPKEFU_SET_SERVICE_USER_STATUS");
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+
+  /* PP_CREATE_CONVERSATION: the conversation exists, the message is
+   * reported not sent and is not sent later; the next one goes through the
+   * same conversation. */
+  answer_500_after_work (f, "PP_CREATE_CONVERSATION");
+  first = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "first try");
+  g_assert_nonnull (wait_send_result (f)->error);
+  ppms_server_clear_faults (f->server);
+  second = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "second try");
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_nonnull (ppms_peer_wait_message (bob, "second try", WAIT_MS));
+  g_assert_null (ppms_peer_wait_message (bob, "first try", 300));
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->conversation_uuid, ==,
+                   ppm_client_conversation_for_user (f->client, ppms_peer_user_uuid (bob))->uuid);
+  g_assert_false (f->disconnected);
+}
+
 static gboolean
 is_disconnected_slowly (gpointer data)
 {
@@ -2661,6 +2741,7 @@ main (int argc, char **argv)
               fixture_set_up, test_lost_ack_send, fixture_tear_down);
   g_test_add ("/lib/client/lost-ack-send/visitor-after-push", Fixture,
               &lost_ack_visitor_after_push, fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  ADD ("changes-answered-500-after-work", test_changes_answered_500_after_work);
   ADD ("server-gone", test_server_gone);
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
