@@ -8,8 +8,6 @@
 #include "ppm-resend-check.h"
 #include "ppm-client-private.h"
 
-#include <string.h>
-
 /* History pages read per conversation before the doubts left are taken as
  * not stored (a bound on a conversation that was very busy meanwhile). */
 #define RESEND_CHECK_PAGE_SIZE 50
@@ -110,8 +108,9 @@ on_page (JsonObject *answer, const GError *error, gpointer data)
     conv->cursor = g_strdup (uuid);
   }
   /* min_uuid mode gives at most page_size - 1 messages, oldest first; page
-   * mode up to page_size, newest first (PPMESSAGE-PROTOCOL.md,
-   * PP_PAGE_HISTORY_MESSAGE). A shorter page is the end of the history. */
+   * mode up to page_size, newest first (../shared/protocol/
+   * PPMESSAGE-PROTOCOL.md, PP_PAGE_HISTORY_MESSAGE). A shorter page is the
+   * end of the history. */
   full = RESEND_CHECK_PAGE_SIZE - (conv->page_mode ? 0 : 1);
   if (g_hash_table_size (conv->missing) == 0 || length < full ||
       conv->pages >= RESEND_CHECK_MAX_PAGES) {
@@ -266,8 +265,11 @@ ppm_resend_check_holds_queue (PpmClient *client)
   }
   if (doubts->len == 0 || broken_for_tests (client))
     return FALSE;
-  for (GList *l = client->unsent.head; l; l = l->next)
-    ((PendingSend *) l->data)->being_checked = ((PendingSend *) l->data)->maybe_stored;
+  for (GList *l = client->unsent.head; l; l = l->next) {
+    PendingSend *send = l->data;
+
+    send->being_checked = send->maybe_stored;
+  }
   g_debug ("resend check: %u message(s) were in flight when the connection was lost",
            doubts->len);
   body = ppm_client_request_body (client);

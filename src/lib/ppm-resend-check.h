@@ -1,12 +1,12 @@
 /* ppm-resend-check.h: before messages whose ACK SEND never came are sent
  * again, ask the server which of them it stored anyway.
  *
- * The server stores and pushes every "send" it takes, even one with a uuid
- * it already has (../shared/protocol/PPMESSAGE-PROTOCOL.md, "send": a reused
- * uuid overwrites the earlier message and is dispatched again), so re-sending
- * a message that was stored but whose ACK SEND was lost with the connection
- * shows it twice to the other side. The conversation's history holds the
- * stored ones by uuid.
+ * The server stores and dispatches every "send" it takes, even one with a
+ * uuid it already has ("a reused UUID overwrites the earlier message", in
+ * ../shared/protocol/PPMESSAGE-PROTOCOL.md, the message object a client
+ * sends), so re-sending a message that was stored but whose ACK SEND was
+ * lost with the connection shows it twice to the other side. The
+ * conversation's history holds the stored ones by uuid.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
