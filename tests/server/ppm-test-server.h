@@ -72,7 +72,7 @@ void        ppms_server_clear_faults (PpmsServer *server);
 void        ppms_server_reset_stalled_requests (PpmsServer *server);
 /* Closes every open websocket (of the fault target) abruptly (no close frame). */
 void        ppms_server_drop_websockets (PpmsServer *server);
-/* Websocket stall: accept new sockets and frames but never answer. */
+/* Websocket stall (of the fault target): accept new sockets and frames but never answer. */
 void        ppms_server_set_ws_stall (PpmsServer *server, gboolean stall);
 /* Aims the faults above (and ws_down) at one client: only HTTP requests and
  * websockets whose User-Agent contains user_agent_match are hit, so the

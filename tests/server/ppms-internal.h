@@ -470,7 +470,7 @@ gboolean    ppms_assets_handle (PpmsServer *server, SoupServerMessage *msg, cons
 /* ---- Implemented by the messaging part (ws.c, messages.c) ---- */
 void  ppms_messages_init (PpmsServer *server);   /* registers its API endpoints */
 void  ppms_ws_init (PpmsServer *server);         /* adds the /pcsocket/WS handler to server->soup */
-void  ppms_ws_drop_all (PpmsServer *server);     /* abrupt close, no close frame */
+void  ppms_ws_drop_all (PpmsServer *server);     /* abrupt close of the fault target's, no close frame */
 void  ppms_ws_close_all (PpmsServer *server);    /* for stop() */
 guint ppms_ws_count_registered (PpmsServer *server);
 void  ppms_messaging_free (PpmsServer *server);
