@@ -872,6 +872,37 @@ test_server_stall (Fixture *f, gconstpointer data)
   ppms_server_clear_faults (f->server);
 }
 
+/* A stall at any step of the sign-in (key discovery, token, login, team,
+ * conversation list): the request times out, the sign-in fails with an
+ * error the UI retries after, and the next sign-in works. A stalled
+ * catch-up (the unacked list) is given up at a first sign-in after its
+ * retries: the session starts, and what the server still holds unacked
+ * is shown by the next catch-up. */
+static void
+test_stall_at_every_sign_in_step (Fixture *f, gconstpointer data)
+{
+  static const char *const steps[] = {
+    "/ppkefu/js/", "/ppauth/token", "PPKEFU_LOGIN", "PP_GET_APP_SERVICE_USER_LIST",
+    "PP_PAGE_USER_CONVERSATION",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
+    g_test_message ("stalled: %s", steps[i]);
+    ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, steps[i], 1.0, 0, 1);
+    new_client (f);
+    ppm_client_set_request_timeout (f->client, 300);
+    connect_fails (f, PPM_ERROR_NETWORK);
+    ppms_server_clear_faults (f->server);
+    ppms_server_reset_stalled_requests (f->server);
+  }
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, "PP_PAGE_UNACKED_MESSAGE", 1.0, 0, 1);
+  new_client (f);
+  /* Long enough for the calls that are answered, under valgrind too. */
+  ppm_client_set_request_timeout (f->client, 1000);
+  connect_ok (f);
+  ppms_server_clear_faults (f->server);
+}
+
 /* ---- Messages ---- */
 
 static void
@@ -2742,6 +2773,7 @@ main (int argc, char **argv)
   g_test_add ("/lib/client/lost-ack-send/visitor-after-push", Fixture,
               &lost_ack_visitor_after_push, fixture_set_up, test_lost_ack_send, fixture_tear_down);
   ADD ("changes-answered-500-after-work", test_changes_answered_500_after_work);
+  ADD ("stall-at-every-sign-in-step", test_stall_at_every_sign_in_step);
   ADD ("server-gone", test_server_gone);
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);
