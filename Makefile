@@ -70,9 +70,10 @@ PURPLE_OBJ = $(PURPLE_SRC:%.c=$(BUILD)/%.o)
 # The PPMessage test server: a library for tests plus a standalone program.
 SERVER_SRC = $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
-# Tests: test-purple-*.c load the built plugin into a libpurple core; the
-# others link the client library and the test server directly.
-PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c)
+# Tests: test-purple-*.c and test-faults.c (message counts where a user sees
+# them) load the built plugin into a libpurple core; the others link the
+# client library and the test server directly.
+PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c) tests/test-faults.c
 LIB_TEST_SRC    = $(filter-out $(PURPLE_TEST_SRC),$(wildcard tests/test-*.c))
 TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)

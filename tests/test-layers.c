@@ -47,6 +47,7 @@ static const struct {
   { "ppm-registry", LAYER_STATE },
   { "ppm-last-seen", LAYER_STATE },
   { "ppm-ports", LAYER_STATE },
+  { "ppm-resend-check", LAYER_STATE },
   { "ppm-outbox", LAYER_STATE },
   { "ppm-delivery", LAYER_STATE },
   { "ppm-catchup", LAYER_STATE },

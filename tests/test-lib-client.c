@@ -872,6 +872,37 @@ test_server_stall (Fixture *f, gconstpointer data)
   ppms_server_clear_faults (f->server);
 }
 
+/* A stall at any step of the sign-in (key discovery, token, login, team,
+ * conversation list): the request times out, the sign-in fails with an
+ * error the UI retries after, and the next sign-in works. A stalled
+ * catch-up (the unacked list) is given up at a first sign-in after its
+ * retries: the session starts, and what the server still holds unacked
+ * is shown by the next catch-up. */
+static void
+test_stall_at_every_sign_in_step (Fixture *f, gconstpointer data)
+{
+  static const char *const steps[] = {
+    "/ppkefu/js/", "/ppauth/token", "PPKEFU_LOGIN", "PP_GET_APP_SERVICE_USER_LIST",
+    "PP_PAGE_USER_CONVERSATION",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
+    g_test_message ("stalled: %s", steps[i]);
+    ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, steps[i], 1.0, 0, 1);
+    new_client (f);
+    ppm_client_set_request_timeout (f->client, 300);
+    connect_fails (f, PPM_ERROR_NETWORK);
+    ppms_server_clear_faults (f->server);
+    ppms_server_reset_stalled_requests (f->server);
+  }
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, "PP_PAGE_UNACKED_MESSAGE", 1.0, 0, 1);
+  new_client (f);
+  /* Long enough for the calls that are answered, under valgrind too. */
+  ppm_client_set_request_timeout (f->client, 1000);
+  connect_ok (f);
+  ppms_server_clear_faults (f->server);
+}
+
 /* ---- Messages ---- */
 
 static void
@@ -1760,6 +1791,166 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   g_assert_false (((PpmMessage *) f->messages->pdata[2])->delayed);
 }
 
+/* ---- A lost ACK SEND ---- */
+
+typedef struct {
+  PpmRole role;
+  PpmsAckLoss when;
+} LostAck;
+
+typedef struct {
+  PpmsServer *server;
+  guint opened;
+} SocketWait;
+
+static gboolean
+websocket_reopened (gpointer data)
+{
+  SocketWait *wait = data;
+
+  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
+}
+
+/* The server stores two messages and pushes them, then the connection dies
+ * before their ACK SEND reaches us (before or after the push). After the
+ * repair the history shows them stored: both are confirmed, in order, and
+ * the other side receives each exactly once (twice without the look-up:
+ * PPM_TEST_HOOK_BROKEN_RESEND=resend-all fails this). As an agent and as a
+ * visitor. */
+static void
+test_lost_ack_send (Fixture *f, gconstpointer data)
+{
+  const LostAck *lost = data;
+  g_autofree char *url = enterprise_url (f);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *after = NULL;
+  PpmsPeer *other;
+  const char *conversation;
+  GHashTableIter iter;
+  gpointer key;
+  SocketWait sockets = { f->server, 0 };
+
+  if (lost->role == PPM_ROLE_AGENT) {
+    new_client (f);
+    connect_ok (f);
+    other = start_visitor (f);
+    conversation = ppms_peer_conversation_uuid (other);
+    g_free (ppms_peer_send_text (other, conversation, "question"));
+    wait_messages (f, 1);
+  } else {
+    other = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+    new_visitor_client (f, url, NULL, NULL);
+    connect_ok (f);
+    g_hash_table_iter_init (&iter, f->conversations);
+    g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+    conversation = key;
+  }
+  sockets.opened = ppms_server_count_websockets_opened (f->server);
+  ppms_server_set_ack_loss (f->server, lost->when, ppm_client_get_self (f->client)->uuid, 1);
+  first = ppm_client_send_text (f->client, conversation, "stored, its ACK lost");
+  second = ppm_client_send_text (f->client, conversation, "right behind it");
+  /* Once: the repair's socket is healthy (it opens before the catch-up). */
+  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_no_error (((SendResult *) f->send_results->pdata[0])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[0])->message_uuid, ==, first);
+  g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->message_uuid, ==, second);
+  /* A message after them marks the end of what the other side gets. */
+  after = ppm_client_send_text (f->client, conversation, "after the repair");
+  g_assert_nonnull (ppms_peer_wait_message (other, "stored, its ACK lost", WAIT_MS));
+  g_assert_nonnull (ppms_peer_wait_message (other, "right behind it", WAIT_MS));
+  g_assert_nonnull (ppms_peer_wait_message (other, "after the repair", WAIT_MS));
+  g_assert_cmpuint (ppms_peer_count_received (other), ==, 3);
+  g_assert_false (f->disconnected);
+}
+
+static const LostAck lost_ack_agent_before_push = { PPM_ROLE_AGENT, PPMS_ACK_LOSS_BEFORE_PUSH };
+static const LostAck lost_ack_agent_after_push = { PPM_ROLE_AGENT, PPMS_ACK_LOSS_AFTER_PUSH };
+static const LostAck lost_ack_visitor_after_push = { PPM_ROLE_VISITOR, PPMS_ACK_LOSS_AFTER_PUSH };
+
+/* ---- Changes made, answers lost: HTTP 500 after the work ---- */
+
+static void
+answer_500_after_work (Fixture *f, const char *call)
+{
+  ppms_server_set_http_fault (f->server, PPMS_FAULT_500_AFTER_WORK, call, 1.0, 0, 0);
+}
+
+/* Every call of an agent that changes something on the server, answered
+ * HTTP 500 after the server made the change: nothing is shown or sent
+ * twice, nothing is sent behind the user's back, and the session goes on
+ * (or, at sign-in, fails with an error the UI tries again after). */
+static void
+test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
+{
+  PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
+  PpmsPeer *visitor;
+  RequestWait acks = { f->server, 0 };
+  UnackedWait acked = { f, NULL };
+  SocketWait sockets = { f->server, 0 };
+  g_autofree char *shown = NULL;
+  g_autofree char *later = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  /* PPKEFU_LOGIN: a protocol error, which libpurple is told is a network
+   * error (src/purple/connection.c), so that the UI tries again. */
+  answer_500_after_work (f, "PPKEFU_LOGIN");
+  new_client (f);
+  connect_fails (f, PPM_ERROR_PROTOCOL);
+  ppms_server_clear_faults (f->server);
+  new_client (f);
+  connect_ok (f);
+
+  /* ACK_MESSAGE: acked on the server, so never offered again. */
+  visitor = start_visitor (f);
+  acked.asker = visitor;
+  answer_500_after_work (f, "ACK_MESSAGE");
+  acks.requests = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  shown = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "acked once");
+  wait_messages (f, 1);
+  g_assert_true (ppms_wait_until (ack_request_arrived, &acks, WAIT_MS));
+  g_assert_true (ppms_wait_until (all_acked, &acked, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+  sockets.opened = ppms_server_count_websockets_opened (f->server);
+  ppms_server_drop_websockets (f->server);
+  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
+  /* The drop cut the peers too. */
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  ppms_peer_close (bob);
+  g_assert_true (ppms_peer_start_sync (bob, NULL));
+  later = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "after the repair");
+  wait_messages (f, 2);
+  g_assert_cmpuint (count_uuid (f, shown), ==, 1);
+  g_assert_cmpuint (count_uuid (f, later), ==, 1);
+
+  /* PPKEFU_SET_SERVICE_USER_STATUS: the status stands. */
+  answer_500_after_work (f, "PPKEFU_SET_SERVICE_USER_STATUS");
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  ppms_server_clear_faults (f->server);
+
+  /* PP_CREATE_CONVERSATION: the conversation exists, the message is
+   * reported not sent and is not sent later; the next one goes through the
+   * same conversation. */
+  answer_500_after_work (f, "PP_CREATE_CONVERSATION");
+  first = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "first try");
+  g_assert_nonnull (wait_send_result (f)->error);
+  ppms_server_clear_faults (f->server);
+  second = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "second try");
+  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
+  g_assert_nonnull (ppms_peer_wait_message (bob, "second try", WAIT_MS));
+  g_assert_null (ppms_peer_wait_message (bob, "first try", 300));
+  g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->conversation_uuid, ==,
+                   ppm_client_conversation_for_user (f->client, ppms_peer_user_uuid (bob))->uuid);
+  g_assert_false (f->disconnected);
+}
+
 static gboolean
 is_disconnected_slowly (gpointer data)
 {
@@ -2034,18 +2225,6 @@ test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
   assert_repaired_silently (f, relay, visitor);
 }
 
-typedef struct {
-  PpmsServer *server;
-  guint opened;
-} SocketWait;
-
-static gboolean
-websocket_reopened (gpointer data)
-{
-  SocketWait *wait = data;
-
-  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
-}
 
 /* A suspend of an hour: the boot-time clock jumps while the main loop's
  * timers do not, and the far end says nothing (its TCP state is gone). The
@@ -2586,6 +2765,14 @@ main (int argc, char **argv)
   ADD ("send-timeout", test_send_timeout);
   ADD ("send-unknown-conversation", test_send_unknown_conversation);
   ADD ("dropped-socket-recovers", test_dropped_socket_recovers);
+  g_test_add ("/lib/client/lost-ack-send/agent-before-push", Fixture, &lost_ack_agent_before_push,
+              fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  g_test_add ("/lib/client/lost-ack-send/agent-after-push", Fixture, &lost_ack_agent_after_push,
+              fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  g_test_add ("/lib/client/lost-ack-send/visitor-after-push", Fixture,
+              &lost_ack_visitor_after_push, fixture_set_up, test_lost_ack_send, fixture_tear_down);
+  ADD ("changes-answered-500-after-work", test_changes_answered_500_after_work);
+  ADD ("stall-at-every-sign-in-step", test_stall_at_every_sign_in_step);
   ADD ("server-gone", test_server_gone);
   ADD ("free-while-connecting", test_free_while_connecting);
   ADD ("silent-connection-is-repaired", test_silent_connection_is_repaired);

@@ -108,10 +108,13 @@ on_acks_confirmed (gpointer owner, GPtrArray *pids)
 
 /* ---- The outbox's sink ---- */
 
+/* Sends go after the catch-up, in order: only a connected session writes. */
 static gboolean
 on_write (gpointer owner, JsonObject *frame)
 {
-  return ppm_socket_send_frame (owner, frame);
+  PpmClient *client = owner;
+
+  return client->state == SESSION_CONNECTED && ppm_socket_send_frame (client, frame);
 }
 
 static void
@@ -234,7 +237,7 @@ ppm_client_init_modules (PpmClient *client)
   };
   ppm_registry_init (&client->registry, client->role, &registry_sink, client);
   ppm_last_seen_init (&client->last_seen, &client->ports, client);
-  ppm_outbox_init (&client->outbox, &outbox_sink, client);
+  ppm_outbox_init (&client->outbox, &outbox_sink, client, &client->ports);
   ppm_delivery_init (&client->delivery, &client->ports, &delivery_sink, client,
                      &client->registry, &client->last_seen);
   ppm_catchup_init (&client->catchup, &client->ports, &catchup_sink, client,

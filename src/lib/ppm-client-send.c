@@ -89,6 +89,7 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
                 const char *uuid)
 {
   PpmConv *conv = ppm_registry_lookup_conv (&client->registry, conversation_uuid);
+  g_autofree char *seen_before = NULL;
 
   if (!session_usable (client)) {
     ppm_outbox_fail_later (&client->outbox, uuid, conversation_uuid,
@@ -103,7 +104,8 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
   }
   /* Our own message must never come back as a received one. */
   ppm_delivery_mark_seen (&client->delivery, uuid);
-  ppm_outbox_queue (&client->outbox, uuid, conversation_uuid,
+  seen_before = ppm_last_seen_get (&client->last_seen, conversation_uuid);
+  ppm_outbox_queue (&client->outbox, uuid, conversation_uuid, seen_before,
                     send_frame (client, conv, uuid, text ? text : ""));
   ppm_send_flush (client);
 }

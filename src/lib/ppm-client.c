@@ -242,6 +242,7 @@ ppm_client_connect (PpmClient *client, GError **error)
     ppm_client_set_identity (client, client->configured_app_uuid, NULL);
   client->cancellable = g_cancellable_new ();
   ppm_delivery_set_cancellable (&client->delivery, client->cancellable);
+  ppm_outbox_set_cancellable (&client->outbox, client->cancellable);
   g_clear_pointer (&client->peer_certificate, g_free);
   client->peer_certificate_errors = 0;
   ppm_client_set_state (client, SESSION_SIGNING_IN);

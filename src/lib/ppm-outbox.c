@@ -10,6 +10,7 @@
 #include "ppm-outbox.h"
 #include "ppm-clock.h"
 #include "ppm-error.h"
+#include "ppm-resend-check.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ typedef struct {
   JsonObject *frame;
   guint deadline_id;          /* the send bound: an error result when it fires */
   GError *error;              /* set when it failed before reaching the server */
+  char *seen_before;          /* the conversation's last seen message when it was sent */
+  gboolean maybe_stored;      /* written, then the connection was lost before its ACK SEND */
+  gboolean being_checked;     /* looked up in the history (ppm-resend-check.c) */
 } PendingSend;
 
 static void
@@ -31,6 +35,7 @@ pending_send_free (PendingSend *send)
   g_clear_error (&send->error);
   g_free (send->uuid);
   g_free (send->conversation_uuid);
+  g_free (send->seen_before);
   g_free (send);
 }
 
@@ -124,17 +129,22 @@ ppm_outbox_requeue_in_flight (PpmOutbox *outbox)
   PendingSend *send;
 
   /* Newest first onto the head of the queue: the order stays the same. */
-  while ((send = g_queue_pop_tail (&outbox->in_flight)) != NULL)
+  while ((send = g_queue_pop_tail (&outbox->in_flight)) != NULL) {
+    send->maybe_stored = TRUE;
     g_queue_push_head (&outbox->unsent, send);
+  }
   ppm_outbox_stop_watchdog (outbox);
 }
 
-/* Writes the queue in order once the socket is authenticated and caught up. */
+static gboolean holds_queue (PpmOutbox *outbox);
+
 void
 ppm_outbox_flush (PpmOutbox *outbox)
 {
   PendingSend *send;
 
+  if (holds_queue (outbox))
+    return;
   while ((send = g_queue_pop_head (&outbox->unsent)) != NULL) {
     if (!write_now (outbox, send)) {
       g_queue_push_head (&outbox->unsent, send);
@@ -231,11 +241,13 @@ ppm_outbox_handle_ack (PpmOutbox *outbox, const char *message_uuid, gint64 code,
 
 
 void
-ppm_outbox_init (PpmOutbox *outbox, const PpmOutboxSink *sink, gpointer owner)
+ppm_outbox_init (PpmOutbox *outbox, const PpmOutboxSink *sink, gpointer owner,
+                 const PpmPorts *ports)
 {
   memset (outbox, 0, sizeof *outbox);
   outbox->sink = *sink;
   outbox->owner = owner;
+  outbox->ports = ports;
   outbox->send_timeout_ms = PPM_SEND_TIMEOUT_MS;
   outbox->ack_wait_seconds = 30;
   outbox->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -252,6 +264,7 @@ ppm_outbox_reset (PpmOutbox *outbox)
   g_queue_clear (&outbox->unsent);
   g_queue_clear (&outbox->in_flight);
   g_hash_table_remove_all (outbox->pending);
+  outbox->cancellable = NULL;
 }
 
 void
@@ -264,12 +277,110 @@ ppm_outbox_clear (PpmOutbox *outbox)
 }
 
 void
+ppm_outbox_set_cancellable (PpmOutbox *outbox, GCancellable *cancellable)
+{
+  outbox->cancellable = cancellable;
+}
+
+void
 ppm_outbox_queue (PpmOutbox *outbox, const char *message_uuid, const char *conversation_uuid,
-                  JsonObject *frame)
+                  const char *seen_before, JsonObject *frame)
 {
   PendingSend *send = pending_send_new (outbox, message_uuid, conversation_uuid);
 
+  send->seen_before = g_strdup (seen_before);
   send->frame = frame;
   send->deadline_id = g_timeout_add (outbox->send_timeout_ms, on_send_deadline, send);
   g_queue_push_tail (&outbox->unsent, send);
+}
+
+/* ---- Messages in doubt ---- */
+
+static void
+on_checked (GHashTable *stored, const GError *error, gpointer data)
+{
+  PpmOutbox *outbox = data;
+  g_autoptr (GPtrArray) confirmed = g_ptr_array_new_with_free_func (g_free);
+
+  for (GList *l = outbox->unsent.head; l; l = l->next) {
+    PendingSend *send = l->data;
+
+    if (!send->being_checked)
+      continue;
+    send->being_checked = FALSE;
+    if (error)
+      continue;                 /* still in doubt: checked again after the repair */
+    send->maybe_stored = FALSE;
+    if (g_hash_table_contains (stored, send->uuid))
+      g_ptr_array_add (confirmed, g_strdup (send->uuid));
+  }
+  if (error) {
+    outbox->sink.stalled (outbox->owner, error);
+    return;
+  }
+  g_debug ("resend check: %u message(s) were stored without their ACK SEND", confirmed->len);
+  /* Confirmed in the order they were written, as their ACK SEND would have. */
+  for (guint i = 0; i < confirmed->len; i++)
+    ppm_outbox_handle_ack (outbox, confirmed->pdata[i], 0, NULL);
+  ppm_outbox_flush (outbox);
+}
+
+/* PPM_TEST_HOOK_BROKEN_RESEND: a test-only switch that breaks the look-up
+ * on purpose, so that the fault test shows its counts catch what follows:
+ * "resend-all" sends every message in doubt again without the look-up
+ * (duplicates), "resend-none" confirms them all unseen (losses). */
+static gboolean
+broken_for_tests (PpmOutbox *outbox)
+{
+  const char *hook = g_getenv ("PPM_TEST_HOOK_BROKEN_RESEND");
+  gboolean resend_all = g_strcmp0 (hook, "resend-all") == 0;
+  gboolean resend_none = g_strcmp0 (hook, "resend-none") == 0;
+  g_autoptr (GPtrArray) doubted = g_ptr_array_new_with_free_func (g_free);
+
+  if (!resend_all && !resend_none)
+    return FALSE;
+  for (GList *l = outbox->unsent.head; l; l = l->next) {
+    PendingSend *send = l->data;
+
+    if (send->maybe_stored)
+      g_ptr_array_add (doubted, g_strdup (send->uuid));
+    send->maybe_stored = FALSE;
+  }
+  g_message ("PPM_TEST_HOOK_BROKEN_RESEND=%s: %u message(s) in doubt %s", hook, doubted->len,
+             resend_all ? "sent again unchecked" : "taken as stored unchecked");
+  for (guint i = 0; resend_none && i < doubted->len; i++)
+    ppm_outbox_handle_ack (outbox, doubted->pdata[i], 0, NULL);
+  return TRUE;
+}
+
+/* TRUE while the queue must wait: the messages in doubt are being looked
+ * up (the look-up is started here when there are some). */
+static gboolean
+holds_queue (PpmOutbox *outbox)
+{
+  g_autoptr (GArray) doubts = g_array_new (FALSE, FALSE, sizeof (PpmResendDoubt));
+
+  for (GList *l = outbox->unsent.head; l; l = l->next) {
+    PendingSend *send = l->data;
+
+    if (send->being_checked)
+      return TRUE;
+    if (send->maybe_stored) {
+      PpmResendDoubt doubt = { send->uuid, send->conversation_uuid, send->seen_before };
+
+      g_array_append_val (doubts, doubt);
+    }
+  }
+  if (doubts->len == 0 || outbox->cancellable == NULL || broken_for_tests (outbox))
+    return FALSE;
+  for (GList *l = outbox->unsent.head; l; l = l->next) {
+    PendingSend *send = l->data;
+
+    send->being_checked = send->maybe_stored;
+  }
+  g_debug ("resend check: %u message(s) were in flight when the connection was lost",
+           doubts->len);
+  ppm_resend_check_run (outbox->ports, outbox->owner, (PpmResendDoubt *) doubts->data,
+                        doubts->len, outbox->cancellable, on_checked, outbox);
+  return TRUE;
 }

@@ -165,12 +165,37 @@ ppms_http_drop_pending (PpmsServer *server)
     pending_forget (server->pending->data);
 }
 
+gboolean
+ppms_fault_targets (PpmsServer *server, SoupServerMessage *msg)
+{
+  const char *agent;
+
+  if (server->fault_target == NULL)
+    return TRUE;
+  agent = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                        "User-Agent");
+  return agent != NULL && strstr (agent, server->fault_target) != NULL;
+}
+
+void
+ppms_http_reset_pending (PpmsServer *server)
+{
+  for (GList *l = server->pending; l; l = l->next)
+    {
+      GSocket *socket = soup_server_message_get_socket (((PpmsPending *) l->data)->msg);
+
+      if (socket != NULL)
+        g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    }
+  ppms_http_drop_pending (server);
+}
+
 static gboolean
-fault_applies (PpmsServer *server, const char *path)
+fault_applies (PpmsServer *server, SoupServerMessage *msg, const char *path)
 {
   PpmsHttpFault *f = &server->fault;
 
-  if (f->kind == PPMS_FAULT_NONE)
+  if (f->kind == PPMS_FAULT_NONE || !ppms_fault_targets (server, msg))
     return FALSE;
   if (f->path_match != NULL && strstr (path, f->path_match) == NULL)
     return FALSE;
@@ -218,7 +243,7 @@ ppms_http_callback (SoupServer *soup, SoupServerMessage *msg, const char *path,
 
   remember_connection (server, msg);
   count_request (server, path);
-  if (!fault_applies (server, path))
+  if (!fault_applies (server, msg, path))
     {
       route (server, msg);
       return;
@@ -242,6 +267,13 @@ ppms_http_callback (SoupServer *soup, SoupServerMessage *msg, const char *path,
       break;
     case PPMS_FAULT_DELAY:
       pause_request (server, msg, MAX (server->fault.delay_ms, 1));
+      break;
+    case PPMS_FAULT_500_AFTER_WORK:
+      /* The change is made; only its answer is lost on the way. */
+      route (server, msg);
+      soup_message_body_truncate (soup_server_message_get_response_body (msg));
+      ppms_respond_bytes (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
+                          "Internal Server Error (injected)\n", 32);
       break;
     default:
       route (server, msg);

@@ -95,6 +95,8 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
+  /* Its terminal closed (make demo): shut down as on Ctrl-C. */
+  g_unix_signal_add (SIGHUP, on_signal, loop);
   g_main_loop_run (loop);
   g_clear_pointer (&visitor, ppms_peer_free);
   ppms_server_free (server);

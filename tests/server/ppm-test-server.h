@@ -57,6 +57,7 @@ typedef enum {
   PPMS_FAULT_TRUNCATED_JSON,  /* answer 200 with the real body cut in half */
   PPMS_FAULT_STALL,           /* accept the request, never answer */
   PPMS_FAULT_DELAY,           /* answer after delay_ms */
+  PPMS_FAULT_500_AFTER_WORK,  /* do what was asked (store, ack, ...), then answer HTTP 500 */
 } PpmsFaultKind;
 
 /* Applies a fault to HTTP requests whose path contains path_match (NULL: all
@@ -66,10 +67,34 @@ void        ppms_server_set_http_fault (PpmsServer *server, PpmsFaultKind kind,
                                         const char *path_match, double probability,
                                         guint delay_ms, guint32 seed);
 void        ppms_server_clear_faults (PpmsServer *server);
-/* Closes every open websocket abruptly (no close frame). */
+/* Resets the connections of stalled and delayed requests, as a network
+ * that comes back after a partition does (the clients see an error). */
+void        ppms_server_reset_stalled_requests (PpmsServer *server);
+/* Closes every open websocket (of the fault target) abruptly (no close frame). */
 void        ppms_server_drop_websockets (PpmsServer *server);
-/* Websocket stall: accept new sockets and frames but never answer. */
+/* Websocket stall (of the fault target): accept new sockets and frames but never answer. */
 void        ppms_server_set_ws_stall (PpmsServer *server, gboolean stall);
+/* Aims the faults above (and ws_down) at one client: only HTTP requests and
+ * websockets whose User-Agent contains user_agent_match are hit, so the
+ * other clients (the test peers) stay healthy. NULL: every client (the
+ * default). Kept until changed; ppms_server_clear_faults() keeps it. */
+void        ppms_server_set_fault_target (PpmsServer *server, const char *user_agent_match);
+/* While TRUE, every websocket of the fault target is aborted as soon as it
+ * opens (drop_websockets once, and again for each new one). */
+void        ppms_server_set_ws_down (PpmsServer *server, gboolean down);
+
+/* A lost ACK SEND: every `every`-th "send" of the user is stored and
+ * dispatched as usual, but its ACK SEND is dropped and the sender's socket
+ * aborted, before or after the push to the other members went out; until
+ * cleared (ppms_server_clear_faults). ACKs queued for that socket are lost
+ * with it. */
+typedef enum {
+  PPMS_ACK_LOSS_NONE = 0,
+  PPMS_ACK_LOSS_BEFORE_PUSH,
+  PPMS_ACK_LOSS_AFTER_PUSH,
+} PpmsAckLoss;
+void        ppms_server_set_ack_loss (PpmsServer *server, PpmsAckLoss when,
+                                      const char *user_uuid, guint every);
 
 /* ---- Inspection, for assertions ---- */
 /* Number of authenticated websockets currently registered. */

@@ -200,6 +200,13 @@ struct _PpmsServer {
   GList *pending;                /* paused messages (stall, delay), for stop() */
 
   PpmsHttpFault fault;
+  char *fault_target;            /* User-Agent substring the faults hit, NULL: all */
+  gboolean ws_down;              /* abort the target's websockets as they open */
+  PpmsAckLoss ack_loss;
+  char *ack_loss_user;
+  guint ack_loss_every;
+  guint ack_loss_sends;          /* sends of ack_loss_user counted so far */
+  GHashTable *ack_loss_after_push; /* message uuid -> sender device uuid, until dispatched */
   gpointer messaging;            /* state of the messaging part */
 
   /* HTTP core (server.c) and distributor (api-visitor.c) state */
@@ -229,6 +236,9 @@ typedef struct {
 } PpmsApiCall;
 
 typedef void (*PpmsApiHandler) (PpmsApiCall *call);
+
+/* Whether the faults are aimed at this request's client (ppms_server_set_fault_target). */
+gboolean ppms_fault_targets (PpmsServer *server, SoupServerMessage *msg);
 
 typedef struct {
   char *name;
@@ -408,6 +418,8 @@ void        ppms_server_add_timer (PpmsServer *server, guint real_ms, GSourceFun
 void        ppms_http_callback (SoupServer *soup, SoupServerMessage *msg, const char *path,
                                 GHashTable *query, gpointer user_data);
 void        ppms_http_drop_pending (PpmsServer *server);
+/* Stalled and delayed requests are dropped and their connections reset. */
+void        ppms_http_reset_pending (PpmsServer *server);
 void        ppms_http_shutdown_connections (PpmsServer *server);
 void        ppms_add_cors (SoupServerMessage *msg);
 void        ppms_respond_bytes (SoupServerMessage *msg, guint status, const char *content_type,
@@ -458,7 +470,7 @@ gboolean    ppms_assets_handle (PpmsServer *server, SoupServerMessage *msg, cons
 /* ---- Implemented by the messaging part (ws.c, messages.c) ---- */
 void  ppms_messages_init (PpmsServer *server);   /* registers its API endpoints */
 void  ppms_ws_init (PpmsServer *server);         /* adds the /pcsocket/WS handler to server->soup */
-void  ppms_ws_drop_all (PpmsServer *server);     /* abrupt close, no close frame */
+void  ppms_ws_drop_all (PpmsServer *server);     /* abrupt close of the fault target's, no close frame */
 void  ppms_ws_close_all (PpmsServer *server);    /* for stop() */
 guint ppms_ws_count_registered (PpmsServer *server);
 void  ppms_messaging_free (PpmsServer *server);

@@ -23,6 +23,7 @@ struct _PpmsSocket {
   gulong message_handler;
   gulong closed_handler;
   gboolean aborting;              /* abort scheduled: frames are ignored */
+  gboolean fault_target;          /* opened by the client the faults aim at */
 
   /* From the last auth that reached the success ack (NULL before). */
   char *app_uuid;
@@ -79,7 +80,7 @@ typedef struct {
   char *text;
 } PpmsDeviceFrame;
 void  ppms_device_frame_free (gpointer frame);
-/* Queues a frame for a device (owned text). */
+/* Queues a frame for a device (owned text; NULL aborts its socket instead). */
 void  ppms_queue_device_frame (PpmsTimedQueue *queue, const char *device_uuid, char *text);
 /* Runner of device-frame queues: sends to the registered socket, if any. */
 void  ppms_deliver_device_frame (PpmsServer *server, gpointer item);
@@ -97,6 +98,8 @@ PpmsSocket *ppms_ws_socket_for_device (PpmsServer *server, const char *device_uu
 void  ppms_ws_deliver_forced_logout (PpmsServer *server, const char *device_uuid);
 /* Drops the TCP connection without a close frame (Tornado's abort). */
 void  ppms_ws_abort (PpmsSocket *socket);
+/* Whether the websocket stall hits this socket (ppms_server_set_ws_stall). */
+gboolean ppms_ws_stalled (PpmsSocket *socket);
 /* Whether a user has stored navigation data (visitor extra_data), for
  * PP_PAGE_USER_NAVIGATION. */
 gboolean ppms_ws_user_has_navigation (PpmsServer *server, const char *user_uuid);

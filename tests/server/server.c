@@ -218,6 +218,7 @@ ppms_server_free (PpmsServer *server)
   g_clear_pointer (&server->connections, g_hash_table_unref);
   g_clear_pointer (&server->request_counts, g_hash_table_unref);
   ppms_server_clear_faults (server);
+  g_free (server->fault_target);
   ppms_store_clear (server);
   g_free (server->url);
   g_free (server);
@@ -240,11 +241,19 @@ ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver)
   server->deliver_online = deliver;
 }
 
+static void
+clear_http_fault (PpmsServer *server)
+{
+  server->fault.kind = PPMS_FAULT_NONE;
+  g_clear_pointer (&server->fault.path_match, g_free);
+  g_clear_pointer (&server->fault.rand, g_rand_free);
+}
+
 void
 ppms_server_set_http_fault (PpmsServer *server, PpmsFaultKind kind, const char *path_match,
                             double probability, guint delay_ms, guint32 seed)
 {
-  ppms_server_clear_faults (server);
+  clear_http_fault (server);
   server->fault.kind = kind;
   server->fault.path_match = g_strdup (path_match);
   server->fault.probability = probability;
@@ -255,9 +264,43 @@ ppms_server_set_http_fault (PpmsServer *server, PpmsFaultKind kind, const char *
 void
 ppms_server_clear_faults (PpmsServer *server)
 {
-  server->fault.kind = PPMS_FAULT_NONE;
-  g_clear_pointer (&server->fault.path_match, g_free);
-  g_clear_pointer (&server->fault.rand, g_rand_free);
+  clear_http_fault (server);
+  server->ack_loss = PPMS_ACK_LOSS_NONE;
+  g_clear_pointer (&server->ack_loss_user, g_free);
+  g_clear_pointer (&server->ack_loss_after_push, g_hash_table_unref);
+}
+
+void
+ppms_server_set_fault_target (PpmsServer *server, const char *user_agent_match)
+{
+  g_free (server->fault_target);
+  server->fault_target = g_strdup (user_agent_match);
+}
+
+void
+ppms_server_set_ws_down (PpmsServer *server, gboolean down)
+{
+  server->ws_down = down;
+  if (down)
+    ppms_ws_drop_all (server);
+}
+
+void
+ppms_server_set_ack_loss (PpmsServer *server, PpmsAckLoss when, const char *user_uuid,
+                          guint every)
+{
+  ppms_server_clear_faults (server);
+  server->ack_loss = when;
+  server->ack_loss_user = g_strdup (user_uuid);
+  server->ack_loss_every = MAX (every, 1);
+  server->ack_loss_sends = 0;
+  server->ack_loss_after_push = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+ppms_server_reset_stalled_requests (PpmsServer *server)
+{
+  ppms_http_reset_pending (server);
 }
 
 void

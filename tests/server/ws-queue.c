@@ -91,7 +91,11 @@ ppms_deliver_device_frame (PpmsServer *server, gpointer item)
   PpmsSocket *socket = ppms_ws_socket_for_device (server, frame->device_uuid);
 
   /* Pushes for a device without a registered socket are dropped (6.6). */
-  if (socket != NULL)
+  if (socket == NULL)
+    return;
+  if (frame->text == NULL)
+    ppms_ws_abort (socket);     /* a lost ACK SEND after the push (ppms_server_set_ack_loss) */
+  else
     ppms_ws_send_text (socket, frame->text);
 }
 

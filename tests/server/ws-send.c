@@ -370,6 +370,29 @@ new_message (PpmsServer *server, JsonObject *send, char *subtype, char *body)
   return message;
 }
 
+/* ppms_server_set_ack_loss: TRUE when this stored message's ACK SEND is to
+ * be lost; its sender's socket is aborted now or once the push went out. */
+static gboolean
+lose_ack (PpmsServer *server, SendItem *item, PpmsMessage *message)
+{
+  PpmsSocket *socket;
+
+  if (server->ack_loss == PPMS_ACK_LOSS_NONE || item->ack_device_uuid == NULL
+      || g_strcmp0 (message->from_uuid, server->ack_loss_user) != 0
+      || ++server->ack_loss_sends % server->ack_loss_every != 0)
+    return FALSE;
+  if (server->ack_loss == PPMS_ACK_LOSS_AFTER_PUSH)
+    {
+      g_hash_table_replace (server->ack_loss_after_push, g_strdup (message->uuid),
+                            g_strdup (item->ack_device_uuid));
+      return TRUE;
+    }
+  socket = ppms_ws_socket_for_device (server, item->ack_device_uuid);
+  if (socket != NULL)
+    ppms_ws_abort (socket);
+  return TRUE;
+}
+
 void
 ppms_send_run (PpmsServer *server, gpointer data)
 {
@@ -400,7 +423,8 @@ ppms_send_run (PpmsServer *server, gpointer data)
   open_conversation (server, message);
   ppms_store_add_message (server, message);
   ppms_timed_queue_push (&state->dispatch_queue, g_strdup (message->uuid));
-  queue_send_ack (server, item, PPMS_WS_NOERR);
+  if (!lose_ack (server, item, message))
+    queue_send_ack (server, item, PPMS_WS_NOERR);
 }
 
 /* ---- Dispatch (7.9) ---- */
@@ -531,6 +555,8 @@ ppms_dispatch_run (PpmsServer *server, gpointer data)
   g_autoptr (JsonObject) from_user = NULL;
   PpmsUser *sender = NULL;
   gboolean from_du;
+  PpmsMessaging *state = ppms_messaging_get (server);
+  gpointer key = NULL, device = NULL;
 
   /* Rule 8: without the app the message stays PENDING, undelivered. */
   if (message == NULL || message->app_uuid == NULL || server->app == NULL
@@ -558,4 +584,12 @@ ppms_dispatch_run (PpmsServer *server, gpointer data)
     }
   if (sender != NULL)
     echo_to_other_device (server, message, compact, from_user, sender);
+  /* Behind this message's pushes in the same queue: the abort comes after them. */
+  if (server->ack_loss_after_push != NULL
+      && g_hash_table_steal_extended (server->ack_loss_after_push, message->uuid, &key, &device))
+    {
+      ppms_queue_device_frame (&state->push_queue, device, NULL);
+      g_free (key);
+      g_free (device);
+    }
 }

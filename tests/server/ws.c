@@ -33,10 +33,16 @@ ppms_ws_frame_text (JsonObject *frame)
   return g_strjoinv ("<\\/", parts);
 }
 
+gboolean
+ppms_ws_stalled (PpmsSocket *socket)
+{
+  return socket->server->ws_stall && socket->fault_target;
+}
+
 void
 ppms_ws_send_text (PpmsSocket *socket, const char *text)
 {
-  if (socket->server->ws_stall || socket->aborting)
+  if (ppms_ws_stalled (socket) || socket->aborting)
     return;
   if (soup_websocket_connection_get_state (socket->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
@@ -397,7 +403,7 @@ on_message (SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer 
   const char *bytes = g_bytes_get_data (message, &size);
   JsonNode *root;
 
-  if (socket->aborting || socket->server->ws_stall)
+  if (socket->aborting || ppms_ws_stalled (socket))
     return;
   if (bytes == NULL || !g_utf8_validate (bytes, size, NULL)
       || !json_parser_load_from_data (parser, bytes, size, NULL)
@@ -479,6 +485,9 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   socket->message_handler = g_signal_connect (conn, "message", G_CALLBACK (on_message), socket);
   socket->closed_handler = g_signal_connect (conn, "closed", G_CALLBACK (on_closed), socket);
   server->sockets = g_list_append (server->sockets, socket);
+  socket->fault_target = ppms_fault_targets (server, msg);
+  if (server->ws_down && socket->fault_target)
+    ppms_ws_abort (socket);
 }
 
 void
@@ -497,6 +506,8 @@ ppms_ws_drop_all (PpmsServer *server)
   for (GList *l = server->sockets; l; l = l->next)
     {
       PpmsSocket *socket = l->data;
+      if (!socket->fault_target)
+        continue;
       socket->aborting = TRUE;
       abort_now (socket->conn);
     }

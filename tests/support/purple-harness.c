@@ -502,14 +502,25 @@ harness_shutdown (void)
   memset (&harness, 0, sizeof harness);
 }
 
+typedef struct {
+  void (*body) (gconstpointer data);
+  gconstpointer data;
+} DataTest;
+
+static void
+run_plain_body (gconstpointer data)
+{
+  ((void (*) (void)) data) ();
+}
+
 static void
 run_test_in_child (gconstpointer data)
 {
-  void (*body) (void) = (void (*) (void)) data;
+  const DataTest *test = data;
 
   if (g_test_subprocess ()) {
     harness_init ();
-    body ();
+    test->body (test->data);
     harness_shutdown ();
     return;
   }
@@ -521,9 +532,19 @@ run_test_in_child (gconstpointer data)
 }
 
 void
+harness_add_data_test (const char *path, gconstpointer data, void (*body) (gconstpointer data))
+{
+  DataTest *test = g_new0 (DataTest, 1);   /* lives as long as the test program */
+
+  test->body = body;
+  test->data = data;
+  g_test_add_data_func_full (path, test, run_test_in_child, g_free);
+}
+
+void
 harness_add_test (const char *path, void (*body) (void))
 {
-  g_test_add_data_func (path, (gconstpointer) body, run_test_in_child);
+  harness_add_data_test (path, (gconstpointer) body, run_plain_body);
 }
 
 /* ---- Accounts ---- */

@@ -60,6 +60,9 @@ typedef struct {
 /* Registers a test case that runs body in a child process with its own
  * libpurple core (harness_init before, harness_shutdown after). */
 void harness_add_test (const char *path, void (*body) (void));
+/* Same for a body that takes data (e.g. one case of a table). */
+void harness_add_data_test (const char *path, gconstpointer data,
+                            void (*body) (gconstpointer data));
 
 /* Core up with a fresh user dir and the plugin loaded; done by harness_add_test. */
 void harness_init (void);
