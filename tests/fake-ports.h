@@ -104,6 +104,20 @@ fake_save_setting (gpointer owner, const char *key, const char *value)
     g_hash_table_insert (world->settings, g_strdup (key), g_strdup (value));
 }
 
+static GPtrArray *
+fake_list_settings (gpointer owner, const char *prefix)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, ((FakeWorld *) owner)->settings);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (g_str_has_prefix (key, prefix))
+      g_ptr_array_add (keys, g_strdup (key));
+  return keys;
+}
+
 static void
 fake_http_failed (gpointer owner, const char *what, const GError *error)
 {
@@ -122,6 +136,7 @@ fake_world_init (FakeWorld *world, PpmRegistry *registry)
   world->ports = (PpmPorts) {
     .call = fake_call, .download = fake_download, .resolve = fake_resolve,
     .load_setting = fake_load_setting, .save_setting = fake_save_setting,
+    .list_settings = fake_list_settings,
     .http_failed = fake_http_failed, .base_url = fake_base_url,
   };
   world->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) fake_request_free);

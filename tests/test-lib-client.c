@@ -905,6 +905,17 @@ test_stall_at_every_sign_in_step (Fixture *f, gconstpointer data)
 
 /* ---- Messages ---- */
 
+/* The message uuid a conversation's last_seen setting names (the setting
+ * also holds its times). */
+static char *
+last_seen_uuid (Fixture *f, const char *conversation)
+{
+  g_autofree char *key = g_strconcat ("last_seen/", conversation, NULL);
+  const char *value = g_hash_table_lookup (f->settings, key);
+
+  return value ? g_strndup (value, strcspn (value, " ")) : NULL;
+}
+
 static void
 test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
 {
@@ -913,7 +924,7 @@ test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
   PpmMessage *message;
   const char *conversation;
   const char *visitor_name;
-  g_autofree char *key = NULL;
+  g_autofree char *last_seen = NULL;
   UnackedWait wait;
 
   new_client (f);
@@ -947,8 +958,8 @@ test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
   g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
   settle (200);
   g_assert_cmpuint (f->messages->len, ==, 1);
-  key = g_strconcat ("last_seen/", conversation, NULL);
-  g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, uuid);
+  last_seen = last_seen_uuid (f, conversation);
+  g_assert_cmpstr (last_seen, ==, uuid);
 }
 
 static void
@@ -1285,7 +1296,7 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
 {
   PpmsPeer *visitor;
   const char *conversation;
-  g_autofree char *key = NULL;
+  g_autofree char *last_seen = NULL;
   g_autofree char *last = NULL;
 
   /* History exists before this account ever signed in with the library. */
@@ -1301,8 +1312,8 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->messages->len, ==, 0);
   /* The conversation is known, and its newest message is the baseline. */
   g_assert_true (g_hash_table_contains (f->conversations, conversation));
-  key = g_strconcat ("last_seen/", conversation, NULL);
-  g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, last);
+  last_seen = last_seen_uuid (f, conversation);
+  g_assert_cmpstr (last_seen, ==, last);
 }
 
 /* More open conversations than fit a page (250, pages of 100): all are

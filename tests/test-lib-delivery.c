@@ -63,7 +63,6 @@ teardown (Fixture *f, gconstpointer data)
   g_cancellable_cancel (f->cancellable);
   fake_world_cancel_all (&f->world);
   ppm_delivery_clear (&f->delivery);
-  ppm_last_seen_clear (&f->last_seen);
   g_object_unref (f->cancellable);
   ppm_registry_clear (&f->registry);
   fake_world_clear (&f->world);
@@ -245,6 +244,14 @@ test_not_shown_before_reset_is_shown_later (Fixture *f, gconstpointer data)
 }
 
 static void
+assert_last_seen (Fixture *f, const char *expected)
+{
+  g_autofree char *uuid = ppm_last_seen_get (&f->last_seen, "c1");
+
+  g_assert_cmpstr (uuid, ==, expected);
+}
+
+static void
 test_last_seen_never_moves_back (Fixture *f, gconstpointer data)
 {
   PpmQueued *late = queued ("older", "c1", "p2", 1000);
@@ -258,11 +265,11 @@ test_last_seen_never_moves_back (Fixture *f, gconstpointer data)
     live->time_is_epoch = TRUE;
     ppm_delivery_push (&f->delivery, live);
   }
-  g_assert_cmpstr (g_hash_table_lookup (f->world.settings, "last_seen/c1"), ==, "newer");
+  assert_last_seen (f, "newer");
   ppm_delivery_enqueue_batch (&f->delivery, backlog);
   ppm_delivery_run (&f->delivery);
   assert_shown (f, (const char *[]) { "newer", "older", NULL });
-  g_assert_cmpstr (g_hash_table_lookup (f->world.settings, "last_seen/c1"), ==, "newer");
+  assert_last_seen (f, "newer");
 }
 
 int

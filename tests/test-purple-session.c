@@ -108,6 +108,40 @@ test_unconfirmed_ack_kept_across_sign_out (void)
   ppms_server_free (server);
 }
 
+/* accounts.xml does not keep a last seen mark for every conversation ever
+ * seen: the sign-in that reads the whole list removes the marks of closed
+ * conversations nobody was active in for 14 days (the glue lists and
+ * removes the account's settings for the library), and keeps the rest. */
+static void
+test_old_last_seen_marks_removed (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_account (server);
+  g_autofree char *recent = g_strdup_printf ("m-recent %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                                             g_get_real_time () / G_USEC_PER_SEC,
+                                             g_get_real_time () / G_USEC_PER_SEC);
+  g_autofree char *open_key = g_strconcat ("ppm_last_seen/",
+                                           ppms_peer_conversation_uuid (visitor), NULL);
+
+  /* Closed conversations: one untouched since 2001, one active today. */
+  purple_account_set_string (account, "ppm_last_seen/closed-long-ago",
+                             "m-old 1000000000 1000000000");
+  purple_account_set_string (account, "ppm_last_seen/closed-today", recent);
+  sign_in_again (account);
+  g_assert_null (purple_account_get_string (account, "ppm_last_seen/closed-long-ago", NULL));
+  g_assert_cmpstr (purple_account_get_string (account, "ppm_last_seen/closed-today", NULL), ==,
+                   recent);
+  g_assert_cmpstr (purple_account_get_string (account, "ppm_last_seen_horizon", NULL), ==,
+                   "1000000001");
+  /* The open conversation got its mark (its newest message, first sign-in). */
+  g_assert_nonnull (purple_account_get_string (account, open_key, NULL));
+
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 /* Disabling the account signs out (PPKEFU_LOGOUT: token revoked, device
  * offline, socket closed), and nothing of the plugin runs afterwards. */
 static void
@@ -998,6 +1032,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/session/unconfirmed-ack-kept-across-sign-out",
                     test_unconfirmed_ack_kept_across_sign_out);
   harness_add_test ("/purple/session/wrong-password-not-retried", test_wrong_password_not_retried);
+  harness_add_test ("/purple/session/old-last-seen-marks-removed",
+                    test_old_last_seen_marks_removed);
   harness_add_test ("/purple/presence/visitor-delivered", test_visitor_presence_delivered);
   harness_add_test ("/purple/presence/visitor-not-guessed", test_visitor_presence_not_guessed);
   harness_add_test ("/purple/presence/colleague-at-sign-in", test_colleague_presence_at_sign_in);

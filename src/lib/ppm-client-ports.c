@@ -64,6 +64,12 @@ port_save_setting (gpointer owner, const char *key, const char *value)
   ppm_client_save_setting (owner, key, value);
 }
 
+static GPtrArray *
+port_list_settings (gpointer owner, const char *prefix)
+{
+  return ppm_client_list_settings (owner, prefix);
+}
+
 static void
 port_http_failed (gpointer owner, const char *what, const GError *error)
 {
@@ -232,6 +238,7 @@ ppm_client_init_modules (PpmClient *client)
     .resolve = port_resolve,
     .load_setting = port_load_setting,
     .save_setting = port_save_setting,
+    .list_settings = port_list_settings,
     .http_failed = port_http_failed,
     .base_url = port_base_url,
   };

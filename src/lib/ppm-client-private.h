@@ -166,6 +166,7 @@ void      ppm_client_set_identity (PpmClient *client, const char *app_uuid,
                                    const char *device_uuid);
 char     *ppm_client_load_setting (PpmClient *client, const char *key);
 void      ppm_client_save_setting (PpmClient *client, const char *key, const char *value);
+GPtrArray *ppm_client_list_settings (PpmClient *client, const char *prefix);
 /* Sends the status last asked for (PPKEFU_LOGIN resets it to READY). */
 void      ppm_client_send_service_status (PpmClient *client);
 

@@ -81,7 +81,6 @@ session_stop (PpmClient *client)
   ppm_reconnect_stop (client);
   g_clear_handle_id (&client->team_poll_id, g_source_remove);
   ppm_delivery_reset (&client->delivery);
-  ppm_last_seen_flush (&client->last_seen);
   ppm_outbox_reset (&client->outbox);
   ppm_send_reset (client);
 }
@@ -95,7 +94,6 @@ ppm_client_free (PpmClient *client)
   ppm_tls_watch_forget (client->tls_watch);
   ppm_catchup_clear (&client->catchup);
   ppm_delivery_clear (&client->delivery);
-  ppm_last_seen_clear (&client->last_seen);
   ppm_outbox_clear (&client->outbox);
   ppm_registry_clear (&client->registry);
   ppm_send_clear (client);
@@ -556,6 +554,13 @@ ppm_client_load_setting (PpmClient *client, const char *key)
 {
   return client->events.load_setting ? client->events.load_setting (client->user_data, key)
                                      : NULL;
+}
+
+GPtrArray *
+ppm_client_list_settings (PpmClient *client, const char *prefix)
+{
+  return client->events.list_settings ? client->events.list_settings (client->user_data, prefix)
+                                      : NULL;
 }
 
 void

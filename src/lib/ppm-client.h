@@ -71,6 +71,11 @@ typedef struct {
    * (bounded: see ppm-last-seen.h). value NULL: remove the setting. */
   void (*save_setting) (gpointer user_data, const char *key, const char *value);
   char *(*load_setting) (gpointer user_data, const char *key);
+  /* Addition: the names of the settings kept through save_setting that
+   * start with prefix (a GPtrArray of char* whose free function frees them;
+   * the library unrefs it), or NULL.
+   * Without it the last messages seen are never forgotten. */
+  GPtrArray *(*list_settings) (gpointer user_data, const char *prefix);
 } PpmClientEvents;
 
 PpmClient *ppm_client_new (const PpmClientConfig *config, const PpmClientEvents *events,

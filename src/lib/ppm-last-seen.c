@@ -8,22 +8,52 @@
 #include "ppm-last-seen.h"
 #include "ppm-clock.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#define INDEX_SETTING "last_seen_index"
+#define KEY_PREFIX "last_seen/"
 #define HORIZON_SETTING "last_seen_horizon"
 #define DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
 
 typedef struct {
-  gint64 time_us;             /* server time of the last message seen */
-  gint64 seen_us;             /* wall clock when it was seen */
-} LastSeenEntry;
+  char *message_uuid;
+  gint64 time_us;             /* server time of the message, 0: unknown */
+  gint64 seen_us;             /* wall clock when it was seen, 0: unknown */
+} Entry;
 
 static char *
 key_of (const char *conversation_uuid)
 {
-  return g_strconcat ("last_seen/", conversation_uuid, NULL);
+  return g_strconcat (KEY_PREFIX, conversation_uuid, NULL);
+}
+
+/* "<message uuid> <time> <seen>", seconds since the epoch (enough for
+ * days); a setting written before the times were kept is the uuid alone. */
+static gboolean
+parse (const char *value, Entry *entry)
+{
+  g_auto (GStrv) fields = value ? g_strsplit (value, " ", 3) : NULL;
+
+  memset (entry, 0, sizeof *entry);
+  if (fields == NULL || fields[0] == NULL || *fields[0] == '\0')
+    return FALSE;
+  entry->message_uuid = g_strdup (fields[0]);
+  if (fields[1] && fields[2]) {
+    entry->time_us = g_ascii_strtoll (fields[1], NULL, 10) * G_USEC_PER_SEC;
+    entry->seen_us = g_ascii_strtoll (fields[2], NULL, 10) * G_USEC_PER_SEC;
+  }
+  return TRUE;
+}
+
+static void
+write_entry (PpmLastSeen *last_seen, const char *conversation_uuid, const char *message_uuid,
+             gint64 time_us, gint64 seen_us)
+{
+  g_autofree char *key = key_of (conversation_uuid);
+  g_autofree char *value = g_strdup_printf ("%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                                            message_uuid, time_us / G_USEC_PER_SEC,
+                                            seen_us / G_USEC_PER_SEC);
+
+  last_seen->ports->save_setting (last_seen->owner, key, value);
 }
 
 void
@@ -32,168 +62,88 @@ ppm_last_seen_init (PpmLastSeen *last_seen, const PpmPorts *ports, gpointer owne
   memset (last_seen, 0, sizeof *last_seen);
   last_seen->ports = ports;
   last_seen->owner = owner;
-  last_seen->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
-/* "uuid=time/seen,...", in seconds since the epoch (enough for days). */
-static void
-load (PpmLastSeen *last_seen)
-{
-  g_autofree char *index = NULL;
-  g_autofree char *horizon = NULL;
-  g_auto (GStrv) entries = NULL;
-
-  if (last_seen->loaded)
-    return;
-  last_seen->loaded = TRUE;
-  index = last_seen->ports->load_setting (last_seen->owner, INDEX_SETTING);
-  horizon = last_seen->ports->load_setting (last_seen->owner, HORIZON_SETTING);
-  last_seen->horizon_us = horizon ? g_ascii_strtoll (horizon, NULL, 10) * G_USEC_PER_SEC : 0;
-  entries = index ? g_strsplit (index, ",", -1) : NULL;
-  for (guint i = 0; entries && entries[i]; i++) {
-    char *equals = strchr (entries[i], '=');
-    char *end = NULL;
-    LastSeenEntry *entry;
-
-    if (equals == NULL || equals == entries[i])
-      continue;                 /* unreadable: dropped, its setting stays */
-    entry = g_new (LastSeenEntry, 1);
-    entry->time_us = g_ascii_strtoll (equals + 1, &end, 10) * G_USEC_PER_SEC;
-    entry->seen_us = end && *end == '/' ? g_ascii_strtoll (end + 1, NULL, 10) * G_USEC_PER_SEC
-                                        : entry->time_us;
-    g_hash_table_replace (last_seen->index, g_strndup (entries[i], equals - entries[i]),
-                          entry);
-  }
-}
-
-void
-ppm_last_seen_flush (PpmLastSeen *last_seen)
-{
-  GString *text;
-  GHashTableIter iter;
-  gpointer uuid, value;
-
-  g_clear_handle_id (&last_seen->write_id, g_source_remove);
-  if (!last_seen->dirty)
-    return;
-  last_seen->dirty = FALSE;
-  text = g_string_sized_new (g_hash_table_size (last_seen->index) * 48);
-  g_hash_table_iter_init (&iter, last_seen->index);
-  while (g_hash_table_iter_next (&iter, &uuid, &value)) {
-    LastSeenEntry *entry = value;
-
-    g_string_append_printf (text, "%s%s=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-                            text->len ? "," : "", (const char *) uuid,
-                            entry->time_us / G_USEC_PER_SEC, entry->seen_us / G_USEC_PER_SEC);
-  }
-  last_seen->ports->save_setting (last_seen->owner, INDEX_SETTING, text->str);
-  g_string_free (text, TRUE);
-}
-
-static gboolean
-write_later (gpointer data)
-{
-  PpmLastSeen *last_seen = data;
-
-  last_seen->write_id = 0;
-  ppm_last_seen_flush (last_seen);
-  return G_SOURCE_REMOVE;
-}
-
-void
-ppm_last_seen_clear (PpmLastSeen *last_seen)
-{
-  if (last_seen->index == NULL)
-    return;
-  ppm_last_seen_flush (last_seen);
-  g_clear_pointer (&last_seen->index, g_hash_table_unref);
 }
 
 char *
 ppm_last_seen_get (PpmLastSeen *last_seen, const char *conversation_uuid)
 {
   g_autofree char *key = key_of (conversation_uuid);
-  char *value = last_seen->ports->load_setting (last_seen->owner, key);
+  g_autofree char *value = last_seen->ports->load_setting (last_seen->owner, key);
+  Entry entry;
 
-  if (value != NULL && *value == '\0')
-    g_clear_pointer (&value, g_free);
-  /* A setting from before the index (or whose entry was lost) joins it, so
-   * that it can be forgotten one day. */
-  load (last_seen);
-  if (value != NULL && !g_hash_table_contains (last_seen->index, conversation_uuid))
-    ppm_last_seen_set (last_seen, conversation_uuid, value, 0);
-  return value;
+  return parse (value, &entry) ? entry.message_uuid : NULL;
 }
 
 void
 ppm_last_seen_set (PpmLastSeen *last_seen, const char *conversation_uuid,
                    const char *message_uuid, gint64 time_us)
 {
-  g_autofree char *key = key_of (conversation_uuid);
   gint64 now = ppm_clock_wall_us ();
-  LastSeenEntry *entry;
 
-  load (last_seen);
-  last_seen->ports->save_setting (last_seen->owner, key, message_uuid);
-  if (time_us <= 0)
-    time_us = now;
-  entry = g_hash_table_lookup (last_seen->index, conversation_uuid);
-  if (entry == NULL) {
-    entry = g_new0 (LastSeenEntry, 1);
-    g_hash_table_insert (last_seen->index, g_strdup (conversation_uuid), entry);
-  } else if (entry->time_us / G_USEC_PER_SEC == time_us / G_USEC_PER_SEC &&
-             entry->seen_us / G_USEC_PER_SEC == now / G_USEC_PER_SEC) {
-    return;                     /* the index keeps seconds */
-  }
-  entry->time_us = time_us;
-  entry->seen_us = now;
-  last_seen->dirty = TRUE;
-  if (last_seen->write_id == 0)
-    last_seen->write_id = g_timeout_add (PPM_LAST_SEEN_INDEX_DELAY_MS, write_later, last_seen);
+  write_entry (last_seen, conversation_uuid, message_uuid, time_us > 0 ? time_us : now, now);
+}
+
+static void
+save_horizon (PpmLastSeen *last_seen, gint64 horizon_us)
+{
+  g_autofree char *text = NULL;
+
+  if (horizon_us <= ppm_last_seen_horizon (last_seen))
+    return;
+  /* Rounded up to the second: the settings keep seconds. */
+  last_seen->horizon_us = (horizon_us / G_USEC_PER_SEC + 1) * G_USEC_PER_SEC;
+  text = g_strdup_printf ("%" G_GINT64_FORMAT, last_seen->horizon_us / G_USEC_PER_SEC);
+  last_seen->ports->save_setting (last_seen->owner, HORIZON_SETTING, text);
 }
 
 guint
 ppm_last_seen_prune (PpmLastSeen *last_seen, GHashTable *open)
 {
-  gint64 keep_after = ppm_clock_wall_us () - PPM_LAST_SEEN_KEEP_DAYS * DAY_US;
+  gint64 now = ppm_clock_wall_us ();
+  gint64 keep_after = now - PPM_LAST_SEEN_KEEP_DAYS * DAY_US;
+  g_autoptr (GPtrArray) keys = NULL;
   gint64 horizon = 0;
-  GHashTableIter iter;
-  gpointer uuid, value;
   guint forgotten = 0;
 
-  load (last_seen);
-  g_hash_table_iter_init (&iter, last_seen->index);
-  while (g_hash_table_iter_next (&iter, &uuid, &value)) {
-    LastSeenEntry *entry = value;
-    g_autofree char *key = NULL;
-
-    if (g_hash_table_contains (open, uuid) || entry->seen_us >= keep_after)
-      continue;
-    horizon = MAX (horizon, entry->time_us);
-    key = key_of (uuid);
-    last_seen->ports->save_setting (last_seen->owner, key, NULL);
-    g_hash_table_iter_remove (&iter);
-    forgotten++;
-  }
-  if (forgotten == 0)
+  if (last_seen->ports->list_settings == NULL)
     return 0;
-  if (horizon > last_seen->horizon_us) {
-    g_autofree char *text = NULL;
+  keys = last_seen->ports->list_settings (last_seen->owner, KEY_PREFIX);
+  for (guint i = 0; keys && i < keys->len; i++) {
+    const char *key = keys->pdata[i];
+    const char *conversation_uuid = key + strlen (KEY_PREFIX);
+    g_autofree char *value = NULL;
+    Entry entry;
 
-    /* Rounded up to the second: the index keeps seconds. */
-    last_seen->horizon_us = (horizon / G_USEC_PER_SEC + 1) * G_USEC_PER_SEC;
-    text = g_strdup_printf ("%" G_GINT64_FORMAT, last_seen->horizon_us / G_USEC_PER_SEC);
-    last_seen->ports->save_setting (last_seen->owner, HORIZON_SETTING, text);
+    if (!g_str_has_prefix (key, KEY_PREFIX) || g_hash_table_contains (open, conversation_uuid))
+      continue;
+    value = last_seen->ports->load_setting (last_seen->owner, key);
+    if (!parse (value, &entry))
+      continue;
+    if (entry.seen_us == 0) {
+      /* Kept before its times were: its retention starts now. */
+      write_entry (last_seen, conversation_uuid, entry.message_uuid, now, now);
+    } else if (entry.seen_us < keep_after) {
+      horizon = MAX (horizon, entry.time_us);
+      last_seen->ports->save_setting (last_seen->owner, key, NULL);
+      forgotten++;
+    }
+    g_free (entry.message_uuid);
   }
-  last_seen->dirty = TRUE;
-  ppm_last_seen_flush (last_seen);
-  g_debug ("forgot the last seen message of %u closed conversation(s)", forgotten);
+  if (forgotten > 0) {
+    save_horizon (last_seen, horizon);
+    g_debug ("forgot the last seen message of %u closed conversation(s)", forgotten);
+  }
   return forgotten;
 }
 
 gint64
 ppm_last_seen_horizon (PpmLastSeen *last_seen)
 {
-  load (last_seen);
+  if (!last_seen->horizon_loaded) {
+    g_autofree char *text = last_seen->ports->load_setting (last_seen->owner, HORIZON_SETTING);
+
+    last_seen->horizon_loaded = TRUE;
+    last_seen->horizon_us = text ? g_ascii_strtoll (text, NULL, 10) * G_USEC_PER_SEC : 0;
+  }
   return last_seen->horizon_us;
 }

@@ -26,6 +26,9 @@ typedef struct {
   char *(*load_setting) (gpointer owner, const char *key);
   /* value NULL: the setting is removed. */
   void  (*save_setting) (gpointer owner, const char *key, const char *value);
+  /* The names of the settings starting with prefix (char*, to free), or
+   * NULL; may be NULL itself. */
+  GPtrArray *(*list_settings) (gpointer owner, const char *prefix);
   /* A call outside the sign-in failed (a refused token repairs the session). */
   void  (*http_failed) (gpointer owner, const char *what, const GError *error);
   /* The server's base URL, for the URLs of files. */

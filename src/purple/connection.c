@@ -189,6 +189,14 @@ on_load_setting (gpointer user_data, const char *key)
   return ppm_settings_load (pa->account, key);
 }
 
+static GPtrArray *
+on_list_settings (gpointer user_data, const char *prefix)
+{
+  PpmAccount *pa = user_data;
+
+  return ppm_settings_list (pa->account, prefix);
+}
+
 static const PpmClientEvents ppm_client_events = {
   .progress = on_progress,
   .connected = on_connected,
@@ -201,6 +209,7 @@ static const PpmClientEvents ppm_client_events = {
   .send_result = on_send_result,
   .save_setting = on_save_setting,
   .load_setting = on_load_setting,
+  .list_settings = on_list_settings,
 };
 
 static char *

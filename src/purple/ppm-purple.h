@@ -80,6 +80,8 @@ PpmRole     ppm_settings_role (PurpleAccount *account);
 const char *ppm_settings_terminal (PurpleAccount *account);
 void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
 char       *ppm_settings_load (PurpleAccount *account, const char *key);
+/* The library's keys (without the hidden prefix) that start with prefix. */
+GPtrArray  *ppm_settings_list (PurpleAccount *account, const char *prefix);
 /* Applies the hidden tuning settings to a client before it connects. */
 void        ppm_settings_apply_tuning (PurpleAccount *account, PpmClient *client);
 

@@ -5,6 +5,8 @@
  */
 #include "ppm-purple.h"
 
+#include <string.h>
+
 #define PPM_ROLE_AGENT_ID   "agent"
 #define PPM_ROLE_VISITOR_ID "visitor"
 #define PPM_HIDDEN_PREFIX   "ppm_"
@@ -88,6 +90,25 @@ ppm_settings_save (PurpleAccount *account, const char *key, const char *value)
   else
     purple_account_set_string (account, name, value);
   g_free (name);
+}
+
+GPtrArray *
+ppm_settings_list (PurpleAccount *account, const char *prefix)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  char *name = setting_name (prefix);
+  gsize hidden = strlen (PPM_HIDDEN_PREFIX);
+  GHashTableIter iter;
+  gpointer setting;
+
+  /* libpurple 2 has no call that lists an account's settings; its struct
+   * is public (account.h), and the table is keyed by the setting names. */
+  g_hash_table_iter_init (&iter, account->settings);
+  while (g_hash_table_iter_next (&iter, &setting, NULL))
+    if (g_str_has_prefix (setting, name))
+      g_ptr_array_add (keys, g_strdup ((const char *) setting + hidden));
+  g_free (name);
+  return keys;
 }
 
 char *
