@@ -71,7 +71,14 @@ PurpleConnectionError ppm_connection_error_reason (const GError *error, char **m
  * chose to trust although it failed verification (see certificate.c). */
 #define PPM_SETTING_PINNED_CERTIFICATE "pinned_certificate"
 #define PPM_SETTING_KEEPALIVE    "keepalive_interval"
+/* BitlBee only (its IRC users see no libpurple dialogs): the IRC nick
+ * format of contacts, and the pinned certificate as a visible option. */
+#define PPM_SETTING_BITLBEE_NICK_FORMAT "nick_format"
 GList      *ppm_settings_account_options (void);
+/* TRUE inside BitlBee, whose IRC front end shows no libpurple dialogs, drops
+ * error lines written into conversations and signs an account out (closing
+ * its questions) as soon as a sign-in fails. */
+gboolean    ppm_ui_is_bitlbee (void);
 PpmRole     ppm_settings_role (PurpleAccount *account);
 const char *ppm_settings_terminal (PurpleAccount *account);
 void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
@@ -138,6 +145,8 @@ PurpleConnectionError ppm_certificate_error_reason (PurpleAccount *account,
 /* Asks the user whether to trust (pin) this certificate for the account;
  * trusting it signs the account in again. */
 void ppm_certificate_ask (PurpleAccount *account, const char *fingerprint);
+/* "AB:CD:..." for a hex fingerprint (NULL: empty). */
+char *ppm_certificate_readable_fingerprint (const char *hex);
 
 /* proxy.c */
 GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);

@@ -36,7 +36,28 @@ ppm_settings_account_options (void)
   options = g_list_append (options,
     purple_account_option_string_new (_("API key (empty: ask the server)"),
                                       PPM_SETTING_API_KEY, ""));
+  if (ppm_ui_is_bitlbee ()) {
+    /* BitlBee makes every option an account setting, and an option with the
+     * name of one of its own settings changes that setting's default. Its
+     * default nick format takes the buddy name, here a user's uuid; the full
+     * name (our server alias) gives nicks people can read. */
+    /* TRANSLATORS: BitlBee's nick_format setting, shown by its help. */
+    options = g_list_append (options,
+      purple_account_option_string_new (_("IRC nicks of contacts"),
+                                        PPM_SETTING_BITLBEE_NICK_FORMAT, "%full_name"));
+    /* No trust dialog reaches an IRC user: the certificate error names the
+     * fingerprint, and this setting trusts it. */
+    options = g_list_append (options,
+      purple_account_option_string_new (_("Trusted certificate (SHA-256 fingerprint)"),
+                                        PPM_SETTING_PINNED_CERTIFICATE, ""));
+  }
   return options;
+}
+
+gboolean
+ppm_ui_is_bitlbee (void)
+{
+  return g_strcmp0 (purple_core_get_ui (), "BitlBee") == 0;
 }
 
 PpmRole
