@@ -16,15 +16,18 @@ DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
 # Packages only the tests need, and the commands that show they are there:
 # real Finch under tmux, real Pidgin under Xvfb on a private D-Bus (screenshots
 # with imagemagick), a real IRC server beside two PPMessage accounts, and the
-# AppStream metainfo check, real HTTP and SOCKS5 proxies.
-CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks
-CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks
+# AppStream metainfo check, real HTTP and SOCKS5 proxies, and BitlBee with
+# libpurple driven by a scripted IRC client.
+CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks \
+                    bitlbee-libpurple
+CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks \
+                    bitlbee
 # `make check VALGRIND=1` runs the test programs under valgrind memcheck
 # (tests/run-tests.sh), except those that drive other programs (real Finch and
-# Pidgin, make install), whose own code valgrind would not see, and the load
+# Pidgin, BitlBee, make install), whose own code valgrind would not see, and the load
 # tests (1,000-message fault bursts, a 200,000-message team), which would take
 # hours 20 times slower; the other programs cover the same code.
-VALGRIND_SKIP     = test-finch test-pidgin test-install test-faults test-server-scale
+VALGRIND_SKIP     = test-finch test-pidgin test-bitlbee test-install test-faults test-server-scale
 ifeq ($(VALGRIND),1)
 CHECK_DEPS       += valgrind
 CHECK_COMMANDS   += valgrind
