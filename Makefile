@@ -119,8 +119,12 @@ $(SERVER_LIB): $(SERVER_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB)
-	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined $(LDFLAGS)
+# Only purple_init_plugin is exported (src/purple/exports.map says why).
+PLUGIN_EXPORTS = src/purple/exports.map
+
+$(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB) $(PLUGIN_EXPORTS)
+	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined \
+	  -Wl,--version-script=$(PLUGIN_EXPORTS) $(LDFLAGS)
 
 $(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)

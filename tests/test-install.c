@@ -399,6 +399,35 @@ test_metainfo_valid (Fixture *fx, gconstpointer data)
     g_error ("appstreamcli validate failed:\n%s", out);
 }
 
+/* The plugin exports purple_init_plugin and nothing else: Pidgin loads many
+ * plugins into one process, and any other global symbol of ours could clash
+ * with one of theirs or bind to it (see src/purple/exports.map). */
+static void
+test_exported_symbols (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *plugin = g_build_filename (fx->build_dir, "libppmessage.so", NULL);
+  const char *argv[] = { "nm", "--dynamic", "--defined-only", "--format=posix", plugin, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GPtrArray) exported = g_ptr_array_new_with_free_func (g_free);
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("nm failed: %s", err);
+  /* "name type value size" per symbol. */
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (exported, g_strndup (lines[i], strcspn (lines[i], " ")));
+  g_assert_cmpuint (exported->len, ==, 1);
+  g_assert_cmpstr (exported->pdata[0], ==, "purple_init_plugin");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,6 +439,8 @@ main (int argc, char **argv)
   g_test_add ("/install/install-user", Fixture, NULL, fixture_set_up, test_install_user,
               fixture_tear_down);
   g_test_add ("/install/metainfo-valid", Fixture, NULL, fixture_set_up, test_metainfo_valid,
+              fixture_tear_down);
+  g_test_add ("/install/exported-symbols", Fixture, NULL, fixture_set_up, test_exported_symbols,
               fixture_tear_down);
   return g_test_run ();
 }
