@@ -87,7 +87,7 @@ PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
 ICON_SIZES = 16 22 48
 
-.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz
+.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz lintian
 
 all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
 
@@ -186,6 +186,21 @@ check: deps
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
 	  SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) sh tests/run-tests.sh \
 	  $(if $(filter 1,$(VALGRIND)),$(filter-out $(VALGRIND_SKIP:%=$(BUILD)/tests/%),$(TESTS)),$(TESTS))
+
+# Builds the Debian source and binary packages from the tracked files, in
+# $(BUILD)/deb (dpkg-buildpackage writes next to the tree it builds, so never
+# in the source tree itself), without running the tests again, and checks
+# the .dsc and the .deb as Debian does: any lintian tag, pedantic ones
+# included, fails.
+lintian:
+	@sh tests/install-deps.sh debhelper lintian -- -- dh lintian
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/purple-ppmessage
+	git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(BUILD)/deb/purple-ppmessage
+	cd $(BUILD)/deb/purple-ppmessage && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc \
+	  > ../dpkg-buildpackage.log 2>&1 || { tail -30 ../dpkg-buildpackage.log; exit 1; }
+	lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+	  $(BUILD)/deb/purple-ppmessage_*.dsc $(BUILD)/deb/purple-ppmessage_*.deb
+	@echo "lintian: no tag on $$(cd $(BUILD)/deb && ls purple-ppmessage_*.dsc purple-ppmessage_*.deb | tr '\n' ' ')"
 
 pot:
 	xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=purple-ppmessage \
