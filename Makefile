@@ -82,6 +82,8 @@ TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 LIB_TESTS    = $(LIB_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PURPLE_TESTS = $(PURPLE_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TESTS      = $(LIB_TESTS) $(PURPLE_TESTS)
+# libpurple's plugin probe in a headless core (test-install runs it).
+PURPLE_PROBE = $(BUILD)/tests/purple-probe
 
 PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
@@ -133,6 +135,10 @@ $(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
+$(PURPLE_PROBE): tests/purple-probe.c $(SERVER_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
 $(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
@@ -182,7 +188,7 @@ demo:
 
 check: deps
 	@sh tests/install-deps.sh $(CHECK_DEPS) -- -- $(CHECK_COMMANDS)
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(PURPLE_PROBE)
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
 	  SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) sh tests/run-tests.sh \
 	  $(if $(filter 1,$(VALGRIND)),$(filter-out $(VALGRIND_SKIP:%=$(BUILD)/tests/%),$(TESTS)),$(TESTS))

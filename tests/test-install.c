@@ -2,6 +2,9 @@
  * for it (plugin directory of libpurple, protocol icons of Pidgin, message
  * catalogues, AppStream metainfo), and `make uninstall` removes exactly those
  * files and nothing else. `make install-user` fills ~/.purple/plugins.
+ * Installed into a DESTDIR, the plugin is loaded by libpurple's plugin
+ * probe (the package's smoke test), and it exports no symbol but the one
+ * libpurple looks for.
  *
  * The source tree is $PPM_SOURCE_DIR, or the current directory (the repository
  * root under `make check`). $BUILD and $SANITIZE, exported by the test runner,
@@ -399,6 +402,36 @@ test_metainfo_valid (Fixture *fx, gconstpointer data)
     g_error ("appstreamcli validate failed:\n%s", out);
 }
 
+/* The package's smoke test, as autopkgtest would run it: installed into an
+ * empty DESTDIR the way debian/rules installs it, the plugin is found,
+ * probed and loaded by libpurple's own plugin probe (tests/purple-probe.c,
+ * a headless libpurple core) from DESTDIR's plugin directory. */
+static void
+test_installed_plugin_loads (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *plugindir = purple_plugin_dir ();
+  g_autofree char *destdir_var = g_strconcat ("DESTDIR=", fx->destdir, NULL);
+  const char *const install[] = { "install", destdir_var, "PREFIX=/usr", NULL };
+  g_autofree char *installed_dir = g_build_filename (fx->destdir, plugindir, NULL);
+  g_autofree char *probe = g_build_filename (fx->build_dir, "tests", "purple-probe", NULL);
+  g_autofree char *expected = NULL;
+  const char *argv[] = { probe, installed_dir, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  run_make (fx, install, NULL);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  expected = g_strdup_printf ("prpl-ppmessage\tloaded\t%s/libppmessage.so\tPPMessage\n",
+                              installed_dir);
+  if (strstr (out, expected) == NULL)
+    g_error ("the installed plugin was not loaded from %s; the probe said:\n%s", installed_dir, out);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("a plugin failed to load beside ours:\n%s", out);
+}
+
 /* The plugin exports purple_init_plugin and nothing else: Pidgin loads many
  * plugins into one process, and any other global symbol of ours could clash
  * with one of theirs or bind to it (see src/purple/exports.map). */
@@ -440,6 +473,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/install/metainfo-valid", Fixture, NULL, fixture_set_up, test_metainfo_valid,
               fixture_tear_down);
+  g_test_add ("/install/installed-plugin-loads", Fixture, NULL, fixture_set_up,
+              test_installed_plugin_loads, fixture_tear_down);
   g_test_add ("/install/exported-symbols", Fixture, NULL, fixture_set_up, test_exported_symbols,
               fixture_tear_down);
   return g_test_run ();
