@@ -22,6 +22,9 @@ CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngi
                     bitlbee-libpurple
 CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks \
                     bitlbee
+# Debian 12's third-party protocol plugins, which Pidgin loads beside ours
+# (they ship no command: checked as installed packages).
+CHECK_PLUGINS     = purple-discord purple-rocketchat pidgin-sipe pidgin-nateon
 # `make check VALGRIND=1` runs the test programs under valgrind memcheck
 # (tests/run-tests.sh), except those that drive other programs (real Finch and
 # Pidgin, BitlBee, make install), whose own code valgrind would not see, and the load
@@ -187,7 +190,7 @@ demo:
 	@BUILD=$(BUILD) sh tests/demo.sh
 
 check: deps
-	@sh tests/install-deps.sh $(CHECK_DEPS) -- -- $(CHECK_COMMANDS)
+	@sh tests/install-deps.sh $(CHECK_DEPS) $(CHECK_PLUGINS) -- -- $(CHECK_COMMANDS) -- $(CHECK_PLUGINS)
 	@$(MAKE) --no-print-directory all $(TESTS) $(PURPLE_PROBE)
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
 	  SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) sh tests/run-tests.sh \
