@@ -15,13 +15,13 @@ DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-
 DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
 # Packages only the tests need, and the commands that show they are there:
 # real Finch under tmux, real Pidgin under Xvfb on a private D-Bus (screenshots
-# with imagemagick), a real IRC server beside two PPMessage accounts, and the
+# with imagemagick), real IRC and XMPP servers beside PPMessage accounts, the
 # AppStream metainfo check, real HTTP and SOCKS5 proxies, and BitlBee with
 # libpurple driven by a scripted IRC client.
 CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks \
-                    bitlbee-libpurple
+                    bitlbee-libpurple prosody
 CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks \
-                    bitlbee
+                    bitlbee prosody
 # Debian 12's third-party protocol plugins, which Pidgin loads beside ours
 # (they ship no command: checked as installed packages).
 CHECK_PLUGINS     = purple-discord purple-rocketchat pidgin-sipe pidgin-nateon
