@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <purple.h>
 
+#include "purple-harness.h"
 #include "ppm-test-peer.h"
 
 static void
@@ -37,54 +38,6 @@ static PurpleDebugUiOps debug_ops = {
   .is_enabled = debug_wanted,
 };
 
-/* libpurple's GLib event loop glue, as in nullclient. */
-typedef struct {
-  PurpleInputFunction function;
-  gpointer data;
-} InputClosure;
-
-static gboolean
-on_input (GIOChannel *source, GIOCondition condition, gpointer data)
-{
-  InputClosure *closure = data;
-  int purple_condition = 0;
-
-  if (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR))
-    purple_condition |= PURPLE_INPUT_READ;
-  if (condition & (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL))
-    purple_condition |= PURPLE_INPUT_WRITE;
-  closure->function (closure->data, g_io_channel_unix_get_fd (source), purple_condition);
-  return TRUE;
-}
-
-static guint
-input_add (gint fd, PurpleInputCondition condition, PurpleInputFunction function, gpointer data)
-{
-  InputClosure *closure = g_new0 (InputClosure, 1);
-  GIOChannel *channel = g_io_channel_unix_new (fd);
-  int glib_condition = 0;
-  guint id;
-
-  closure->function = function;
-  closure->data = data;
-  if (condition & PURPLE_INPUT_READ)
-    glib_condition |= G_IO_IN | G_IO_HUP | G_IO_ERR;
-  if (condition & PURPLE_INPUT_WRITE)
-    glib_condition |= G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL;
-  id = g_io_add_watch_full (channel, G_PRIORITY_DEFAULT, glib_condition, on_input, closure,
-                            g_free);
-  g_io_channel_unref (channel);
-  return id;
-}
-
-static PurpleEventLoopUiOps eventloop_ops = {
-  .timeout_add = g_timeout_add,
-  .timeout_remove = g_source_remove,
-  .input_add = input_add,
-  .input_remove = g_source_remove,
-  .timeout_add_seconds = g_timeout_add_seconds,
-};
-
 int
 main (int argc, char **argv)
 {
@@ -95,7 +48,7 @@ main (int argc, char **argv)
     return 2;
   purple_util_set_user_dir (user_dir);
   purple_debug_set_ui_ops (&debug_ops);
-  purple_eventloop_set_ui_ops (&eventloop_ops);
+  purple_eventloop_set_ui_ops (harness_eventloop_ops ());
   for (int i = 1; i < argc; i++)
     purple_plugins_add_search_path (argv[i]);
   /* purple_core_init probes every search path and loads protocol plugins. */

@@ -385,6 +385,32 @@ add_account (Bitlbee *bl, const char *password, const char *server_url)
   wait_line (bl, "role = `agent'");
 }
 
+/* A test server with the team, and BitlBee with the agent's account added
+ * for it (password NULL: none). */
+typedef struct {
+  PpmsServer *server;
+  Bitlbee *bl;
+} Scene;
+
+/* FALSE when the test is skipped. */
+static gboolean
+scene_start (Scene *scene, const char *password)
+{
+  if (bitlbee_missing ())
+    return FALSE;
+  scene->server = start_server ();
+  scene->bl = bitlbee_start ();
+  add_account (scene->bl, password, ppms_server_get_url (scene->server));
+  return TRUE;
+}
+
+static void
+scene_stop (Scene *scene)
+{
+  bitlbee_stop (scene->bl);
+  ppms_server_free (scene->server);
+}
+
 static void
 sign_in (Bitlbee *bl)
 {
@@ -443,6 +469,7 @@ nick_in_buddy_list (Bitlbee *bl, const char *handle)
 static void
 test_chat (void)
 {
+  Scene scene = { 0 };
   PpmsServer *server;
   PpmsPeer *visitor, *bob, *alice_phone;
   Bitlbee *bl;
@@ -453,12 +480,11 @@ test_chat (void)
   guint mark;
   gboolean seen = FALSE;
 
-  if (bitlbee_missing ())
+  if (!scene_start (&scene, AGENT_PASSWORD))
     return;
-  server = start_server ();
+  server = scene.server;
+  bl = scene.bl;
   visitor = start_visitor (server);
-  bl = bitlbee_start ();
-  add_account (bl, AGENT_PASSWORD, ppms_server_get_url (server));
   CONTROL (bl, "set typing_notice true");
   wait_line (bl, "typing_notice = `true'");
   sign_in (bl);
@@ -543,9 +569,8 @@ test_chat (void)
 
   ppms_peer_free (alice_phone);
   ppms_peer_free (bob);
-  bitlbee_stop (bl);
   ppms_peer_free (visitor);
-  ppms_server_free (server);
+  scene_stop (&scene);
 }
 
 /* A message that cannot be delivered is reported in the control channel:
@@ -553,22 +578,17 @@ test_chat (void)
 static void
 test_failed_send (void)
 {
-  PpmsServer *server;
-  Bitlbee *bl;
+  Scene scene = { 0 };
 
-  if (bitlbee_missing ())
+  if (!scene_start (&scene, AGENT_PASSWORD))
     return;
-  server = start_server ();
-  bl = bitlbee_start ();
-  add_account (bl, AGENT_PASSWORD, ppms_server_get_url (server));
-  sign_in (bl);
+  sign_in (scene.bl);
   /* A contact with no conversation on the server (added by hand). */
-  CONTROL (bl, "add ppmessage 0badc0de-0000-4000-8000-000000000000 nobody");
-  wait_line (bl, "Adding `0badc0de-0000-4000-8000-000000000000' to contact list");
-  irc_send (bl, "PRIVMSG nobody :Anyone there?");
-  wait_line (bl, "Message not delivered: there is no open conversation with this contact.");
-  bitlbee_stop (bl);
-  ppms_server_free (server);
+  CONTROL (scene.bl, "add ppmessage 0badc0de-0000-4000-8000-000000000000 nobody");
+  wait_line (scene.bl, "Adding `0badc0de-0000-4000-8000-000000000000' to contact list");
+  irc_send (scene.bl, "PRIVMSG nobody :Anyone there?");
+  wait_line (scene.bl, "Message not delivered: there is no open conversation with this contact.");
+  scene_stop (&scene);
 }
 
 /* After a sign-in error the control channel says whether BitlBee will retry;
@@ -593,20 +613,14 @@ wait_sign_in_error (Bitlbee *bl, const char *error_text)
 static void
 test_wrong_password (void)
 {
-  PpmsServer *server;
-  Bitlbee *bl;
+  Scene scene = { 0 };
 
-  if (bitlbee_missing ())
+  if (!scene_start (&scene, "not-the-password"))
     return;
-  server = start_server ();
-  bl = bitlbee_start ();
-  add_account (bl, "not-the-password", ppms_server_get_url (server));
-  wait_sign_in_error (bl, "Sign-in refused: Wrong e-mail or password");
-  g_assert_cmpint (find_line (bl, "Reconnecting", 0), ==, -1);
-  g_assert_cmpuint (count_lines (bl, "Wrong e-mail or password"), ==, 1);
-  g_assert_cmpuint (count_lines (bl, "not-the-password"), ==, 0);
-  bitlbee_stop (bl);
-  ppms_server_free (server);
+  wait_sign_in_error (scene.bl, "Sign-in refused: Wrong e-mail or password");
+  g_assert_cmpint (find_line (scene.bl, "Reconnecting", 0), ==, -1);
+  g_assert_cmpuint (count_lines (scene.bl, "not-the-password"), ==, 0);
+  scene_stop (&scene);
 }
 
 /* A server nobody listens on: a connection problem, retried by BitlBee after
@@ -643,23 +657,18 @@ test_unreachable_server (void)
 static void
 test_password_missing (void)
 {
-  PpmsServer *server;
-  Bitlbee *bl;
+  Scene scene = { 0 };
 
-  if (bitlbee_missing ())
+  if (!scene_start (&scene, NULL))
     return;
-  server = start_server ();
-  bl = bitlbee_start ();
-  add_account (bl, NULL, ppms_server_get_url (server));
-  wait_sign_in_error (bl, "A password is required to sign in as an agent: set the account's "
-                          "password.");
-  g_assert_cmpint (find_line (bl, "Reconnecting", 0), ==, -1);
-  CONTROL (bl, "account ppmessage set password " AGENT_PASSWORD);
-  wait_line (bl, "Setting changed successfully");
-  g_assert_cmpuint (count_lines (bl, AGENT_PASSWORD), ==, 0);
-  sign_in (bl);
-  bitlbee_stop (bl);
-  ppms_server_free (server);
+  wait_sign_in_error (scene.bl, "A password is required to sign in as an agent: set the "
+                                "account's password.");
+  g_assert_cmpint (find_line (scene.bl, "Reconnecting", 0), ==, -1);
+  CONTROL (scene.bl, "account ppmessage set password " AGENT_PASSWORD);
+  wait_line (scene.bl, "Setting changed successfully");
+  g_assert_cmpuint (count_lines (scene.bl, AGENT_PASSWORD), ==, 0);
+  sign_in (scene.bl);
+  scene_stop (&scene);
 }
 
 /* A self-signed certificate: the error names its fingerprint and the
