@@ -71,8 +71,8 @@ PurpleConnectionError ppm_connection_error_reason (const GError *error, char **m
  * chose to trust although it failed verification (see certificate.c). */
 #define PPM_SETTING_PINNED_CERTIFICATE "pinned_certificate"
 #define PPM_SETTING_KEEPALIVE    "keepalive_interval"
-/* BitlBee only (its IRC users see no libpurple dialogs): the IRC nick
- * format of contacts, and the pinned certificate as a visible option. */
+/* BitlBee only: its own setting for the IRC nicks of contacts, whose
+ * default the plugin sets (settings.c). */
 #define PPM_SETTING_BITLBEE_NICK_FORMAT "nick_format"
 GList      *ppm_settings_account_options (void);
 /* TRUE inside BitlBee, whose IRC front end shows no libpurple dialogs, drops
