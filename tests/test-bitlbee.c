@@ -306,7 +306,8 @@ bitlbee_start (void)
   accepted = g_socket_listener_accept (listener, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  /* stdin and stdout are the IRC connection; stderr stays the test's log. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   fd = g_socket_get_fd (g_socket_connection_get_socket (accepted));
   g_subprocess_launcher_take_stdin_fd (launcher, dup (fd));
   g_subprocess_launcher_take_stdout_fd (launcher, dup (fd));
