@@ -710,11 +710,46 @@ test_certificate (void)
   ppms_server_free (server);
 }
 
+/* BitlBee makes a fresh libpurple account at every sign-in: what the
+ * plugin remembers between sign-ins (its device id, the last message seen)
+ * must survive that, or a message that came while the account was off is
+ * never shown. It is shown at the next sign-in, once, and nothing older
+ * comes again. */
+static void
+test_offline_messages (void)
+{
+  Scene scene = { 0 };
+  PpmsPeer *visitor;
+  g_autofree char *while_away = NULL;
+  int code = -1;
+
+  if (!scene_start (&scene, AGENT_PASSWORD))
+    return;
+  visitor = start_visitor (scene.server);
+  sign_in (scene.bl);
+  g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "First."));
+  wait_line (scene.bl, "PRIVMSG " OWN_NICK " :First.");
+  CONTROL (scene.bl, "account ppmessage off");
+  wait_line (scene.bl, "Signing off");
+
+  while_away = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
+                                    "While you were away.");
+  g_assert_true (ppms_peer_wait_ack (visitor, while_away, WAIT_MS, &code));
+  g_assert_cmpint (code, ==, 0);
+  sign_in (scene.bl);
+  wait_line (scene.bl, "PRIVMSG " OWN_NICK " :While you were away.");
+  g_assert_cmpuint (count_lines (scene.bl, "PRIVMSG " OWN_NICK " :While you were away."), ==, 1);
+  g_assert_cmpuint (count_lines (scene.bl, "PRIVMSG " OWN_NICK " :First."), ==, 1);
+  ppms_peer_free (visitor);
+  scene_stop (&scene);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bitlbee/chat", test_chat);
+  g_test_add_func ("/bitlbee/offline-messages", test_offline_messages);
   g_test_add_func ("/bitlbee/failed-send", test_failed_send);
   g_test_add_func ("/bitlbee/wrong-password", test_wrong_password);
   g_test_add_func ("/bitlbee/unreachable-server", test_unreachable_server);

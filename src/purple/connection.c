@@ -367,4 +367,6 @@ ppm_connection_close (PurpleConnection *gc)
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);
+  /* What this session recorded outlives it (BitlBee: in the state file). */
+  ppm_settings_flush ();
 }

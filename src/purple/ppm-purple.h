@@ -83,6 +83,11 @@ PpmRole     ppm_settings_role (PurpleAccount *account);
 const char *ppm_settings_terminal (PurpleAccount *account);
 void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
 char       *ppm_settings_load (PurpleAccount *account, const char *key);
+/* Inside BitlBee the plugin's own state is also kept in a file of
+ * libpurple's user directory (settings.c says why): writes it now if a
+ * change is pending; shutdown also forgets it (plugin unload). */
+void        ppm_settings_flush (void);
+void        ppm_settings_shutdown (void);
 /* Applies the hidden tuning settings to a client before it connects. */
 void        ppm_settings_apply_tuning (PurpleAccount *account, PpmClient *client);
 

@@ -68,17 +68,134 @@ ppm_settings_role (PurpleAccount *account)
   return g_strcmp0 (role, PPM_ROLE_VISITOR_ID) == 0 ? PPM_ROLE_VISITOR : PPM_ROLE_AGENT;
 }
 
+/* BitlBee makes a fresh libpurple account at every sign-in and keeps only
+ * the account options (as its own settings), so what the plugin remembers
+ * in the account (the device id, the last message seen in each
+ * conversation, acknowledgements still to confirm) would be forgotten from
+ * one sign-in to the next, and messages that came while the account was
+ * off would never be shown. Inside BitlBee that state is also kept in a key
+ * file in libpurple's user directory (BitlBee's configuration directory),
+ * one group per account, and read back when the account lacks it. */
+#define PPM_BITLBEE_STATE_FILE "ppmessage-state.ini"
+
+/* The file's contents, read once; a change is written a second later, so a
+ * sign-in that records thousands of conversations writes the file once.
+ * Plugin-wide, like the file: each account has its own group in it. */
+static GKeyFile *bitlbee_state;
+static guint bitlbee_state_write_id;
+
+static char *
+bitlbee_state_path (void)
+{
+  return g_build_filename (purple_user_dir (), PPM_BITLBEE_STATE_FILE, NULL);
+}
+
+/* The account as BitlBee knows it: user name and server. */
+static char *
+bitlbee_state_group (PurpleAccount *account)
+{
+  return g_strdup_printf ("%s %s", purple_account_get_username (account),
+                          purple_account_get_string (account, PPM_SETTING_SERVER, ""));
+}
+
+static GKeyFile *
+bitlbee_state_get (void)
+{
+  if (bitlbee_state == NULL) {
+    char *path = bitlbee_state_path ();
+
+    bitlbee_state = g_key_file_new ();
+    /* Missing at first: an empty state. */
+    g_key_file_load_from_file (bitlbee_state, path, G_KEY_FILE_NONE, NULL);
+    g_free (path);
+  }
+  return bitlbee_state;
+}
+
+static gboolean
+bitlbee_state_write (gpointer data)
+{
+  char *path = bitlbee_state_path ();
+  GError *error = NULL;
+
+  bitlbee_state_write_id = 0;
+  if (!g_key_file_save_to_file (bitlbee_state_get (), path, &error)) {
+    purple_debug_warning (PPM_DEBUG_CATEGORY, "state not saved: %s\n", error->message);
+    g_error_free (error);
+  }
+  g_free (path);
+  return FALSE;
+}
+
+void
+ppm_settings_flush (void)
+{
+  if (bitlbee_state_write_id != 0) {
+    purple_timeout_remove (bitlbee_state_write_id);
+    bitlbee_state_write (NULL);
+  }
+}
+
+void
+ppm_settings_shutdown (void)
+{
+  ppm_settings_flush ();
+  g_clear_pointer (&bitlbee_state, g_key_file_free);
+}
+
+static void
+bitlbee_state_store (PurpleAccount *account, const char *name, const char *value)
+{
+  char *group = bitlbee_state_group (account);
+
+  if (value != NULL)
+    g_key_file_set_string (bitlbee_state_get (), group, name, value);
+  else
+    g_key_file_remove_key (bitlbee_state_get (), group, name, NULL);
+  if (bitlbee_state_write_id == 0)
+    bitlbee_state_write_id = purple_timeout_add_seconds (1, bitlbee_state_write, NULL);
+  g_free (group);
+}
+
+/* An account setting, or inside BitlBee what the state file remembers. */
+static const char *
+remembered_string (PurpleAccount *account, const char *name)
+{
+  const char *value = purple_account_get_string (account, name, NULL);
+
+  if ((value == NULL || *value == '\0') && ppm_ui_is_bitlbee ()) {
+    char *group = bitlbee_state_group (account);
+    char *stored = g_key_file_get_string (bitlbee_state_get (), group, name, NULL);
+
+    if (stored != NULL) {
+      purple_account_set_string (account, name, stored);
+      value = purple_account_get_string (account, name, NULL);
+    }
+    g_free (stored);
+    g_free (group);
+  }
+  return value;
+}
+
+static void
+remember_string (PurpleAccount *account, const char *name, const char *value)
+{
+  purple_account_set_string (account, name, value);
+  if (ppm_ui_is_bitlbee ())
+    bitlbee_state_store (account, name, value);
+}
+
 /* The device id the server knows this account by: generated once, then kept,
  * so a new sign-in replaces this device's session instead of adding one. */
 const char *
 ppm_settings_terminal (PurpleAccount *account)
 {
-  const char *terminal = purple_account_get_string (account, PPM_SETTING_TERMINAL, NULL);
+  const char *terminal = remembered_string (account, PPM_SETTING_TERMINAL);
 
   if (terminal == NULL || *terminal == '\0') {
     char *fresh = g_uuid_string_random ();
 
-    purple_account_set_string (account, PPM_SETTING_TERMINAL, fresh);
+    remember_string (account, PPM_SETTING_TERMINAL, fresh);
     g_free (fresh);
     terminal = purple_account_get_string (account, PPM_SETTING_TERMINAL, NULL);
   }
@@ -102,7 +219,7 @@ ppm_settings_save (PurpleAccount *account, const char *key, const char *value)
 
   g_return_if_fail (key != NULL);
   name = setting_name (key);
-  purple_account_set_string (account, name, value);
+  remember_string (account, name, value);
   g_free (name);
 }
 
@@ -114,7 +231,7 @@ ppm_settings_load (PurpleAccount *account, const char *key)
 
   g_return_val_if_fail (key != NULL, NULL);
   name = setting_name (key);
-  value = purple_account_get_string (account, name, NULL);
+  value = remembered_string (account, name);
   g_free (name);
   return value != NULL && *value != '\0' ? g_strdup (value) : NULL;
 }
