@@ -3,6 +3,8 @@
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
+#include <errno.h>
+
 #include "ppm-purple.h"
 
 #define PPM_ROLE_AGENT_ID   "agent"
@@ -74,56 +76,91 @@ ppm_settings_role (PurpleAccount *account)
  * conversation, acknowledgements still to confirm) would be forgotten from
  * one sign-in to the next, and messages that came while the account was
  * off would never be shown. Inside BitlBee that state is also kept in a key
- * file in libpurple's user directory (BitlBee's configuration directory),
- * one group per account, and read back when the account lacks it. */
-#define PPM_BITLBEE_STATE_FILE "ppmessage-state.ini"
+ * file per account in libpurple's user directory (BitlBee's configuration
+ * directory, shared by all the users of a BitlBee server, each in a process
+ * of their own: one file per account, so they never write over each
+ * other's), and read back when the account lacks it. */
+#define PPM_BITLBEE_STATE_DIR   "ppmessage"
+#define PPM_BITLBEE_STATE_GROUP "state"
 
-/* The file's contents, read once; a change is written a second later, so a
- * sign-in that records thousands of conversations writes the file once.
- * Plugin-wide, like the file: each account has its own group in it. */
-static GKeyFile *bitlbee_state;
+typedef struct {
+  GKeyFile *keys;
+  gboolean changed;
+} StateFile;
+
+/* Path -> StateFile, each read once; changes are written a second later,
+ * so a sign-in that records thousands of conversations writes once. */
+static GHashTable *bitlbee_states;
 static guint bitlbee_state_write_id;
 
-static char *
-bitlbee_state_path (void)
+static void
+state_file_free (gpointer data)
 {
-  return g_build_filename (purple_user_dir (), PPM_BITLBEE_STATE_FILE, NULL);
+  StateFile *file = data;
+
+  g_key_file_free (file->keys);
+  g_free (file);
 }
 
-/* The account as BitlBee knows it: user name and server. */
+/* <user dir>/ppmessage/<SHA-1 of e-mail and server>.ini */
 static char *
-bitlbee_state_group (PurpleAccount *account)
+bitlbee_state_path (PurpleAccount *account)
 {
-  return g_strdup_printf ("%s %s", purple_account_get_username (account),
-                          purple_account_get_string (account, PPM_SETTING_SERVER, ""));
+  char *id = g_strdup_printf ("%s %s", purple_account_get_username (account),
+                              purple_account_get_string (account, PPM_SETTING_SERVER, ""));
+  char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, id, -1);
+  char *name = g_strconcat (sum, ".ini", NULL);
+  char *path = g_build_filename (purple_user_dir (), PPM_BITLBEE_STATE_DIR, name, NULL);
+
+  g_free (name);
+  g_free (sum);
+  g_free (id);
+  return path;
 }
 
-static GKeyFile *
-bitlbee_state_get (void)
+static StateFile *
+bitlbee_state_get (PurpleAccount *account)
 {
-  if (bitlbee_state == NULL) {
-    char *path = bitlbee_state_path ();
+  char *path = bitlbee_state_path (account);
+  StateFile *file;
 
-    bitlbee_state = g_key_file_new ();
+  if (bitlbee_states == NULL)
+    bitlbee_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, state_file_free);
+  file = g_hash_table_lookup (bitlbee_states, path);
+  if (file == NULL) {
+    file = g_new0 (StateFile, 1);
+    file->keys = g_key_file_new ();
     /* Missing at first: an empty state. */
-    g_key_file_load_from_file (bitlbee_state, path, G_KEY_FILE_NONE, NULL);
-    g_free (path);
+    g_key_file_load_from_file (file->keys, path, G_KEY_FILE_NONE, NULL);
+    g_hash_table_insert (bitlbee_states, g_strdup (path), file);
   }
-  return bitlbee_state;
+  g_free (path);
+  return file;
 }
 
 static gboolean
 bitlbee_state_write (gpointer data)
 {
-  char *path = bitlbee_state_path ();
-  GError *error = NULL;
+  GHashTableIter iter;
+  gpointer path, value;
 
   bitlbee_state_write_id = 0;
-  if (!g_key_file_save_to_file (bitlbee_state_get (), path, &error)) {
-    purple_debug_warning (PPM_DEBUG_CATEGORY, "state not saved: %s\n", error->message);
-    g_error_free (error);
+  g_hash_table_iter_init (&iter, bitlbee_states);
+  while (g_hash_table_iter_next (&iter, &path, &value)) {
+    StateFile *file = value;
+    char *dir = g_path_get_dirname (path);
+    GError *error = NULL;
+
+    if (!file->changed)
+      continue;
+    file->changed = FALSE;
+    if (g_mkdir_with_parents (dir, 0700) != 0
+        || !g_key_file_save_to_file (file->keys, path, &error))
+      purple_debug_warning (PPM_DEBUG_CATEGORY, "state not saved in %s: %s\n", dir,
+                            error != NULL ? error->message : g_strerror (errno));
+    g_clear_error (&error);
+    g_free (dir);
   }
-  g_free (path);
   return FALSE;
 }
 
@@ -140,21 +177,21 @@ void
 ppm_settings_shutdown (void)
 {
   ppm_settings_flush ();
-  g_clear_pointer (&bitlbee_state, g_key_file_free);
+  g_clear_pointer (&bitlbee_states, g_hash_table_destroy);
 }
 
 static void
 bitlbee_state_store (PurpleAccount *account, const char *name, const char *value)
 {
-  char *group = bitlbee_state_group (account);
+  StateFile *file = bitlbee_state_get (account);
 
   if (value != NULL)
-    g_key_file_set_string (bitlbee_state_get (), group, name, value);
+    g_key_file_set_string (file->keys, PPM_BITLBEE_STATE_GROUP, name, value);
   else
-    g_key_file_remove_key (bitlbee_state_get (), group, name, NULL);
+    g_key_file_remove_key (file->keys, PPM_BITLBEE_STATE_GROUP, name, NULL);
+  file->changed = TRUE;
   if (bitlbee_state_write_id == 0)
     bitlbee_state_write_id = purple_timeout_add_seconds (1, bitlbee_state_write, NULL);
-  g_free (group);
 }
 
 /* An account setting, or inside BitlBee what the state file remembers. */
@@ -164,15 +201,14 @@ remembered_string (PurpleAccount *account, const char *name)
   const char *value = purple_account_get_string (account, name, NULL);
 
   if ((value == NULL || *value == '\0') && ppm_ui_is_bitlbee ()) {
-    char *group = bitlbee_state_group (account);
-    char *stored = g_key_file_get_string (bitlbee_state_get (), group, name, NULL);
+    char *stored = g_key_file_get_string (bitlbee_state_get (account)->keys,
+                                          PPM_BITLBEE_STATE_GROUP, name, NULL);
 
     if (stored != NULL) {
       purple_account_set_string (account, name, stored);
       value = purple_account_get_string (account, name, NULL);
     }
     g_free (stored);
-    g_free (group);
   }
   return value;
 }
