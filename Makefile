@@ -15,16 +15,22 @@ DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-
 DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
 # Packages only the tests need, and the commands that show they are there:
 # real Finch under tmux, real Pidgin under Xvfb on a private D-Bus (screenshots
-# with imagemagick), a real IRC server beside two PPMessage accounts, and the
-# AppStream metainfo check, real HTTP and SOCKS5 proxies.
-CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks
-CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks
+# with imagemagick), real IRC and XMPP servers beside PPMessage accounts, the
+# AppStream metainfo check, real HTTP and SOCKS5 proxies, and BitlBee with
+# libpurple driven by a scripted IRC client.
+CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks \
+                    bitlbee-libpurple prosody
+CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks \
+                    bitlbee prosody
+# Debian 12's third-party protocol plugins, which Pidgin loads beside ours
+# (they ship no command: checked as installed packages).
+CHECK_PLUGINS     = purple-discord purple-rocketchat pidgin-sipe pidgin-nateon
 # `make check VALGRIND=1` runs the test programs under valgrind memcheck
 # (tests/run-tests.sh), except those that drive other programs (real Finch and
-# Pidgin, make install), whose own code valgrind would not see, and the load
+# Pidgin, BitlBee, make install), whose own code valgrind would not see, and the load
 # tests (1,000-message fault bursts, a 200,000-message team), which would take
 # hours 20 times slower; the other programs cover the same code.
-VALGRIND_SKIP     = test-finch test-pidgin test-install test-faults test-server-scale
+VALGRIND_SKIP     = test-finch test-pidgin test-bitlbee test-install test-faults test-server-scale
 ifeq ($(VALGRIND),1)
 CHECK_DEPS       += valgrind
 CHECK_COMMANDS   += valgrind
@@ -80,12 +86,14 @@ TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 LIB_TESTS    = $(LIB_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PURPLE_TESTS = $(PURPLE_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TESTS      = $(LIB_TESTS) $(PURPLE_TESTS)
+# libpurple's plugin probe in a headless core (test-install runs it).
+PURPLE_PROBE = $(BUILD)/tests/purple-probe
 
 PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
 ICON_SIZES = 16 22 48
 
-.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz
+.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz lintian
 
 all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
 
@@ -117,13 +125,21 @@ $(SERVER_LIB): $(SERVER_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB)
-	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined $(LDFLAGS)
+# Only purple_init_plugin is exported (src/purple/exports.map says why).
+PLUGIN_EXPORTS = src/purple/exports.map
+
+$(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB) $(PLUGIN_EXPORTS)
+	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined \
+	  -Wl,--version-script=$(PLUGIN_EXPORTS) $(LDFLAGS)
 
 $(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
 $(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
+$(PURPLE_PROBE): tests/purple-probe.c $(SERVER_LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
@@ -175,11 +191,26 @@ demo:
 	@BUILD=$(BUILD) sh tests/demo.sh
 
 check: deps
-	@sh tests/install-deps.sh $(CHECK_DEPS) -- -- $(CHECK_COMMANDS)
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@sh tests/install-deps.sh $(CHECK_DEPS) $(CHECK_PLUGINS) -- -- $(CHECK_COMMANDS) -- $(CHECK_PLUGINS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(PURPLE_PROBE)
 	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) SERVER_EXE=$(abspath $(SERVER_EXE)) \
 	  SANITIZE=$(SANITIZE) VALGRIND=$(VALGRIND) sh tests/run-tests.sh \
 	  $(if $(filter 1,$(VALGRIND)),$(filter-out $(VALGRIND_SKIP:%=$(BUILD)/tests/%),$(TESTS)),$(TESTS))
+
+# Builds the Debian source and binary packages from the tracked files, in
+# $(BUILD)/deb (dpkg-buildpackage writes next to the tree it builds, so never
+# in the source tree itself), without running the tests again, and checks
+# the .dsc and the .deb as Debian does: any lintian tag, pedantic ones
+# included, fails.
+lintian:
+	@sh tests/install-deps.sh debhelper lintian -- -- dh lintian
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/purple-ppmessage
+	git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(BUILD)/deb/purple-ppmessage
+	cd $(BUILD)/deb/purple-ppmessage && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc \
+	  > ../dpkg-buildpackage.log 2>&1 || { tail -30 ../dpkg-buildpackage.log; exit 1; }
+	lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+	  $(BUILD)/deb/purple-ppmessage_*.dsc $(BUILD)/deb/purple-ppmessage_*.deb
+	@echo "lintian: no tag on $$(cd $(BUILD)/deb && ls purple-ppmessage_*.dsc purple-ppmessage_*.deb | tr '\n' ' ')"
 
 pot:
 	xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=purple-ppmessage \

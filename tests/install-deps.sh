@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages given before "--" when any pkg-config module or
-# command the build needs is missing. Does nothing when everything is there.
-# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND...]
+# command the build needs is missing, or a package that ships neither (a
+# libpurple plugin) is not installed. Does nothing when everything is there.
+# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND... [-- PACKAGE...]]
 set -e
 packages=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages="$packages $1"; shift; done
@@ -14,8 +15,14 @@ done
 [ $# -gt 0 ] && shift
 # Daemons such as ngircd live in sbin, which a user's PATH may lack.
 PATH="$PATH:/usr/sbin:/sbin"
-for cmd in "$@"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  command -v "$1" >/dev/null 2>&1 || missing="$missing $1"
+  shift
+done
+[ $# -gt 0 ] && shift
+for package in "$@"; do
+  [ "$(dpkg-query -W -f '${Status}' "$package" 2>/dev/null)" = "install ok installed" ] \
+    || missing="$missing $package"
 done
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 command -v cc >/dev/null 2>&1 || missing="$missing cc"

@@ -2,6 +2,9 @@
  * for it (plugin directory of libpurple, protocol icons of Pidgin, message
  * catalogues, AppStream metainfo), and `make uninstall` removes exactly those
  * files and nothing else. `make install-user` fills ~/.purple/plugins.
+ * Installed into a DESTDIR, the plugin is loaded by libpurple's plugin
+ * probe (the package's smoke test), and it exports no symbol but the one
+ * libpurple looks for.
  *
  * The source tree is $PPM_SOURCE_DIR, or the current directory (the repository
  * root under `make check`). $BUILD and $SANITIZE, exported by the test runner,
@@ -399,6 +402,65 @@ test_metainfo_valid (Fixture *fx, gconstpointer data)
     g_error ("appstreamcli validate failed:\n%s", out);
 }
 
+/* The package's smoke test, as autopkgtest would run it: installed into an
+ * empty DESTDIR the way debian/rules installs it, the plugin is found,
+ * probed and loaded by libpurple's own plugin probe (tests/purple-probe.c,
+ * a headless libpurple core) from DESTDIR's plugin directory. */
+static void
+test_installed_plugin_loads (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *plugindir = purple_plugin_dir ();
+  g_autofree char *destdir_var = g_strconcat ("DESTDIR=", fx->destdir, NULL);
+  const char *const install[] = { "install", destdir_var, "PREFIX=/usr", NULL };
+  g_autofree char *installed_dir = g_build_filename (fx->destdir, plugindir, NULL);
+  g_autofree char *probe = g_build_filename (fx->build_dir, "tests", "purple-probe", NULL);
+  g_autofree char *expected = NULL;
+  const char *argv[] = { probe, installed_dir, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  run_make (fx, install, NULL);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  expected = g_strdup_printf ("prpl-ppmessage\tloaded\t%s/libppmessage.so\tPPMessage\n",
+                              installed_dir);
+  if (strstr (out, expected) == NULL)
+    g_error ("the installed plugin was not loaded from %s; the probe said:\n%s", installed_dir, out);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("a plugin failed to load beside ours:\n%s", out);
+}
+
+/* The plugin exports purple_init_plugin and nothing else: Pidgin loads many
+ * plugins into one process, and any other global symbol of ours could clash
+ * with one of theirs or bind to it (see src/purple/exports.map). */
+static void
+test_exported_symbols (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *plugin = g_build_filename (fx->build_dir, "libppmessage.so", NULL);
+  const char *argv[] = { "nm", "--dynamic", "--defined-only", "--format=posix", plugin, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GPtrArray) exported = g_ptr_array_new_with_free_func (g_free);
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("nm failed: %s", err);
+  /* "name type value size" per symbol. */
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (exported, g_strndup (lines[i], strcspn (lines[i], " ")));
+  g_assert_cmpuint (exported->len, ==, 1);
+  g_assert_cmpstr (exported->pdata[0], ==, "purple_init_plugin");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,6 +472,10 @@ main (int argc, char **argv)
   g_test_add ("/install/install-user", Fixture, NULL, fixture_set_up, test_install_user,
               fixture_tear_down);
   g_test_add ("/install/metainfo-valid", Fixture, NULL, fixture_set_up, test_metainfo_valid,
+              fixture_tear_down);
+  g_test_add ("/install/installed-plugin-loads", Fixture, NULL, fixture_set_up,
+              test_installed_plugin_loads, fixture_tear_down);
+  g_test_add ("/install/exported-symbols", Fixture, NULL, fixture_set_up, test_exported_symbols,
               fixture_tear_down);
   return g_test_run ();
 }

@@ -410,13 +410,29 @@ write_file (Session *s, const char *name, const char *contents)
   g_assert_no_error (error);
 }
 
-/* accounts.xml: the agent account, enabled (auto-login) for Pidgin's UI. */
+/* Debian 12's third-party protocol plugins (make check installs them):
+ * Pidgin loads them beside ours, and each has an account, configured but
+ * not enabled, as for a user who keeps several networks in one Pidgin. */
+static const struct {
+  const char *package;
+  const char *prpl;
+  const char *library;
+  const char *user;
+} OTHER_PROTOCOLS[] = {
+  { "purple-discord", "prpl-eionrobb-discord", "/libdiscord.so", "someone@discord.invalid" },
+  { "purple-rocketchat", "prpl-eionrobb-rocketchat", "/librocketchat.so", "someone|chat.invalid" },
+  { "pidgin-sipe", "prpl-sipe", "/libsipe.so", "someone@sipe.invalid" },
+  { "pidgin-nateon", "prpl-nateon", "/libnateon.so", "someone@nateon.invalid" },
+};
+
+/* accounts.xml: the agent account, enabled (auto-login) for Pidgin's UI,
+ * and an account of each other protocol, not enabled (so offline). */
 static void
 write_accounts (Session *s, const char *server_url)
 {
-  g_autofree char *xml = g_markup_printf_escaped (
-    "<?xml version='1.0' encoding='UTF-8' ?>\n"
-    "<account version='1.0'>\n"
+  g_autoptr (GString) xml = g_string_new ("<?xml version='1.0' encoding='UTF-8' ?>\n"
+                                          "<account version='1.0'>\n");
+  g_autofree char *agent = g_markup_printf_escaped (
     " <account>\n"
     "  <protocol>prpl-ppmessage</protocol>\n"
     "  <name>%s</name>\n"
@@ -428,10 +444,21 @@ write_accounts (Session *s, const char *server_url)
     "  <settings ui='gtk-gaim'>\n"
     "   <setting name='auto-login' type='bool'>1</setting>\n"
     "  </settings>\n"
-    " </account>\n"
-    "</account>\n", AGENT_EMAIL, AGENT_PASSWORD, server_url);
+    " </account>\n", AGENT_EMAIL, AGENT_PASSWORD, server_url);
 
-  write_file (s, "profile/accounts.xml", xml);
+  g_string_append (xml, agent);
+  for (guint i = 0; i < G_N_ELEMENTS (OTHER_PROTOCOLS); i++) {
+    g_autofree char *other = g_markup_printf_escaped (" <account>\n"
+                                                      "  <protocol>%s</protocol>\n"
+                                                      "  <name>%s</name>\n"
+                                                      " </account>\n",
+                                                      OTHER_PROTOCOLS[i].prpl,
+                                                      OTHER_PROTOCOLS[i].user);
+
+    g_string_append (xml, other);
+  }
+  g_string_append (xml, "</account>\n");
+  write_file (s, "profile/accounts.xml", xml->str);
 }
 
 /* prefs.xml: no tray icon to wait for, protocol icons and offline buddies
@@ -884,6 +911,67 @@ visitor_says (PpmsPeer *visitor, const char *text)
   g_assert_cmpint (code, ==, 0);
 }
 
+static gboolean
+package_installed (const char *package)
+{
+  const char *argv[] = { "dpkg-query", "-W", "-f", "${Status}", package, NULL };
+  g_autofree char *out = NULL;
+
+  return g_spawn_sync (NULL, (char **) argv, NULL,
+                       G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                       NULL, NULL)
+         && g_strcmp0 (out, "install ok installed") == 0;
+}
+
+/* Every other protocol plugin installed is loaded in the same Pidgin and
+ * lists its protocol; its account sits offline. Returns the packages that
+ * are not installed (for the skip message), or NULL. */
+static char *
+check_other_protocols (Session *s)
+{
+  g_autoptr (GString) missing = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (OTHER_PROTOCOLS); i++) {
+    gint32 plugin = purple_call_int (s, "PurpleFindPrpl",
+                                     g_variant_new ("(s)", OTHER_PROTOCOLS[i].prpl));
+    gint32 account;
+
+    /* libpurple lists a protocol only once its plugin has loaded. */
+    if (plugin == 0) {
+      if (package_installed (OTHER_PROTOCOLS[i].package))
+        g_error ("%s is installed, but Pidgin did not load %s", OTHER_PROTOCOLS[i].package,
+                 OTHER_PROTOCOLS[i].prpl);
+      g_string_append_printf (missing, " %s", OTHER_PROTOCOLS[i].package);
+      continue;
+    }
+    account = purple_call_int (s, "PurpleAccountsFind",
+                               g_variant_new ("(ss)", OTHER_PROTOCOLS[i].user,
+                                              OTHER_PROTOCOLS[i].prpl));
+    g_assert_cmpint (account, !=, 0);
+    g_assert_cmpint (purple_call_int (s, "PurpleAccountIsConnected",
+                                      g_variant_new ("(i)", account)), ==, 0);
+  }
+  return missing->len > 0 ? g_strdup (missing->str + 1) : NULL;
+}
+
+/* No protocol plugin of ours or theirs failed to load (a clash of symbols
+ * shows as a plugin that is "not loadable"). libpurple also says "not
+ * usable" of helper libraries in its directory (libjabber.so), which are
+ * no plugins: only the plugins' own lines count. */
+static void
+assert_plugins_loaded_cleanly (const char *log)
+{
+  g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (strstr (lines[i], "is not loadable") == NULL && strstr (lines[i], "is not usable") == NULL)
+      continue;
+    g_assert_null (strstr (lines[i], "/libppmessage.so"));
+    for (guint j = 0; j < G_N_ELEMENTS (OTHER_PROTOCOLS); j++)
+      g_assert_null (strstr (lines[i], OTHER_PROTOCOLS[j].library));
+  }
+}
+
 static void
 test_pidgin_chat (void)
 {
@@ -896,6 +984,7 @@ test_pidgin_chat (void)
   g_autofree char *alias = NULL;
   g_autofree char *title = NULL;
   g_autofree char *log = NULL;
+  g_autofree char *missing = NULL;
 
   if (skip != NULL) {
     g_test_skip (skip);
@@ -949,11 +1038,20 @@ test_pidgin_chat (void)
     g_assert_null (strstr (log, "ppmessage.png: Failed to open"));
   g_assert_true (purple_call_int (&s, "PurpleAccountIsConnected",
                                   g_variant_new ("(i)", account)) == 1);
+  /* Beside Debian's other protocol plugins, all loaded, theirs offline. */
+  missing = check_other_protocols (&s);
+  assert_plugins_loaded_cleanly (log);
 
   session_stop (&s);
   ppms_peer_free (other);
   ppms_peer_free (visitor);
   ppms_server_free (server);
+  if (missing != NULL) {
+    g_autofree char *reason = g_strdup_printf ("the chat passed; not installed, so not loaded "
+                                               "beside it: %s", missing);
+
+    g_test_skip (reason);
+  }
 }
 
 int

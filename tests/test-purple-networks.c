@@ -10,6 +10,12 @@
  * The IRC side: a second IRC user is a raw socket client in this test.
  * Skipped cleanly when ngircd is not installed or prpl-irc is not available.
  *
+ * Beside IRC and XMPP: one PPMessage account, the IRC account and two XMPP
+ * accounts (libpurple's prpl-jabber) on a local prosody, also started here
+ * on a free loopback port with a throw-away configuration, chat at the same
+ * time; prosody is stopped, and PPMessage and IRC chat on undisturbed.
+ * Skipped when prosody is not installed.
+ *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #include <signal.h>
@@ -42,27 +48,38 @@ static const char TEAM_SEED_FORMAT[] =
   "   \"is_service_user\": true, \"is_owner_user\": true}"
   " ]}";
 
-/* ---- A local IRC server (ngircd) ---- */
+/* ---- Local servers (ngircd, prosody) in the foreground ---- */
 
+/* A server program run with a throw-away configuration in its own
+ * directory, on a free loopback port; its output tells when it listens. */
 typedef struct {
   GSubprocess *process;
   GDataInputStream *output;
   GCancellable *cancel;
   GString *log;
   guint port;
-  gboolean ready;           /* it said it listens */
-  gboolean output_closed;
   char *dir;
-} IrcServer;
+  char *ready_text;         /* printed once it listens on port */
+  const char *failed_text;  /* printed when it could not listen (it may run on) */
+  gboolean ready;
+  gboolean failed;
+  gboolean output_closed;
+} LocalServer;
+
+/* Writes the configuration for server->port into server->dir and returns
+ * the command line that runs the server in the foreground with it. */
+typedef GStrv (*LocalServerConfigure) (LocalServer *server, const char *program);
 
 static char *
-find_ngircd (void)
+find_daemon (const char *name)
 {
-  char *path = g_find_program_in_path ("ngircd");
+  char *path = g_find_program_in_path (name);
+  g_autofree char *in_sbin = g_build_filename ("/usr/sbin", name, NULL);
 
-  /* Debian puts it in /usr/sbin, which a plain user's PATH lacks. */
-  if (path == NULL && g_file_test ("/usr/sbin/ngircd", G_FILE_TEST_IS_EXECUTABLE))
-    path = g_strdup ("/usr/sbin/ngircd");
+  /* Debian puts daemons such as ngircd in /usr/sbin, which a plain user's
+   * PATH lacks. */
+  if (path == NULL && g_file_test (in_sbin, G_FILE_TEST_IS_EXECUTABLE))
+    path = g_steal_pointer (&in_sbin);
   return path;
 }
 
@@ -85,40 +102,139 @@ free_loopback_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
-static void
-irc_server_read_line (IrcServer *irc);
+static void local_server_read_line (LocalServer *server);
 
 static void
-on_irc_server_line (GObject *source, GAsyncResult *result, gpointer data)
+on_local_server_line (GObject *source, GAsyncResult *result, gpointer data)
 {
-  IrcServer *irc = data;
+  LocalServer *server = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
                                                                      result, NULL, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;             /* irc may be gone */
+    return;             /* server may be gone */
   if (line == NULL) {
-    irc->output_closed = TRUE;
+    server->output_closed = TRUE;
     return;
   }
-  g_string_append_printf (irc->log, "%s\n", line);
-  if (strstr (line, "Now listening on") != NULL)
-    irc->ready = TRUE;
-  irc_server_read_line (irc);
+  g_string_append_printf (server->log, "%s\n", line);
+  if (strstr (line, server->ready_text) != NULL)
+    server->ready = TRUE;
+  if (server->failed_text != NULL && strstr (line, server->failed_text) != NULL)
+    server->failed = TRUE;
+  local_server_read_line (server);
 }
 
 static void
-irc_server_read_line (IrcServer *irc)
+local_server_read_line (LocalServer *server)
 {
-  g_data_input_stream_read_line_async (irc->output, G_PRIORITY_DEFAULT, irc->cancel,
-                                       on_irc_server_line, irc);
+  g_data_input_stream_read_line_async (server->output, G_PRIORITY_DEFAULT, server->cancel,
+                                       on_local_server_line, server);
+}
+
+static gboolean
+local_server_settled (gpointer data)
+{
+  LocalServer *server = data;
+
+  return server->ready || server->failed || server->output_closed;
+}
+
+/* Servers get SIGTERM when this test dies (a failed assertion aborts). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static gboolean
+process_gone (GSubprocess *process)
+{
+  return g_subprocess_get_identifier (process) == NULL;
 }
 
 static void
-write_ngircd_config (IrcServer *irc, const char *path)
+local_server_free (LocalServer *server)
+{
+  g_subprocess_send_signal (server->process, SIGTERM);
+  if (!HARNESS_WAIT_FOR (process_gone (server->process), WAIT_MS))
+    g_subprocess_force_exit (server->process);
+  g_cancellable_cancel (server->cancel);
+  g_object_unref (server->cancel);
+  g_object_unref (server->output);
+  g_object_unref (server->process);
+  g_string_free (server->log, TRUE);
+  ppms_remove_tree (server->dir);
+  g_free (server->dir);
+  g_free (server->ready_text);
+  g_free (server);
+}
+
+/* Starts the server in the foreground on a free port. NULL (its output
+ * appended to failures) when it did not come up. */
+static LocalServer *
+local_server_try_start (const char *program, LocalServerConfigure configure,
+                        const char *ready_format, const char *failed_text, GString *failures)
+{
+  LocalServer *server = g_new0 (LocalServer, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  server->dir = g_dir_make_tmp ("ppm-server-XXXXXX", NULL);
+  g_assert_nonnull (server->dir);
+  server->port = free_loopback_port ();
+  server->ready_text = g_strdup_printf (ready_format, server->port);
+  server->failed_text = failed_text;
+  server->log = g_string_new (NULL);
+  server->cancel = g_cancellable_new ();
+  argv = configure (server, program);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
+  g_assert_no_error (error);
+  server->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  local_server_read_line (server);
+  if (!HARNESS_WAIT_FOR (local_server_settled (server), WAIT_MS) || !server->ready) {
+    g_string_append (failures, server->log->str);
+    local_server_free (server);
+    return NULL;
+  }
+  return server;
+}
+
+/* The free port may be taken before the server binds it: a few attempts. */
+static LocalServer *
+local_server_start (const char *program, LocalServerConfigure configure,
+                    const char *ready_format, const char *failed_text)
+{
+  g_autoptr (GString) failures = g_string_new (NULL);
+  LocalServer *server = NULL;
+
+  for (guint attempt = 0; attempt < 3 && server == NULL; attempt++)
+    server = local_server_try_start (program, configure, ready_format, failed_text, failures);
+  if (server == NULL)
+    g_error ("%s did not start:\n%s", program, failures->str);
+  return server;
+}
+
+static void
+write_config (const char *path, const char *config)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, config, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* ngircd: no DNS, ident or PAM, and not the system's configuration. */
+static GStrv
+configure_ngircd (LocalServer *irc, const char *ngircd)
 {
   g_autofree char *include_dir = g_build_filename (irc->dir, "conf.d", NULL);
+  g_autofree char *path = g_build_filename (irc->dir, "ngircd.conf", NULL);
   g_autofree char *config = g_strdup_printf (
     "[Global]\n"
     "Name = irc.ppm.test\n"
@@ -134,103 +250,76 @@ write_ngircd_config (IrcServer *irc, const char *path)
     "DNS = no\n"
     "Ident = no\n"
     "PAM = no\n", irc->port, include_dir);
-  g_autoptr (GError) error = NULL;
 
   g_assert_cmpint (g_mkdir (include_dir, 0755), ==, 0);
-  g_file_set_contents (path, config, -1, &error);
-  g_assert_no_error (error);
+  write_config (path, config);
+  return g_strdupv ((char *[]) { (char *) ngircd, "-n", "-f", path, NULL });
 }
 
-static gboolean
-irc_server_settled (gpointer data)
-{
-  IrcServer *irc = data;
-
-  return irc->ready || irc->output_closed;
-}
-
-/* ngircd gets SIGTERM when this test dies (a failed assertion aborts). */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static gboolean
-process_gone (GSubprocess *process)
-{
-  return g_subprocess_get_identifier (process) == NULL;
-}
-
-static void
-irc_server_free (IrcServer *irc)
-{
-  g_subprocess_send_signal (irc->process, SIGTERM);
-  if (!HARNESS_WAIT_FOR (process_gone (irc->process), WAIT_MS))
-    g_subprocess_force_exit (irc->process);
-  g_cancellable_cancel (irc->cancel);
-  g_object_unref (irc->cancel);
-  g_object_unref (irc->output);
-  g_object_unref (irc->process);
-  g_string_free (irc->log, TRUE);
-  {
-    g_autofree char *config = g_build_filename (irc->dir, "ngircd.conf", NULL);
-    g_autofree char *include_dir = g_build_filename (irc->dir, "conf.d", NULL);
-
-    g_unlink (config);
-    g_rmdir (include_dir);
-    g_rmdir (irc->dir);
-  }
-  g_free (irc->dir);
-  g_free (irc);
-}
-
-/* Starts ngircd in the foreground (-n) on a free port; its log tells when it
- * listens. NULL (log appended to failures) when it did not come up. */
-static IrcServer *
-irc_server_try_start (const char *ngircd, GString *failures)
-{
-  IrcServer *irc = g_new0 (IrcServer, 1);
-  g_autofree char *config = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  GInputStream *stdout_pipe;
-
-  irc->dir = g_dir_make_tmp ("ppm-ngircd-XXXXXX", NULL);
-  g_assert_nonnull (irc->dir);
-  irc->port = free_loopback_port ();
-  irc->log = g_string_new (NULL);
-  irc->cancel = g_cancellable_new ();
-  config = g_build_filename (irc->dir, "ngircd.conf", NULL);
-  write_ngircd_config (irc, config);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  irc->process = g_subprocess_launcher_spawn (launcher, &error, ngircd, "-n", "-f", config, NULL);
-  g_assert_no_error (error);
-  stdout_pipe = g_subprocess_get_stdout_pipe (irc->process);
-  irc->output = g_data_input_stream_new (stdout_pipe);
-  irc_server_read_line (irc);
-  if (!HARNESS_WAIT_FOR (irc_server_settled (irc), WAIT_MS) || !irc->ready) {
-    g_string_append (failures, irc->log->str);
-    irc_server_free (irc);
-    return NULL;
-  }
-  return irc;
-}
-
-/* The free port may be taken before ngircd binds it: a few attempts. */
-static IrcServer *
+static LocalServer *
 irc_server_start (const char *ngircd)
 {
-  g_autoptr (GString) failures = g_string_new (NULL);
-  IrcServer *irc = NULL;
+  return local_server_start (ngircd, configure_ngircd, "Now listening on", NULL);
+}
 
-  for (guint attempt = 0; attempt < 3 && irc == NULL; attempt++)
-    irc = irc_server_try_start (ngircd, failures);
-  if (irc == NULL)
-    g_error ("ngircd did not start:\n%s", failures->str);
-  return irc;
+/* prosody (XMPP): c2s only, on the free port, plain-text sign-in allowed
+ * (loopback only, no certificates), accounts in its private data directory
+ * (internal_plain storage: one Lua file per user, written here). */
+#define XMPP_DOMAIN   "localhost"
+#define XMPP_PASSWORD "xmpppass"
+
+static void
+add_xmpp_user (LocalServer *xmpp, const char *user)
+{
+  g_autofree char *accounts = g_build_filename (xmpp->dir, "data", XMPP_DOMAIN, "accounts", NULL);
+  g_autofree char *file = g_strdup_printf ("%s/%s.dat", accounts, user);
+
+  g_assert_cmpint (g_mkdir_with_parents (accounts, 0700), ==, 0);
+  write_config (file, "return {\n\t[\"password\"] = \"" XMPP_PASSWORD "\";\n};\n");
+}
+
+static GStrv
+configure_prosody (LocalServer *xmpp, const char *prosody)
+{
+  g_autofree char *path = g_build_filename (xmpp->dir, "prosody.cfg.lua", NULL);
+  g_autofree char *certs = g_build_filename (xmpp->dir, "certs", NULL);
+  g_autofree char *config = g_strdup_printf (
+    "pidfile = \"%s/prosody.pid\"\n"
+    "data_path = \"%s/data\"\n"
+    "certificates = \"%s\"\n"
+    "run_as_root = true\n"           /* CI runs as root; nothing to switch to */
+    "log = { info = \"*console\" }\n"
+    "interfaces = { \"127.0.0.1\" }\n"
+    "local_interfaces = { \"127.0.0.1\" }\n"
+    "c2s_ports = { %u }\n"
+    "c2s_direct_tls_ports = { }\n"
+    "legacy_ssl_ports = { }\n"
+    "s2s_ports = { }\n"
+    "http_ports = { }\n"
+    "https_ports = { }\n"
+    "modules_enabled = { \"roster\", \"saslauth\", \"disco\", \"ping\" }\n"
+    "modules_disabled = { \"s2s\", \"offline\" }\n"
+    "authentication = \"internal_plain\"\n"
+    "storage = \"internal\"\n"
+    "c2s_require_encryption = false\n"
+    "allow_unencrypted_plain_auth = true\n"
+    "VirtualHost \"" XMPP_DOMAIN "\"\n",
+    xmpp->dir, xmpp->dir, certs, xmpp->port);
+
+  g_assert_cmpint (g_mkdir (certs, 0700), ==, 0);
+  add_xmpp_user (xmpp, "agent");
+  add_xmpp_user (xmpp, "pal");
+  write_config (path, config);
+  return g_strdupv ((char *[]) { (char *) prosody, "-F", "--config", path, NULL });
+}
+
+static LocalServer *
+xmpp_server_start (const char *prosody)
+{
+  /* A taken port does not stop prosody: it says so and runs on. */
+  return local_server_start (prosody, configure_prosody,
+                             "Activated service 'c2s' on [127.0.0.1]:%u",
+                             "Activated service 'c2s' on no ports");
 }
 
 /* ---- A second IRC user: a raw socket client ---- */
@@ -308,7 +397,7 @@ irc_pal_read_line (IrcPal *pal)
 }
 
 static IrcPal *
-irc_pal_connect (IrcServer *irc, const char *nick)
+irc_pal_connect (LocalServer *irc, const char *nick)
 {
   IrcPal *pal = g_new0 (IrcPal, 1);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
@@ -422,7 +511,7 @@ agent_sign_in (PpmsServer *server, const char *email, PpmsPeer *visitor)
 }
 
 static PurpleAccount *
-irc_sign_in (IrcServer *irc)
+irc_sign_in (LocalServer *irc)
 {
   PurpleAccount *account = purple_account_new (IRC_OWN_NICK "@127.0.0.1", "prpl-irc");
 
@@ -476,7 +565,7 @@ wait_received (PurpleAccount *account, const char *who, const char *text)
 
 typedef struct {
   PpmsServer *server_one, *server_two;
-  IrcServer *irc_server;
+  LocalServer *irc_server;
   PurpleAccount *one, *two, *irc;
   PpmsPeer *visitor_one, *visitor_two;
   IrcPal *pal;
@@ -533,7 +622,7 @@ assert_still_fine (PurpleAccount *account)
 static const char *
 skip_reason (char **ngircd)
 {
-  *ngircd = find_ngircd ();
+  *ngircd = find_daemon ("ngircd");
   if (*ngircd == NULL)
     return "ngircd is not installed (package: ngircd)";
   if (purple_find_prpl ("prpl-irc") == NULL)
@@ -570,7 +659,7 @@ networks_stop (Networks *n)
                                    && purple_account_is_disconnected (n->irc), WAIT_MS));
   ppms_peer_free (n->visitor_one);
   ppms_peer_free (n->visitor_two);
-  irc_server_free (n->irc_server);
+  local_server_free (n->irc_server);
   ppms_server_free (n->server_one);
   ppms_server_free (n->server_two);
 }
@@ -665,11 +754,148 @@ test_one_server_blips (void)
   networks_stop (&n);
 }
 
+/* ---- PPMessage beside IRC and XMPP ---- */
+
+static PurpleAccount *
+xmpp_sign_in (LocalServer *xmpp, const char *user)
+{
+  g_autofree char *jid = g_strdup_printf ("%s@" XMPP_DOMAIN "/tests", user);
+  PurpleAccount *account = purple_account_new (jid, "prpl-jabber");
+
+  purple_account_set_password (account, XMPP_PASSWORD);
+  purple_account_set_string (account, "connect_server", "127.0.0.1");
+  purple_account_set_int (account, "port", (int) xmpp->port);
+  purple_account_set_string (account, "connection_security", "opportunistic_tls");
+  purple_account_set_bool (account, "auth_plain_in_clear", TRUE);
+  purple_accounts_add (account);
+  harness_connect (account);
+  if (!harness_wait_connected (account, WAIT_MS)) {
+    const HarnessError *error = harness_find_error (account);
+
+    g_error ("the XMPP account %s did not sign in: %s\n%s", jid,
+             error != NULL ? error->text : "timeout", xmpp->log->str);
+  }
+  return account;
+}
+
+/* A message with text received on the account, from whichever resource. */
+static gboolean
+received_anywhere (PurpleAccount *account, const char *text)
+{
+  GPtrArray *writes = harness_writes ();
+
+  for (guint i = 0; i < writes->len; i++) {
+    const HarnessWrite *w = g_ptr_array_index (writes, i);
+
+    if (w->account == account && (w->flags & PURPLE_MESSAGE_RECV) && strstr (w->text, text) != NULL)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+typedef struct {
+  PpmsServer *server;
+  LocalServer *irc_server, *xmpp_server;
+  PpmsPeer *visitor;
+  IrcPal *pal;
+  PurpleAccount *ppm, *irc, *xmpp, *xmpp_pal;
+} ThreeNetworks;
+
+/* Everybody writes first, then everybody answers, then every message is
+ * checked: the networks carry messages at the same time. */
+static void
+three_networks_round (ThreeNetworks *t, gboolean with_xmpp, const char *tag)
+{
+  g_autofree char *to_ppm = g_strdup_printf ("PPMessage visitor, %s", tag);
+  g_autofree char *to_irc = g_strdup_printf ("IRC pal, %s", tag);
+  g_autofree char *to_xmpp = g_strdup_printf ("XMPP pal, %s", tag);
+  g_autofree char *reply_ppm = g_strdup_printf ("Agent on PPMessage, %s", tag);
+  g_autofree char *reply_irc = g_strdup_printf ("Agent on IRC, %s", tag);
+  g_autofree char *reply_xmpp = g_strdup_printf ("Agent on XMPP, %s", tag);
+
+  visitor_says (t->visitor, to_ppm);
+  irc_pal_say (t->pal, IRC_OWN_NICK, to_irc);
+  if (with_xmpp)
+    im_send (t->xmpp_pal, "agent@" XMPP_DOMAIN, to_xmpp);
+
+  wait_received (t->ppm, ppms_peer_user_uuid (t->visitor), to_ppm);
+  wait_received (t->irc, IRC_PAL_NICK, to_irc);
+  if (with_xmpp)
+    g_assert_true (HARNESS_WAIT_FOR (received_anywhere (t->xmpp, to_xmpp), WAIT_MS));
+
+  im_send (t->ppm, ppms_peer_user_uuid (t->visitor), reply_ppm);
+  im_send (t->irc, IRC_PAL_NICK, reply_irc);
+  if (with_xmpp)
+    im_send (t->xmpp, "pal@" XMPP_DOMAIN, reply_xmpp);
+
+  g_assert_nonnull (ppms_peer_wait_message (t->visitor, reply_ppm, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (irc_pal_heard (t->pal, IRC_OWN_NICK, reply_irc), WAIT_MS));
+  if (with_xmpp)
+    g_assert_true (HARNESS_WAIT_FOR (received_anywhere (t->xmpp_pal, reply_xmpp), WAIT_MS));
+  /* Nothing crossed over between the networks, nothing came twice. */
+  g_assert_cmpuint (harness_count_writes (t->ppm, to_irc), ==, 0);
+  g_assert_cmpuint (harness_count_writes (t->ppm, to_xmpp), ==, 0);
+  g_assert_cmpuint (harness_count_writes (t->irc, to_ppm), ==, 0);
+  g_assert_cmpuint (harness_count_writes (t->xmpp, to_ppm), ==, 0);
+  g_assert_cmpuint (harness_count_writes (t->ppm, to_ppm), ==, 1);
+}
+
+/* The plugin, libpurple's IRC on ngircd and libpurple's XMPP on prosody in
+ * one process, all three chatting at once; then the XMPP server stops, its
+ * accounts report a network error, and the other two chat on undisturbed. */
+static void
+test_beside_irc_and_xmpp (void)
+{
+  g_autofree char *ngircd = NULL;
+  g_autofree char *prosody = find_daemon ("prosody");
+  const char *skip = skip_reason (&ngircd);
+  ThreeNetworks t = { 0 };
+  const HarnessError *lost;
+
+  if (skip == NULL && prosody == NULL)
+    skip = "prosody is not installed (package: prosody)";
+  if (skip == NULL && purple_find_prpl ("prpl-jabber") == NULL)
+    skip = "libpurple's XMPP protocol (prpl-jabber) is not available";
+  if (skip != NULL) {
+    g_test_skip (skip);
+    return;
+  }
+  t.server = server_start ("Team One", AGENT_ONE);
+  t.visitor = visitor_start (t.server);
+  t.irc_server = irc_server_start (ngircd);
+  t.xmpp_server = xmpp_server_start (prosody);
+  t.ppm = agent_sign_in (t.server, AGENT_ONE, t.visitor);
+  t.irc = irc_sign_in (t.irc_server);
+  t.xmpp = xmpp_sign_in (t.xmpp_server, "agent");
+  t.xmpp_pal = xmpp_sign_in (t.xmpp_server, "pal");
+  t.pal = irc_pal_connect (t.irc_server, IRC_PAL_NICK);
+  three_networks_round (&t, TRUE, "all three at once");
+
+  local_server_free (t.xmpp_server);
+  if (!HARNESS_WAIT_FOR (harness_find_error (t.xmpp) != NULL, WAIT_MS))
+    g_error ("the XMPP account did not notice its server stopped");
+  lost = harness_find_error (t.xmpp);
+  g_assert_cmpint (lost->reason, ==, PURPLE_CONNECTION_ERROR_NETWORK_ERROR);
+  three_networks_round (&t, FALSE, "after the XMPP server stopped");
+  assert_still_fine (t.ppm);
+  assert_still_fine (t.irc);
+
+  irc_pal_free (t.pal);
+  harness_disconnect (t.irc);
+  harness_disconnect (t.ppm);
+  g_assert_true (HARNESS_WAIT_FOR (purple_account_is_disconnected (t.ppm)
+                                   && purple_account_is_disconnected (t.irc), WAIT_MS));
+  ppms_peer_free (t.visitor);
+  local_server_free (t.irc_server);
+  ppms_server_free (t.server);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/networks/one-server-down", test_one_server_down);
   harness_add_test ("/purple/networks/one-server-blips", test_one_server_blips);
+  harness_add_test ("/purple/networks/beside-irc-and-xmpp", test_beside_irc_and_xmpp);
   return g_test_run ();
 }

@@ -33,11 +33,13 @@ ppm_certificate_error_reason (PurpleAccount *account, const char *fingerprint,
 }
 
 /* "AB:CD:...", as browsers show fingerprints. */
-static char *
-readable_fingerprint (const char *hex)
+char *
+ppm_certificate_readable_fingerprint (const char *hex)
 {
   GString *out = g_string_new (NULL);
 
+  if (hex == NULL)
+    return g_string_free (out, FALSE);
   for (const char *p = hex; p[0] != '\0' && p[1] != '\0'; p += 2) {
     if (out->len > 0)
       g_string_append_c (out, ':');
@@ -86,7 +88,7 @@ ppm_certificate_ask (PurpleAccount *account, const char *fingerprint)
   question = g_new0 (CertificateQuestion, 1);
   question->account = account;
   question->fingerprint = g_strdup (fingerprint);
-  readable = readable_fingerprint (fingerprint);
+  readable = ppm_certificate_readable_fingerprint (fingerprint);
   primary = g_strdup_printf (_("The certificate of %s could not be verified."), server);
   secondary = g_strdup_printf (_("Someone may be impersonating the server. Trust this "
                                  "certificate for this account only if its SHA-256 "

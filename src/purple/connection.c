@@ -117,7 +117,18 @@ on_disconnected (gpointer user_data, const GError *error)
     GTlsCertificateFlags errors = ppm_client_get_peer_certificate_errors (pa->client);
 
     reason = ppm_certificate_error_reason (pa->account, fingerprint, errors);
-    ppm_certificate_ask (pa->account, fingerprint);
+    if (ppm_ui_is_bitlbee ()) {
+      /* BitlBee closes a question when the failed sign-in signs the account
+       * out: say how to trust the certificate instead. */
+      char *readable = ppm_certificate_readable_fingerprint (fingerprint);
+      char *with_hint = g_strdup_printf (_("%s; to trust this certificate, set the account's "
+                                           "pinned_certificate to %s"), message, readable);
+
+      g_free (message);
+      message = with_hint;
+      g_free (readable);
+    } else
+      ppm_certificate_ask (pa->account, fingerprint);
   }
   /* The details may quote the server: one plain line. */
   shown = ppm_text_one_line (message);
@@ -303,6 +314,16 @@ ppm_connection_login (PurpleAccount *account)
   ppm_typing_start (pa);
 
   if (pa->role == PPM_ROLE_AGENT && (password == NULL || *password == '\0')) {
+    PurpleRequestUiOps *request_ui = purple_request_get_ui_ops ();
+
+    /* A UI without forms (BitlBee) would never answer the prompt, and the
+     * sign-in would hang: say what is missing. */
+    if (request_ui == NULL || request_ui->request_fields == NULL) {
+      purple_connection_error_reason (gc, PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED,
+                                      _("A password is required to sign in as an agent: "
+                                        "set the account's password."));
+      return;
+    }
     purple_account_request_password (account, G_CALLBACK (password_entered),
                                      G_CALLBACK (password_cancelled), gc);
     return;
@@ -326,4 +347,6 @@ ppm_connection_close (PurpleConnection *gc)
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);
+  /* What this session recorded outlives it (BitlBee: in the state file). */
+  ppm_settings_flush ();
 }

@@ -28,6 +28,14 @@ ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text)
 
   purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
   g_free (html);
+  /* BitlBee passes no error line of a conversation on to IRC; a notice
+   * reaches its control channel, naming the contact. */
+  if (ppm_ui_is_bitlbee ()) {
+    char *contact = ppm_text_one_line (purple_conversation_get_title (conv));
+
+    purple_notify_error (pa->gc, contact, text, NULL);
+    g_free (contact);
+  }
 }
 
 /* Hands plain text to the library; FALSE when there is nowhere to send it. */
@@ -148,12 +156,30 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
   when = message->time > 0 ? (time_t) message->time : time (NULL);
 
   if (message->outgoing) {
-    /* Typed on another device (PPKefu in a browser): ours, not echoed yet. */
+    /* Typed on another device (PPKefu in a browser): ours, not echoed yet.
+     * BitlBee takes the writer of an IM line for the contact the line is
+     * with, so there it is the contact: our own line to them. */
     purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)),
-                          purple_account_get_username (pa->account), html,
-                          PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_REMOTE_SEND | delayed, when);
+                          ppm_ui_is_bitlbee () ? partner
+                                               : purple_account_get_username (pa->account),
+                          html, PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_REMOTE_SEND | delayed, when);
   } else if (pa->role == PPM_ROLE_VISITOR || g_strcmp0 (message->from_uuid, partner) == 0) {
     serv_got_im (pa->gc, partner, html, delayed, when);
+  } else if (ppm_ui_is_bitlbee () && message->from_uuid != NULL) {
+    /* BitlBee shows an IM line as a private message from its writer's nick
+     * (a name that is no contact becomes a stray one): a colleague's answer
+     * to a visitor comes from the colleague, saying whom it answered. */
+    char *visitor = ppm_text_one_line (ppm_buddies_display_name (pa, partner));
+    /* TRANSLATORS: BitlBee (IRC): a colleague's answer to a visitor; the
+     * visitor's name, then the message. */
+    char *addressed = g_strdup_printf (_("(to %s) %s"), visitor, plain);
+    char *addressed_html = ppm_text_to_html (addressed);
+
+    purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), message->from_uuid,
+                          addressed_html, PURPLE_MESSAGE_RECV | delayed, when);
+    g_free (addressed_html);
+    g_free (addressed);
+    g_free (visitor);
   } else {
     /* A colleague answering the visitor: shown in the visitor's window
      * under the colleague's name (the library names every sender). */

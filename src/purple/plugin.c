@@ -74,6 +74,7 @@ ppm_plugin_unload (PurplePlugin *plugin)
   if (ppm_lib_log_handler_id != 0)
     g_log_remove_handler (PPM_LIB_LOG_DOMAIN, ppm_lib_log_handler_id);
   ppm_lib_log_handler_id = 0;
+  ppm_settings_shutdown ();
   return TRUE;
 }
 

@@ -75,13 +75,25 @@ PurpleConnectionError ppm_connection_error_reason (const GError *error, char **m
  * chose to trust although it failed verification (see certificate.c). */
 #define PPM_SETTING_PINNED_CERTIFICATE "pinned_certificate"
 #define PPM_SETTING_KEEPALIVE    "keepalive_interval"
+/* BitlBee only: its own setting for the IRC nicks of contacts, whose
+ * default the plugin sets (settings.c). */
+#define PPM_SETTING_BITLBEE_NICK_FORMAT "nick_format"
 GList      *ppm_settings_account_options (void);
+/* TRUE inside BitlBee, whose IRC front end shows no libpurple dialogs, drops
+ * error lines written into conversations and signs an account out (closing
+ * its questions) as soon as a sign-in fails. */
+gboolean    ppm_ui_is_bitlbee (void);
 PpmRole     ppm_settings_role (PurpleAccount *account);
 const char *ppm_settings_terminal (PurpleAccount *account);
 void        ppm_settings_save (PurpleAccount *account, const char *key, const char *value);
 char       *ppm_settings_load (PurpleAccount *account, const char *key);
 /* The library's keys (without the hidden prefix) that start with prefix. */
 GPtrArray  *ppm_settings_list (PurpleAccount *account, const char *prefix);
+/* Inside BitlBee the plugin's own state is also kept in a file of
+ * libpurple's user directory (settings.c says why): writes it now if a
+ * change is pending; shutdown also forgets it (plugin unload). */
+void        ppm_settings_flush (void);
+void        ppm_settings_shutdown (void);
 /* Applies the hidden tuning settings to a client before it connects. */
 void        ppm_settings_apply_tuning (PurpleAccount *account, PpmClient *client);
 
@@ -145,6 +157,8 @@ PurpleConnectionError ppm_certificate_error_reason (PurpleAccount *account,
 /* Asks the user whether to trust (pin) this certificate for the account;
  * trusting it signs the account in again. */
 void ppm_certificate_ask (PurpleAccount *account, const char *fingerprint);
+/* "AB:CD:..." for a hex fingerprint (NULL: empty). */
+char *ppm_certificate_readable_fingerprint (const char *hex);
 
 /* proxy.c */
 GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);

@@ -79,6 +79,12 @@ static PurpleEventLoopUiOps eventloop_ops = {
   .timeout_add_seconds = g_timeout_add_seconds,
 };
 
+PurpleEventLoopUiOps *
+harness_eventloop_ops (void)
+{
+  return &eventloop_ops;
+}
+
 /* ---- Captures ---- */
 
 static void

@@ -64,6 +64,10 @@ void harness_add_test (const char *path, void (*body) (void));
 void harness_add_data_test (const char *path, gconstpointer data,
                             void (*body) (gconstpointer data));
 
+/* libpurple's event loop on the GLib main loop (nullclient's glue), for
+ * programs that run a core of their own (tests/purple-probe.c). */
+PurpleEventLoopUiOps *harness_eventloop_ops (void);
+
 /* Core up with a fresh user dir and the plugin loaded; done by harness_add_test. */
 void harness_init (void);
 void harness_shutdown (void);
