@@ -130,7 +130,8 @@ peer_new (PeerRole role, const char *server_url)
 
   peer->role = role;
   peer->server_url = g_strdup (server_url);
-  peer->session = soup_session_new ();
+  /* Named in the server's exchange log apart from the client under test. */
+  peer->session = soup_session_new_with_options ("user-agent", "ppm-test-peer", NULL);
   peer->inbox = g_queue_new ();
   peer->consumed = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   peer->acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

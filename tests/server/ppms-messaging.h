@@ -23,6 +23,7 @@ struct _PpmsSocket {
   gulong message_handler;
   gulong closed_handler;
   gboolean aborting;              /* abort scheduled: frames are ignored */
+  gboolean closed_by_server;      /* the server sent the close frame (failed auth) */
 
   /* From the last auth that reached the success ack (NULL before). */
   char *app_uuid;

@@ -217,6 +217,7 @@ ppms_server_free (PpmsServer *server)
   g_clear_pointer (&server->api_handlers, g_hash_table_unref);
   g_clear_pointer (&server->connections, g_hash_table_unref);
   g_clear_pointer (&server->request_counts, g_hash_table_unref);
+  ppms_log_free (server);
   ppms_server_clear_faults (server);
   ppms_store_clear (server);
   g_free (server->url);
