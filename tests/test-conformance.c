@@ -105,6 +105,7 @@ typedef struct {
   PpmsServer *server;
   SoupSession *session;
   GHashTable *ids;          /* recorded string -> live string */
+  GHashTable *live_ids;     /* live string -> recorded string: the same map, backwards */
   GHashTable *actors;       /* name -> Actor* */
   GHashTable *uploads;      /* live fuuid -> GBytes uploaded */
   GPtrArray *mismatches;    /* char*: "seq N: text" (all, tolerated or not) */
@@ -254,6 +255,20 @@ shown (const char *s)
   return looks_like_token (s) ? "<token>" : s;
 }
 
+static void
+ids_init (Replay *r)
+{
+  r->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r->live_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void
+ids_clear (Replay *r)
+{
+  g_hash_table_destroy (r->ids);
+  g_hash_table_destroy (r->live_ids);
+}
+
 /* Replaces every recorded id (and the recorded server url) by its live value. */
 static char *
 substitute (Replay *r, const char *text)
@@ -337,6 +352,22 @@ is_time_member (const char *name)
 static void compare_node (Replay *r, JsonNode *rec, JsonNode *live, const char *path,
                           const char *member, gboolean learn);
 
+/* Learns that a recorded id is this live id. Two recorded ids are two
+ * things, so they may not become one live id: a server that hands out one
+ * id for two things (the same uuid for two messages) must not pass. */
+static void
+learn_id (Replay *r, const char *path, const char *rec, const char *live)
+{
+  const char *other = g_hash_table_lookup (r->live_ids, live);
+
+  if (other != NULL && strcmp (other, rec) != 0) {
+    mismatch (r, path, "ids %s and %s both map to %s", shown (other), shown (rec), shown (live));
+    return;
+  }
+  g_hash_table_insert (r->ids, g_strdup (rec), g_strdup (live));
+  g_hash_table_insert (r->live_ids, g_strdup (live), g_strdup (rec));
+}
+
 /* Strings that legitimately differ between runs, compared by their form:
  * times, identicon urls (the picture is chosen from the uuid) and the
  * e-mail of anonymous visitors (made from their uuid). */
@@ -373,7 +404,7 @@ compare_string (Replay *r, const char *rec, const char *live, const char *path,
   if (looks_like_id (rec)) {
     known = g_hash_table_lookup (r->ids, rec);
     if (known == NULL && learn)
-      g_hash_table_insert (r->ids, g_strdup (rec), g_strdup (live));
+      learn_id (r, path, rec, live);
     else if (known != NULL && learn && strcmp (known, live) != 0)
       mismatch (r, path, "id %s maps to %s, got %s", shown (rec), shown (known), shown (live));
     return;
@@ -416,7 +447,7 @@ live_key_for (Replay *r, JsonObject *live, const char *key, GHashTable *claimed,
       found = l->data;
   g_list_free (members);
   if (found != NULL && learn)
-    g_hash_table_insert (r->ids, g_strdup (key), g_strdup (found));
+    learn_id (r, "(key)", key, found);
   return found;
 }
 
@@ -1850,7 +1881,7 @@ replay_free (Replay *r)
   g_object_unref (r->session);
   if (r->server)
     ppms_server_free (r->server);
-  g_hash_table_destroy (r->ids);
+  ids_clear (r);
   g_hash_table_destroy (r->uploads);
   g_ptr_array_unref (r->records);
   g_ptr_array_unref (r->mismatches);
@@ -1895,7 +1926,7 @@ replay_scenario (Replay *r, const char *name, void (*spoil) (PpmsServer *server)
   r->records = load_records (file, &error);
   g_assert_no_error (error);
   g_free (file);
-  r->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ids_init (r);
   r->actors = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, actor_free);
   r->uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) g_bytes_unref);
@@ -2007,13 +2038,13 @@ compare_texts (const char *rec, const char *live)
   JsonNode *a = parse_json (rec, -1), *b = parse_json (live, -1);
   guint n;
 
-  r.ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ids_init (&r);
   r.current = g_ptr_array_new_with_free_func (g_free);
   compare_node (&r, a, b, "body", NULL, TRUE);
   n = r.current->len;
   json_node_unref (a);
   json_node_unref (b);
-  g_hash_table_destroy (r.ids);
+  ids_clear (&r);
   g_ptr_array_unref (r.current);
   return n;
 }
@@ -2066,7 +2097,7 @@ test_id_mapping (void)
   JsonNode *other = parse_json ("{\"a\": \"99999999-2222-3333-4444-555555555555\"}", -1);
   char *sub;
 
-  r.ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ids_init (&r);
   r.current = g_ptr_array_new_with_free_func (g_free);
   compare_node (&r, rec, live, "body", NULL, TRUE);
   g_assert_cmpuint (r.current->len, ==, 0);
@@ -2079,8 +2110,22 @@ test_id_mapping (void)
   json_node_unref (rec);
   json_node_unref (live);
   json_node_unref (other);
-  g_hash_table_destroy (r.ids);
+  ids_clear (&r);
   g_ptr_array_unref (r.current);
+}
+
+/* Two recorded ids answered with one live id: two things became one. */
+static void
+test_two_ids_one_live_id (void)
+{
+  g_assert_cmpuint (compare_texts ("{\"a\": \"7c61b332-ebda-11f1-b627-02fc00000001\","
+                                   " \"b\": \"7c61b332-ebda-11f1-b627-02fc00000002\"}",
+                                   "{\"a\": \"11111111-2222-3333-4444-555555555555\","
+                                   " \"b\": \"11111111-2222-3333-4444-555555555555\"}"), ==, 1);
+  g_assert_cmpuint (compare_texts ("{\"a\": \"7c61b332-ebda-11f1-b627-02fc00000001\","
+                                   " \"b\": \"7c61b332-ebda-11f1-b627-02fc00000001\"}",
+                                   "{\"a\": \"11111111-2222-3333-4444-555555555555\","
+                                   " \"b\": \"11111111-2222-3333-4444-555555555555\"}"), ==, 0);
 }
 
 static const char *const scenarios[] = {
@@ -2152,6 +2197,7 @@ main (int argc, char **argv)
   g_unsetenv ("HARNESS_TIMEOUT_SCALE");
   g_test_add_func ("/conformance/comparator", test_comparator);
   g_test_add_func ("/conformance/id-mapping", test_id_mapping);
+  g_test_add_func ("/conformance/two-ids-one-live-id", test_two_ids_one_live_id);
   transcript_dir = find_transcripts ();
   if (transcript_dir == NULL) {
     g_test_add_func ("/conformance/transcripts", skip_without_transcripts);
