@@ -356,6 +356,22 @@ request_body (GPtrArray *log, const char *api)
   return body;
 }
 
+/* Pushes the client acknowledged in the ACK_MESSAGE calls of a taken log. */
+static guint
+acked_pushes (GPtrArray *log)
+{
+  guint pushes = 0;
+
+  for (guint i = 0; i < log->len; i++) {
+    PpmsLogEntry *entry = log->pdata[i];
+
+    if (entry->kind == PPMS_LOG_HTTP_REQUEST && strcmp (entry->actor, CLIENT) == 0
+        && strcmp (entry->name, "ACK_MESSAGE") == 0)
+      pushes += json_array_get_length (json_object_get_array_member (entry->body, "list"));
+  }
+  return pushes;
+}
+
 static PpmsPeer *
 start_visitor (Fixture *f)
 {
@@ -942,6 +958,7 @@ test_reply_reaches_visitor (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "id"), ==, uuid);
   /* Our own message is not delivered back to us: the visitor's answer is
    * the next thing that comes. */
+  g_assert_cmpuint (f->messages->len, ==, 1);
   g_free (ppms_peer_send_text (visitor, conversation, "thanks"));
   wait_messages (f, 2);
   g_assert_cmpuint (f->messages->len, ==, 2);
@@ -1078,6 +1095,7 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_assert_true (ppms_peer_wait_ack (visitor, unacked2, WAIT_MS, NULL));
   g_assert_cmpint (unacked_count (f, visitor), ==, 2);
   /* Second session: everything recovered once, in order, delayed, acked. */
+  wait_exchange (f, "<- * /api/PPKEFU_LOGOUT *");
   ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
@@ -1175,14 +1193,33 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   g_assert_nonnull (ppms_peer_wait_message (visitor, "how can I help", WAIT_MS));
   ppm_client_disconnect (f->client);
   g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
+  wait_exchange (f, "<- * /api/PPKEFU_LOGOUT *");
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   g_free (ppms_peer_send_text (visitor, conversation, "thanks"));
   wait_messages (f, 1);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 1);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "thanks");
+  /* Nothing old comes after it either: the next message is the next shown. */
+  g_free (ppms_peer_send_text (visitor, conversation, "bye"));
+  wait_messages (f, 2);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "bye");
+  /* The history after the last message shown holds only the own reply,
+   * which is not shown again. */
+  PPMS_WAIT_FOR (ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *") == 2,
+                 WAIT_MS);
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_SIGN_IN,
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* A visitor message is shown while the server holds every ACK_MESSAGE
@@ -1263,14 +1300,27 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
     g_free (ppms_peer_send_text (visitor, conversation, "old message"));
   last = ppms_peer_send_text (visitor, conversation, "old message");
   g_assert_true (ppms_peer_wait_ack (visitor, last, WAIT_MS, NULL));
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 0);
   /* The conversation is known, and its newest message is the baseline. */
   g_assert_true (g_hash_table_contains (f->conversations, conversation));
   key = g_strconcat ("last_seen/", conversation, NULL);
   g_assert_cmpstr (g_hash_table_lookup (f->settings, key), ==, last);
+  /* No history is read, and the next message is the first one shown. */
+  g_free (ppms_peer_send_text (visitor, conversation, "new message"));
+  wait_messages (f, 1);
+  g_assert_cmpuint (f->messages->len, ==, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "new message");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_KEY_DISCOVERY,
+                        AGENT_SIGN_IN,
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* More open conversations than fit a page (250, pages of 100): all are
@@ -1286,6 +1336,7 @@ test_many_conversations (Fixture *f, gconstpointer data)
   GHashTableIter iter;
   const char *uuid, *peer;
   guint acks;
+  g_autoptr (GPtrArray) log = NULL;
 
   g_assert_true (ppms_server_generate (f->server,
                                        "{\"conversations\": 250, \"messages_per_conversation\": 2,"
@@ -1294,7 +1345,11 @@ test_many_conversations (Fixture *f, gconstpointer data)
   new_client (f);
   connect_ok (f);
   wait_messages (f, 250);
-  settle (300);
+  /* The catch-up ends with every push shown acknowledged. */
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_unacked_pushes (f->server, agent_uuid (f)) == 0
+                                && ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *")
+                                   == ppms_server_log_count (f->server, CLIENT, "-> * /api/ACK_MESSAGE"),
+                                WAIT_MS));
   g_assert_cmpuint (f->messages->len, ==, 250);
   for (guint i = 0; i < f->messages->len; i++)
     g_assert_true (g_hash_table_add (shown, ((PpmMessage *) f->messages->pdata[i])->uuid));
@@ -1311,14 +1366,46 @@ test_many_conversations (Fixture *f, gconstpointer data)
   acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
   g_assert_cmpuint (acks, >=, 1);
   g_assert_cmpuint (acks, <=, 250 / 50 + 2);
+  /* Three conversation pages, then the unacked pages (50 each, and the
+   * empty one that ends them); the acks, however they were batched, name
+   * every push once. */
+  log = ppms_server_take_log (f->server);
+  g_assert_cmpuint (acked_pushes (log), ==, 250);
+  g_assert_cmpuint (ppms_log_remove (log, CLIENT, "* /api/ACK_MESSAGE*"), ==, 2 * acks);
+  ppms_assert_log (log, CLIENT,
+                   AGENT_KEY_DISCOVERY,
+                   AGENT_SIGN_IN,
+                   API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                   API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                   SOCKET_AUTH,
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"));
 
+  /* The client freed closes its socket, and signs nothing out. */
   new_client (f);
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT, "ws_close client");
   connect_ok (f);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 0);
   g_assert_cmpuint (f->synced, ==, 1);
   g_assert_cmpuint (g_hash_table_size (f->conversations), ==, 250);
   g_assert_cmpuint (ppms_server_count_requests (f->server, "PP_PAGE_HISTORY_MESSAGE"), ==, 0);
+  /* A status change is the next thing the session does: no history page
+   * and nothing shown came before it. */
+  ppm_client_set_service_status (f->client, "BUSY");
+  wait_exchange (f, "<- * /api/PPKEFU_SET_SERVICE_USER_STATUS *");
+  g_assert_cmpuint (f->messages->len, ==, 0);
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_SIGN_IN,
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"));
 }
 
 /* ---- Sessions elsewhere ---- */
@@ -1526,15 +1613,32 @@ test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
 static void
 test_status_change (Fixture *f, gconstpointer data)
 {
+  g_autoptr (GPtrArray) log = NULL;
+
   new_client (f);
   connect_ok (f);
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "READY");
   ppm_client_set_service_status (f->client, "BUSY");
   g_assert_true (PPMS_WAIT_FOR (status_is (f, "BUSY"), WAIT_MS));
-  /* Unknown values never reach the server (it would answer HTTP 500). */
+  /* Unknown values never reach the server (it would answer HTTP 500): the
+   * call after it is the next thing the server sees. */
   ppm_client_set_service_status (f->client, "SLEEPING");
-  settle (100);
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_log_count (f->server, CLIENT,
+                                                       "<- * /api/PPKEFU_SET_SERVICE_USER_STATUS *")
+                                == 2, WAIT_MS));
   g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "BUSY");
+  log = ppms_server_take_log (f->server);
+  ppms_assert_log (log, CLIENT,
+                   API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"),
+                   API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"));
+  for (guint i = 0; i < log->len; i++) {
+    PpmsLogEntry *entry = log->pdata[i];
+
+    if (entry->kind == PPMS_LOG_HTTP_REQUEST && strcmp (entry->actor, CLIENT) == 0)
+      g_assert_cmpstr (json_object_get_string_member (entry->body, "user_status"), ==, "BUSY");
+  }
 }
 
 /* ---- Typing, colleagues, failures while connected ---- */
@@ -2112,6 +2216,7 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
   g_free (ppms_peer_send_text (visitor, conversation, "hi"));
   wait_messages (f, 1);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
   ppm_client_set_send_timeout (f->client, 700);
   ppms_server_stop (f->server);
   /* Typed while the server is away: queued, and reported when the bound
@@ -2121,11 +2226,26 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   g_assert_error (result->error, PPM_ERROR, PPM_ERROR_SEND_TIMEOUT);
   g_assert_cmpstr (result->message_uuid, ==, uuid);
   g_assert_false (f->disconnected);
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_true (ppms_server_restart (f->server, NULL));
-  /* A reported message is not sent later behind the user's back. */
+  /* A reported message is not sent later behind the user's back: not in
+   * the repair, nor before the visitor's next message. */
   g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) >= 1, WAIT_MS));
-  settle (300);
+  wait_exchange (f, "<- * /api/PP_PAGE_UNACKED_MESSAGE *");
   g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 1);
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  g_free (ppms_peer_send_text (visitor, conversation, "still there?"));
+  wait_messages (f, 2);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 2);
+  ppms_assert_exchange (f->server, CLIENT,
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 static void
@@ -2363,11 +2483,24 @@ asked_about (RecordingResolver *resolver, const char *scheme)
   return FALSE;
 }
 
+/* How often the resolver was asked the way to a websocket (once an attempt). */
+static guint
+count_socket_lookups (RecordingResolver *resolver)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < resolver->asked->len; i++)
+    if (g_str_has_suffix (resolver->asked->pdata[i], "/pcsocket/WS"))
+      count++;
+  return count;
+}
+
 static void
 test_proxy_resolver_for_http_and_websocket (Fixture *f, gconstpointer data)
 {
   RecordingResolver *resolver = g_object_new (recording_resolver_get_type (), NULL);
   PpmReconnectPolicy policy = { .first_delay_ms = 50, .max_delay_ms = 200 };
+  guint lookups;
 
   new_client (f);
   ppm_client_set_proxy_resolver (f->client, G_PROXY_RESOLVER (resolver));
@@ -2377,9 +2510,15 @@ test_proxy_resolver_for_http_and_websocket (Fixture *f, gconstpointer data)
   /* The websocket obeys it too: while it names a proxy that refuses
    * connections, the lost socket cannot come back; then it can. */
   resolver->proxy = "http://127.0.0.1:9";
+  lookups = count_socket_lookups (resolver);
+  ppms_server_set_logging (f->server, TRUE);
   ppms_server_drop_websockets (f->server);
-  settle (1500);
+  /* Three attempts to come back went to the proxy, and none reached the
+   * server. */
+  g_assert_true (PPMS_WAIT_FOR (count_socket_lookups (resolver) >= lookups + 3, WAIT_MS));
   g_assert_cmpuint (ppms_server_count_sockets (f->server), ==, 0);
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT, "ws_close server");
   resolver->proxy = NULL;
   g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   g_assert_false (f->disconnected);

@@ -80,6 +80,8 @@ guint       ppms_server_count_websockets_opened (PpmsServer *server);
 /* Number of HTTP requests received so far whose path contains path_match
  * (NULL: all), e.g. "/api/" for API calls; benchmarks count a client's calls. */
 guint       ppms_server_count_requests (PpmsServer *server, const char *path_match);
+/* Number of pushes to this user not acknowledged yet (PUSHED). */
+guint       ppms_server_count_unacked_pushes (PpmsServer *server, const char *user_uuid);
 /* Number of messages stored in a conversation (0 when unknown). */
 guint       ppms_server_count_messages (PpmsServer *server, const char *conversation_uuid);
 /* UUID of the user with this e-mail, or NULL. */

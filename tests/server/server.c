@@ -300,6 +300,14 @@ ppms_server_count_requests (PpmsServer *server, const char *path_match)
 }
 
 guint
+ppms_server_count_unacked_pushes (PpmsServer *server, const char *user_uuid)
+{
+  const GPtrArray *pushes = ppms_user_unacked_pushes (server, user_uuid);
+
+  return pushes != NULL ? pushes->len : 0;
+}
+
+guint
 ppms_server_count_messages (PpmsServer *server, const char *conversation_uuid)
 {
   PpmsConversation *conv = ppms_conversation_lookup (server, conversation_uuid);
