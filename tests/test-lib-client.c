@@ -47,6 +47,13 @@
 #define API_CALL(name) \
   "-> POST /api/" name, \
   "<- 200 /api/" name " error_code=0"
+/* An account's first sign-in with nothing to catch up: the key is
+ * discovered, and no history is read. */
+#define AGENT_FIRST_SIGN_IN \
+  AGENT_KEY_DISCOVERY, \
+  AGENT_SIGN_IN, \
+  SOCKET_AUTH, \
+  API_CALL ("PP_PAGE_UNACKED_MESSAGE")
 
 /* Two agents: Alice (the owner, the account under test) and Bob. */
 static const char team_seed[] =
@@ -485,11 +492,7 @@ test_sign_in (Fixture *f, gconstpointer data)
                    ppms_server_ppkefu_key (f->server));
   /* As PPKefu signs in (transcript 01), then a look for pushes kept while
    * no device was online; connected() comes after the last answer. */
-  ppms_assert_exchange (f->server, CLIENT,
-                        AGENT_KEY_DISCOVERY,
-                        AGENT_SIGN_IN,
-                        SOCKET_AUTH,
-                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"));
+  ppms_assert_exchange (f->server, CLIENT, AGENT_FIRST_SIGN_IN);
 }
 
 /* The agent's service status on the server is this one. */
@@ -1315,10 +1318,7 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "new message");
   wait_exchange (f, "<- * /api/ACK_MESSAGE *");
   ppms_assert_exchange (f->server, CLIENT,
-                        AGENT_KEY_DISCOVERY,
-                        AGENT_SIGN_IN,
-                        SOCKET_AUTH,
-                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        AGENT_FIRST_SIGN_IN,
                         "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
                         API_CALL ("ACK_MESSAGE"));
 }
@@ -1794,10 +1794,7 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   /* The new conversation is looked up before its message is shown. */
   wait_exchange (f, "<- * /api/ACK_MESSAGE *");
   ppms_assert_exchange (f->server, CLIENT,
-                        AGENT_KEY_DISCOVERY,
-                        AGENT_SIGN_IN,
-                        SOCKET_AUTH,
-                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        AGENT_FIRST_SIGN_IN,
                         "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
                         API_CALL ("PP_GET_CONVERSATION_INFO"),
                         API_CALL ("PP_GET_CONVERSATION_USER_LIST"),
