@@ -1237,7 +1237,8 @@ message_shown_with_ack_held (Fixture *f)
   acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "shown once"));
   wait_messages (f, 1);
-  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_requests (f->server, "ACK_MESSAGE") > acks, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_requests (f->server, "ACK_MESSAGE") > acks,
+                                WAIT_MS));
   return visitor;
 }
 
@@ -1346,10 +1347,10 @@ test_many_conversations (Fixture *f, gconstpointer data)
   connect_ok (f);
   wait_messages (f, 250);
   /* The catch-up ends with every push shown acknowledged. */
-  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_unacked_pushes (f->server, agent_uuid (f)) == 0
-                                && ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *")
-                                   == ppms_server_log_count (f->server, CLIENT, "-> * /api/ACK_MESSAGE"),
-                                WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (
+    ppms_server_count_unacked_pushes (f->server, agent_uuid (f)) == 0
+    && ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *")
+       == ppms_server_log_count (f->server, CLIENT, "-> * /api/ACK_MESSAGE"), WAIT_MS));
   g_assert_cmpuint (f->messages->len, ==, 250);
   for (guint i = 0; i < f->messages->len; i++)
     g_assert_true (g_hash_table_add (shown, ((PpmMessage *) f->messages->pdata[i])->uuid));
@@ -2565,7 +2566,8 @@ test_refused_token_signs_in_again (Fixture *f, gconstpointer data)
     ppms_server_set_timer_scale (f->server, 0.05);
   }
   visitor = start_visitor (f);
-  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) >= 2 || f->disconnected, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) >= 2 || f->disconnected,
+                                WAIT_MS));
   g_assert_false (f->disconnected);
   after = ppm_client_send_text (f->client, conversation, "after");
   g_assert_no_error (wait_send_result (f)->error);

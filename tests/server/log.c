@@ -164,8 +164,9 @@ parse_object (const char *data, gsize size)
   if (data == NULL || !json_parser_load_from_data (parser, data, size, NULL))
     return NULL;
   root = json_parser_get_root (parser);
-  return root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root))
-                                                        : NULL;
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
 }
 
 /* A request body as an object: JSON as it is, a form as string members. */
@@ -384,7 +385,8 @@ ppms_log_ws_close (PpmsSocket *socket, const char *by)
   if (!ppms_log_is_on (server))
     return;
   add_entry (server->log, connection_number (server->log, G_OBJECT (socket->conn)),
-             actor_of_socket (socket), PPMS_LOG_WS_CLOSE, "ws_close", g_strdup_printf ("ws_close %s", by), NULL);
+             actor_of_socket (socket), PPMS_LOG_WS_CLOSE, "ws_close",
+             g_strdup_printf ("ws_close %s", by), NULL);
 }
 
 /* ---- Assertions ---- */
