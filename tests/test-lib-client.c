@@ -1205,22 +1205,23 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   wait_messages (f, 1);
   g_assert_cmpuint (f->messages->len, ==, 1);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "thanks");
-  /* Nothing old comes after it either: the next message is the next shown. */
-  g_free (ppms_peer_send_text (visitor, conversation, "bye"));
-  wait_messages (f, 2);
-  g_assert_cmpuint (f->messages->len, ==, 2);
-  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "bye");
   /* The history after the last message shown holds only the own reply,
    * which is not shown again. */
-  PPMS_WAIT_FOR (ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *") == 2,
-                 WAIT_MS);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
   ppms_assert_exchange (f->server, CLIENT,
                         AGENT_SIGN_IN,
                         SOCKET_AUTH,
                         API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
                         API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
                         "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
-                        API_CALL ("ACK_MESSAGE"),
+                        API_CALL ("ACK_MESSAGE"));
+  /* Nothing old comes after it either: the next message is the next shown. */
+  g_free (ppms_peer_send_text (visitor, conversation, "bye"));
+  wait_messages (f, 2);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "bye");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
                         "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
                         API_CALL ("ACK_MESSAGE"));
 }
