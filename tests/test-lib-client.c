@@ -234,7 +234,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_true (ppms_server_listen (f->server, 0, &error));
   g_assert_no_error (error);
   ppms_server_set_timer_scale (f->server, 0.05);
-  ppms_server_set_logging (f->server, TRUE);
   f->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) ppm_message_free);
   f->send_results = g_ptr_array_new_with_free_func ((GDestroyNotify) send_result_free);
@@ -470,6 +469,7 @@ test_sign_in (Fixture *f, gconstpointer data)
   const PpmUser *self;
   const char *bob = ppms_server_user_uuid_by_email (f->server, BOB_EMAIL);
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   self = ppm_client_get_self (f->client);
@@ -644,6 +644,7 @@ test_visitor_chat (Fixture *f, gconstpointer data)
   PpmMessage *message;
   g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_visitor_client (f, url, NULL, NULL);
   connect_ok (f);
   /* As PPCom starts (transcript 02), with the team's name asked for; the
@@ -940,6 +941,7 @@ test_reply_reaches_visitor (Fixture *f, gconstpointer data)
   const JsonObject *msg;
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
@@ -1070,6 +1072,7 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   /* First session: one message seen live, which sets the baseline. */
   new_client (f);
   connect_ok (f);
@@ -1185,6 +1188,7 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   g_autofree char *conversation = NULL;
   g_autofree char *reply = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
@@ -1340,6 +1344,7 @@ test_many_conversations (Fixture *f, gconstpointer data)
   guint acks;
   g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_true (ppms_server_generate (f->server,
                                        "{\"conversations\": 250, \"messages_per_conversation\": 2,"
                                        " \"unacked_per_conversation\": 1}", &error));
@@ -1787,6 +1792,7 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   g_autofree char *queued = NULL;
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
@@ -2208,6 +2214,7 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   PpmReconnectPolicy forever = { .first_delay_ms = 50, .max_delay_ms = 200 };
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   ppm_client_set_reconnect_policy (f->client, &forever);
   connect_ok (f);
