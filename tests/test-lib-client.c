@@ -9,6 +9,7 @@
 #include "ppm-client.h"
 #include "ppm-api.h"
 #include "ppm-ws.h"
+#include "ppm-message.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
 
@@ -20,6 +21,39 @@
 #define BOB_EMAIL "bob@ppmessage.local"
 #define BOB_PASSWORD "bobpass"
 #define WAIT_MS 10000
+
+/* The client library under test, as the test server's exchange log names
+ * it (the first word of its User-Agent); peers are "ppm-test-peer". */
+#define CLIENT "purple-ppmessage"
+
+/* Parts of the exchange that many steps share, in the words of the
+ * recordings' index (../shared/protocol/transcripts/INDEX.md, 01 and 02). */
+#define AGENT_KEY_DISCOVERY \
+  "-> GET /ppkefu/js/ppkefu.min.js", \
+  "<- 200 /ppkefu/js/ppkefu.min.js (text)"
+#define AGENT_SIGN_IN \
+  "-> POST /ppauth/token", \
+  "<- 200 /ppauth/token error_code=0", \
+  "-> POST /api/PPKEFU_LOGIN", \
+  "<- 200 /api/PPKEFU_LOGIN error_code=0", \
+  "-> POST /api/PP_GET_APP_SERVICE_USER_LIST", \
+  "<- 200 /api/PP_GET_APP_SERVICE_USER_LIST error_code=0", \
+  "-> POST /api/PP_PAGE_USER_CONVERSATION", \
+  "<- 200 /api/PP_PAGE_USER_CONVERSATION error_code=0"
+#define SOCKET_AUTH \
+  "ws_open 101", \
+  "=> ws auth", \
+  "<= ws ACK what=AUTH code=0"
+#define API_CALL(name) \
+  "-> POST /api/" name, \
+  "<- 200 /api/" name " error_code=0"
+/* An account's first sign-in with nothing to catch up: the key is
+ * discovered, and no history is read. */
+#define AGENT_FIRST_SIGN_IN \
+  AGENT_KEY_DISCOVERY, \
+  AGENT_SIGN_IN, \
+  SOCKET_AUTH, \
+  API_CALL ("PP_PAGE_UNACKED_MESSAGE")
 
 /* Two agents: Alice (the owner, the account under test) and Bob. */
 static const char team_seed[] =
@@ -116,39 +150,6 @@ on_synced (gpointer data, GPtrArray *open)
   f->synced++;
 }
 
-static PpmMessage *
-message_copy (const PpmMessage *m)
-{
-  PpmMessage *copy = g_new0 (PpmMessage, 1);
-
-  *copy = *m;
-  copy->uuid = g_strdup (m->uuid);
-  copy->conversation_uuid = g_strdup (m->conversation_uuid);
-  copy->from_uuid = g_strdup (m->from_uuid);
-  copy->from_name = g_strdup (m->from_name);
-  copy->subtype = g_strdup (m->subtype);
-  copy->text = g_strdup (m->text);
-  copy->file_url = g_strdup (m->file_url);
-  copy->file_name = g_strdup (m->file_name);
-  copy->mime = g_strdup (m->mime);
-  return copy;
-}
-
-static void
-message_free (PpmMessage *m)
-{
-  g_free (m->uuid);
-  g_free (m->conversation_uuid);
-  g_free (m->from_uuid);
-  g_free (m->from_name);
-  g_free (m->subtype);
-  g_free (m->text);
-  g_free (m->file_url);
-  g_free (m->file_name);
-  g_free (m->mime);
-  g_free (m);
-}
-
 static void
 on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
@@ -158,7 +159,7 @@ on_message (gpointer data, const PpmMessage *message, const PpmConversation *con
   g_assert_nonnull (message->uuid);
   g_assert_nonnull (message->text);
   g_assert_nonnull (ppm_client_lookup_conversation (f->client, message->conversation_uuid));
-  g_ptr_array_add (f->messages, message_copy (message));
+  g_ptr_array_add (f->messages, ppm_message_copy (message));
 }
 
 static void
@@ -234,7 +235,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   ppms_server_set_timer_scale (f->server, 0.05);
   f->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) message_free);
+  f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) ppm_message_free);
   f->send_results = g_ptr_array_new_with_free_func ((GDestroyNotify) send_result_free);
   f->progress = g_ptr_array_new_with_free_func (g_free);
   f->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -306,22 +307,6 @@ new_client (Fixture *f)
                          g_hash_table_lookup (f->settings, "api_key"), "terminal-of-test");
 }
 
-static gboolean
-is_connected_or_done (gpointer data)
-{
-  Fixture *f = data;
-
-  return f->connected || f->disconnected;
-}
-
-static gboolean
-is_disconnected (gpointer data)
-{
-  Fixture *f = data;
-
-  return f->disconnected;
-}
-
 static void
 connect_ok (Fixture *f)
 {
@@ -329,7 +314,7 @@ connect_ok (Fixture *f)
 
   g_assert_true (ppm_client_connect (f->client, &error));
   g_assert_no_error (error);
-  g_assert_true (ppms_wait_until (is_connected_or_done, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->connected || f->disconnected, WAIT_MS));
   if (f->disconnect_error)
     g_error ("sign-in failed: %s", f->disconnect_error->message);
   g_assert_true (f->connected);
@@ -344,9 +329,53 @@ connect_fails (Fixture *f, int code)
 
   g_assert_true (ppm_client_connect (f->client, &error));
   g_assert_no_error (error);
-  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->disconnected, WAIT_MS));
   g_assert_false (f->connected);
   g_assert_error (f->disconnect_error, PPM_ERROR, code);
+}
+
+/* Ends a step on something the server saw the client do (a line of the
+ * exchange log, glob pattern), not on a time. */
+static void
+wait_exchange (Fixture *f, const char *pattern)
+{
+  if (!PPMS_WAIT_FOR (ppms_server_log_count (f->server, CLIENT, pattern) > 0, WAIT_MS))
+    g_error ("the server never saw \"%s\" from the client", pattern);
+}
+
+/* The body of the client's one request of this API in a taken log. */
+static JsonObject *
+request_body (GPtrArray *log, const char *api)
+{
+  JsonObject *body = NULL;
+
+  for (guint i = 0; i < log->len; i++) {
+    PpmsLogEntry *entry = log->pdata[i];
+
+    if (entry->kind == PPMS_LOG_HTTP_REQUEST && strcmp (entry->actor, CLIENT) == 0
+        && strcmp (entry->name, api) == 0) {
+      g_assert_null (body);
+      body = entry->body;
+    }
+  }
+  g_assert_nonnull (body);
+  return body;
+}
+
+/* Pushes the client acknowledged in the ACK_MESSAGE calls of a taken log. */
+static guint
+acked_pushes (GPtrArray *log)
+{
+  guint pushes = 0;
+
+  for (guint i = 0; i < log->len; i++) {
+    PpmsLogEntry *entry = log->pdata[i];
+
+    if (entry->kind == PPMS_LOG_HTTP_REQUEST && strcmp (entry->actor, CLIENT) == 0
+        && strcmp (entry->name, "ACK_MESSAGE") == 0)
+      pushes += json_array_get_length (json_object_get_array_member (entry->body, "list"));
+  }
+  return pushes;
 }
 
 static PpmsPeer *
@@ -378,62 +407,25 @@ start_agent_peer (Fixture *f, const char *email, const char *password, const cha
   return agent;
 }
 
-typedef struct {
-  Fixture *f;
-  guint count;
-} CountWait;
-
-static gboolean
-has_messages (gpointer data)
-{
-  CountWait *wait = data;
-
-  return wait->f->messages->len >= wait->count;
-}
-
 static void
 wait_messages (Fixture *f, guint count)
 {
-  CountWait wait = { f, count };
-
-  if (!ppms_wait_until (has_messages, &wait, WAIT_MS))
+  if (!PPMS_WAIT_FOR (f->messages->len >= count, WAIT_MS))
     g_error ("got %u messages, expected %u", f->messages->len, count);
-}
-
-static gboolean
-has_send_result (gpointer data)
-{
-  Fixture *f = data;
-
-  return f->send_results->len > 0;
-}
-
-static gboolean
-has_two_send_results (gpointer data)
-{
-  Fixture *f = data;
-
-  return f->send_results->len >= 2;
 }
 
 static SendResult *
 wait_send_result (Fixture *f)
 {
-  g_assert_true (ppms_wait_until (has_send_result, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len > 0, WAIT_MS));
   return f->send_results->pdata[0];
 }
 
 /* Iterates the main loop for a while (only to show that nothing more comes). */
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
 static void
 settle (guint ms)
 {
-  ppms_wait_until (never, NULL, ms);
+  ppms_run_for (ms);
 }
 
 static const char *
@@ -458,19 +450,6 @@ unacked_count (Fixture *f, PpmsPeer *asker)
   return json_object_get_int_member (answer, "total_count");
 }
 
-typedef struct {
-  Fixture *f;
-  PpmsPeer *asker;
-} UnackedWait;
-
-static gboolean
-all_acked (gpointer data)
-{
-  UnackedWait *wait = data;
-
-  return unacked_count (wait->f, wait->asker) == 0;
-}
-
 static guint
 count_uuid (Fixture *f, const char *uuid)
 {
@@ -490,6 +469,7 @@ test_sign_in (Fixture *f, gconstpointer data)
   const PpmUser *self;
   const char *bob = ppms_server_user_uuid_by_email (f->server, BOB_EMAIL);
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   self = ppm_client_get_self (f->client);
@@ -510,23 +490,16 @@ test_sign_in (Fixture *f, gconstpointer data)
   /* The key was discovered and saved. */
   g_assert_cmpstr (g_hash_table_lookup (f->settings, "api_key"), ==,
                    ppms_server_ppkefu_key (f->server));
+  /* As PPKefu signs in (transcript 01), then a look for pushes kept while
+   * no device was online; connected() comes after the last answer. */
+  ppms_assert_exchange (f->server, CLIENT, AGENT_FIRST_SIGN_IN);
 }
 
+/* The agent's service status on the server is this one. */
 static gboolean
-no_sockets (gpointer data)
+status_is (Fixture *f, const char *status)
 {
-  return ppms_server_count_sockets (data) == 0;
-}
-
-static gboolean
-status_not_ready (gpointer data)
-{
-  Fixture *f = data;
-
-  return g_strcmp0 (ppms_server_user_service_status (f->server,
-                                                     ppms_server_user_uuid_by_email (f->server,
-                                                                                     AGENT_EMAIL)),
-                    "READY") != 0;
+  return g_strcmp0 (ppms_server_user_service_status (f->server, agent_uuid (f)), status) == 0;
 }
 
 static void
@@ -537,9 +510,9 @@ test_disconnect (Fixture *f, gconstpointer data)
   ppm_client_disconnect (f->client);
   g_assert_true (f->disconnected);
   g_assert_null (f->disconnect_error);
-  g_assert_true (ppms_wait_until (no_sockets, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 0, WAIT_MS));
   /* PPKEFU_LOGOUT reached the server: it resets the service status. */
-  g_assert_true (ppms_wait_until (status_not_ready, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (!status_is (f, "READY"), WAIT_MS));
   /* Calls after the end are harmless. */
   ppm_client_disconnect (f->client);
   ppm_client_set_service_status (f->client, "BUSY");
@@ -615,12 +588,6 @@ test_malformed_url (Fixture *f, gconstpointer data)
   }
 }
 
-static gboolean
-only_one_socket (gpointer data)
-{
-  return ppms_server_count_sockets (data) == 1;
-}
-
 static void
 test_visitor_needs_team (Fixture *f, gconstpointer data)
 {
@@ -675,9 +642,29 @@ test_visitor_chat (Fixture *f, gconstpointer data)
   g_autofree char *uuid = NULL;
   g_autofree char *reply = NULL;
   PpmMessage *message;
+  g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_visitor_client (f, url, NULL, NULL);
   connect_ok (f);
+  /* As PPCom starts (transcript 02), with the team's name asked for; the
+   * distributor is asked until it made the conversation, as often as the
+   * timing wants. */
+  log = ppms_server_take_log (f->server);
+  g_assert_cmpuint (ppms_log_remove (log, CLIENT, "* /api/PP_GET_AMD_QUEUE_LENGTH*"), >=, 2);
+  ppms_assert_log (log, CLIENT,
+                   "-> GET /ppcom/assets/pp-library.min.js",
+                   "<- 200 /ppcom/assets/pp-library.min.js (text)",
+                   "-> POST /ppauth/token",
+                   "<- 200 /ppauth/token keys=access_token,token_type",
+                   API_CALL ("PP_GET_APP_INFO"),
+                   API_CALL ("PP_CREATE_ANONYMOUS"),
+                   API_CALL ("PP_CREATE_DEVICE"),
+                   API_CALL ("PPCOM_GET_DEFAULT_CONVERSATION"),
+                   API_CALL ("PP_GET_CONVERSATION_INFO"),
+                   API_CALL ("PP_GET_CONVERSATION_USER_LIST"),
+                   SOCKET_AUTH,
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"));
   /* Keys discovered in pp-library.min.js and kept. */
   g_assert_cmpstr (g_hash_table_lookup (f->settings, "api_key"), ==,
                    ppms_server_ppcom_key (f->server));
@@ -703,6 +690,9 @@ test_visitor_chat (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "P2S");
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "bo"), ==,
                    "Hello from Pidgin \xf0\x9f\x98\x80");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "=> ws send ms=TEXT ct=P2S",
+                        "<= ws ACK what=SEND code=0");
   /* Agent -> visitor. */
   reply = ppms_peer_send_text (alice, conversation, "Hi, visitor!");
   wait_messages (f, 1);
@@ -710,9 +700,16 @@ test_visitor_chat (Fixture *f, gconstpointer data)
   g_assert_cmpstr (message->text, ==, "Hi, visitor!");
   g_assert_cmpstr (message->from_name, ==, "Alice Agent");
   g_assert_false (message->outgoing);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=S2P",
+                        API_CALL ("ACK_MESSAGE"));
   ppm_client_disconnect (f->client);
   g_assert_true (f->disconnected);
   g_assert_null (f->disconnect_error);
+  /* A visitor has no log-out call: the socket's end is all. */
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT, "ws_close client");
 }
 
 static void
@@ -736,7 +733,7 @@ test_visitor_returns (Fixture *f, gconstpointer data)
   g_free (ppms_peer_send_text (alice, conversation, "first answer"));
   wait_messages (f, 1);
   ppm_client_disconnect (f->client);
-  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   missed = ppms_peer_send_text (alice, conversation, "while you were away");
   g_assert_true (ppms_peer_wait_ack (alice, missed, WAIT_MS, NULL));
   /* Same terminal: the same visitor and conversation; the reply is recovered. */
@@ -925,10 +922,10 @@ test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
   const char *conversation;
   const char *visitor_name;
   g_autofree char *last_seen = NULL;
-  UnackedWait wait;
 
   new_client (f);
   connect_ok (f);
+  ppms_server_set_logging (f->server, TRUE);
   visitor = start_visitor (f);
   conversation = ppms_peer_conversation_uuid (visitor);
   uuid = ppms_peer_send_text (visitor, conversation, "Hello, I have a question");
@@ -953,13 +950,27 @@ test_visitor_message_once_and_acked (Fixture *f, gconstpointer data)
                                                      ppms_peer_user_uuid (visitor))->uuid,
                    ==, conversation);
   /* Acknowledged to the server, and shown only once. */
-  wait.f = f;
-  wait.asker = visitor;
-  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
-  settle (200);
+  g_assert_true (PPMS_WAIT_FOR (unacked_count (f, visitor) == 0, WAIT_MS));
   g_assert_cmpuint (f->messages->len, ==, 1);
   last_seen = last_seen_uuid (f, conversation);
   g_assert_cmpstr (last_seen, ==, uuid);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("PP_GET_CONVERSATION_INFO"),
+                        API_CALL ("PP_GET_CONVERSATION_USER_LIST"),
+                        API_CALL ("ACK_MESSAGE"));
+  /* The visitor's next message is the next thing shown, and the
+   * conversation is not looked up again. */
+  g_free (ppms_peer_send_text (visitor, conversation, "and one more"));
+  wait_messages (f, 2);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpuint (count_uuid (f, uuid), ==, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "and one more");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 static void
@@ -972,12 +983,15 @@ test_reply_reaches_visitor (Fixture *f, gconstpointer data)
   const JsonObject *msg;
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
   conversation = ppms_peer_conversation_uuid (visitor);
   first = ppms_peer_send_text (visitor, conversation, "question");
   wait_messages (f, 1);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_server_set_logging (f->server, TRUE);
   uuid = ppm_client_send_text (f->client, conversation, "Hi! How can I help?");
   g_assert_nonnull (uuid);
   g_assert_true (g_uuid_string_is_valid (uuid));
@@ -989,9 +1003,19 @@ test_reply_reaches_visitor (Fixture *f, gconstpointer data)
   g_assert_nonnull (msg);
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ct"), ==, "S2P");
   g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "id"), ==, uuid);
-  /* Our own message is not delivered back to us. */
-  settle (200);
+  /* Our own message is not delivered back to us: the visitor's answer is
+   * the next thing that comes. */
   g_assert_cmpuint (f->messages->len, ==, 1);
+  g_free (ppms_peer_send_text (visitor, conversation, "thanks"));
+  wait_messages (f, 2);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "thanks");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "=> ws send ms=TEXT ct=S2P",
+                        "<= ws ACK what=SEND code=0",
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* ---- Downloading with the main loop running (the server lives in it) ---- */
@@ -1010,12 +1034,6 @@ on_downloaded (GObject *source, GAsyncResult *result, gpointer data)
   download->done = TRUE;
 }
 
-static gboolean
-download_done (gpointer data)
-{
-  return ((Download *) data)->done;
-}
-
 static char *
 download_text (const char *url)
 {
@@ -1026,7 +1044,7 @@ download_text (const char *url)
 
   soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_downloaded,
                                     &download);
-  g_assert_true (ppms_wait_until (download_done, &download, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (download.done, WAIT_MS));
   g_assert_nonnull (download.body);
   text = g_strndup (g_bytes_get_data (download.body, NULL), g_bytes_get_size (download.body));
   g_bytes_unref (download.body);
@@ -1094,8 +1112,9 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) login = json_object_new ();
   g_autoptr (JsonObject) answer = NULL;
   g_autoptr (GError) error = NULL;
-  UnackedWait wait;
+  g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   /* First session: one message seen live, which sets the baseline. */
   new_client (f);
   connect_ok (f);
@@ -1104,7 +1123,7 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   first = ppms_peer_send_text (visitor, conversation, "seen live");
   wait_messages (f, 1);
   ppm_client_disconnect (f->client);
-  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   /* Missed while signed out: only in history. */
   missed1 = ppms_peer_send_text (visitor, conversation, "missed 1");
   missed2 = ppms_peer_send_text (visitor, conversation, "missed 2");
@@ -1124,10 +1143,11 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_assert_true (ppms_peer_wait_ack (visitor, unacked2, WAIT_MS, NULL));
   g_assert_cmpint (unacked_count (f, visitor), ==, 2);
   /* Second session: everything recovered once, in order, delayed, acked. */
+  wait_exchange (f, "<- * /api/PPKEFU_LOGOUT *");
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   wait_messages (f, 4);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 4);
   g_assert_cmpuint (count_uuid (f, first), ==, 0);
   g_assert_cmpuint (count_uuid (f, missed1), ==, 1);
@@ -1138,13 +1158,31 @@ test_catch_up_at_sign_in (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[3])->text, ==, "unacked 2");
   for (guint i = 0; i < f->messages->len; i++)
     g_assert_true (((PpmMessage *) f->messages->pdata[i])->delayed);
-  wait.f = f;
-  wait.asker = visitor;
-  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
-  /* A live message after the catch-up is not delayed. */
+  g_assert_true (PPMS_WAIT_FOR (unacked_count (f, visitor) == 0, WAIT_MS));
+  /* Before connected(): the history after the last message seen, then the
+   * pushes kept for the phone; after it, the two pushes acked in one call. */
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  log = ppms_server_take_log (f->server);
+  ppms_assert_log (log, CLIENT,
+                   AGENT_SIGN_IN,
+                   SOCKET_AUTH,
+                   API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("ACK_MESSAGE"));
+  g_assert_cmpstr (json_object_get_string_member (request_body (log, "PP_PAGE_HISTORY_MESSAGE"),
+                                                  "conversation_uuid"), ==, conversation);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      request_body (log, "ACK_MESSAGE"), "list")), ==, 2);
+  /* A live message after the catch-up is not delayed, and it is the next
+   * thing shown: nothing came again in between. */
   g_free (ppms_peer_send_text (visitor, conversation, "live again"));
   wait_messages (f, 5);
+  g_assert_cmpuint (f->messages->len, ==, 5);
   g_assert_false (((PpmMessage *) f->messages->pdata[4])->delayed);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* A visitor who starts a conversation while the agent is signed out gets
@@ -1162,7 +1200,7 @@ test_conversation_started_while_away (Fixture *f, gconstpointer data)
   new_client (f);
   connect_ok (f);
   ppm_client_disconnect (f->client);
-  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   visitor = start_visitor (f);
   conversation = ppms_peer_conversation_uuid (visitor);
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
@@ -1192,6 +1230,7 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   g_autofree char *conversation = NULL;
   g_autofree char *reply = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
@@ -1202,28 +1241,35 @@ test_next_session_shows_nothing_twice (Fixture *f, gconstpointer data)
   g_assert_no_error (wait_send_result (f)->error);
   g_assert_nonnull (ppms_peer_wait_message (visitor, "how can I help", WAIT_MS));
   ppm_client_disconnect (f->client);
-  g_assert_true (ppms_wait_until (only_one_socket, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
+  wait_exchange (f, "<- * /api/PPKEFU_LOGOUT *");
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   g_free (ppms_peer_send_text (visitor, conversation, "thanks"));
   wait_messages (f, 1);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 1);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "thanks");
-}
-
-typedef struct {
-  PpmsServer *server;
-  guint requests;
-} RequestWait;
-
-static gboolean
-ack_request_arrived (gpointer data)
-{
-  RequestWait *wait = data;
-
-  return ppms_server_count_requests (wait->server, "ACK_MESSAGE") > wait->requests;
+  /* The history after the last message shown holds only the own reply,
+   * which is not shown again. */
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_SIGN_IN,
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
+  /* Nothing old comes after it either: the next message is the next shown. */
+  g_free (ppms_peer_send_text (visitor, conversation, "bye"));
+  wait_messages (f, 2);
+  g_assert_cmpuint (f->messages->len, ==, 2);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "bye");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* A visitor message is shown while the server holds every ACK_MESSAGE
@@ -1232,13 +1278,14 @@ static PpmsPeer *
 message_shown_with_ack_held (Fixture *f)
 {
   PpmsPeer *visitor = start_visitor (f);
-  RequestWait wait = { f->server, 0 };
+  guint acks;
 
   ppms_server_set_http_fault (f->server, PPMS_FAULT_STALL, "ACK_MESSAGE", 1.0, 0, 0);
-  wait.requests = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "shown once"));
   wait_messages (f, 1);
-  g_assert_true (ppms_wait_until (ack_request_arrived, &wait, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_requests (f->server, "ACK_MESSAGE") > acks,
+                                WAIT_MS));
   return visitor;
 }
 
@@ -1248,14 +1295,14 @@ message_shown_with_ack_held (Fixture *f)
 static void
 test_sign_out_acks_what_is_in_flight (Fixture *f, gconstpointer data)
 {
-  UnackedWait wait = { f, NULL };
+  PpmsPeer *visitor;
 
   new_client (f);
   connect_ok (f);
-  wait.asker = message_shown_with_ack_held (f);
+  visitor = message_shown_with_ack_held (f);
   ppms_server_clear_faults (f->server);
   ppm_client_disconnect (f->client);
-  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (unacked_count (f, visitor) == 0, WAIT_MS));
 }
 
 /* The session is lost for good before the server confirmed an ack: the
@@ -1264,7 +1311,6 @@ static void
 test_unconfirmed_ack_survives_a_lost_session (Fixture *f, gconstpointer data)
 {
   PpmReconnectPolicy brief = { .first_delay_ms = 50, .max_delay_ms = 100, .max_attempts = 1 };
-  UnackedWait wait = { f, NULL };
   PpmsPeer *visitor;
 
   new_client (f);
@@ -1272,7 +1318,7 @@ test_unconfirmed_ack_survives_a_lost_session (Fixture *f, gconstpointer data)
   connect_ok (f);
   visitor = message_shown_with_ack_held (f);
   ppms_server_stop (f->server);
-  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->disconnected, WAIT_MS));
   g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_NETWORK);
   g_assert_nonnull (g_hash_table_lookup (f->settings, "unconfirmed_acks"));
   ppms_server_clear_faults (f->server);
@@ -1286,8 +1332,7 @@ test_unconfirmed_ack_survives_a_lost_session (Fixture *f, gconstpointer data)
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "new"));
   wait_messages (f, 1);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "new");
-  wait.asker = visitor;
-  g_assert_true (ppms_wait_until (all_acked, &wait, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (unacked_count (f, visitor) == 0, WAIT_MS));
   g_assert_cmpuint (f->messages->len, ==, 1);
 }
 
@@ -1306,14 +1351,24 @@ test_first_sign_in_does_not_flood (Fixture *f, gconstpointer data)
     g_free (ppms_peer_send_text (visitor, conversation, "old message"));
   last = ppms_peer_send_text (visitor, conversation, "old message");
   g_assert_true (ppms_peer_wait_ack (visitor, last, WAIT_MS, NULL));
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 0);
   /* The conversation is known, and its newest message is the baseline. */
   g_assert_true (g_hash_table_contains (f->conversations, conversation));
   last_seen = last_seen_uuid (f, conversation);
   g_assert_cmpstr (last_seen, ==, last);
+  /* No history is read, and the next message is the first one shown. */
+  g_free (ppms_peer_send_text (visitor, conversation, "new message"));
+  wait_messages (f, 1);
+  g_assert_cmpuint (f->messages->len, ==, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==, "new message");
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_FIRST_SIGN_IN,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* More open conversations than fit a page (250, pages of 100): all are
@@ -1329,7 +1384,9 @@ test_many_conversations (Fixture *f, gconstpointer data)
   GHashTableIter iter;
   const char *uuid, *peer;
   guint acks;
+  g_autoptr (GPtrArray) log = NULL;
 
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_true (ppms_server_generate (f->server,
                                        "{\"conversations\": 250, \"messages_per_conversation\": 2,"
                                        " \"unacked_per_conversation\": 1}", &error));
@@ -1337,7 +1394,11 @@ test_many_conversations (Fixture *f, gconstpointer data)
   new_client (f);
   connect_ok (f);
   wait_messages (f, 250);
-  settle (300);
+  /* The catch-up ends with every push shown acknowledged. */
+  g_assert_true (PPMS_WAIT_FOR (
+    ppms_server_count_unacked_pushes (f->server, agent_uuid (f)) == 0
+    && ppms_server_log_count (f->server, CLIENT, "<- * /api/ACK_MESSAGE *")
+       == ppms_server_log_count (f->server, CLIENT, "-> * /api/ACK_MESSAGE"), WAIT_MS));
   g_assert_cmpuint (f->messages->len, ==, 250);
   for (guint i = 0; i < f->messages->len; i++)
     g_assert_true (g_hash_table_add (shown, ((PpmMessage *) f->messages->pdata[i])->uuid));
@@ -1354,14 +1415,46 @@ test_many_conversations (Fixture *f, gconstpointer data)
   acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
   g_assert_cmpuint (acks, >=, 1);
   g_assert_cmpuint (acks, <=, 250 / 50 + 2);
+  /* Three conversation pages, then the unacked pages (50 each, and the
+   * empty one that ends them); the acks, however they were batched, name
+   * every push once. */
+  log = ppms_server_take_log (f->server);
+  g_assert_cmpuint (acked_pushes (log), ==, 250);
+  g_assert_cmpuint (ppms_log_remove (log, CLIENT, "* /api/ACK_MESSAGE*"), ==, 2 * acks);
+  ppms_assert_log (log, CLIENT,
+                   AGENT_KEY_DISCOVERY,
+                   AGENT_SIGN_IN,
+                   API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                   API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                   SOCKET_AUTH,
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                   API_CALL ("PP_PAGE_UNACKED_MESSAGE"));
 
+  /* The client freed closes its socket, and signs nothing out. */
   new_client (f);
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT, "ws_close client");
   connect_ok (f);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 0);
   g_assert_cmpuint (f->synced, ==, 1);
   g_assert_cmpuint (g_hash_table_size (f->conversations), ==, 250);
   g_assert_cmpuint (ppms_server_count_requests (f->server, "PP_PAGE_HISTORY_MESSAGE"), ==, 0);
+  /* A status change is the next thing the session does: no history page
+   * and nothing shown came before it. */
+  ppm_client_set_service_status (f->client, "BUSY");
+  wait_exchange (f, "<- * /api/PPKEFU_SET_SERVICE_USER_STATUS *");
+  g_assert_cmpuint (f->messages->len, ==, 0);
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_SIGN_IN,
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"));
 }
 
 /* ---- Sessions elsewhere ---- */
@@ -1371,9 +1464,17 @@ test_kicked_elsewhere (Fixture *f, gconstpointer data)
 {
   new_client (f);
   connect_ok (f);
+  ppms_server_set_logging (f->server, TRUE);
   start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, "another-browser");
-  g_assert_true (ppms_wait_until (is_disconnected, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->disconnected, WAIT_MS));
   g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_SIGNED_IN_ELSEWHERE);
+  /* Transcript 08: the other browser's sign-in sends this socket SYS/LOGOUT.
+   * The client only closes its socket: no PPKEFU_LOGOUT (it would sign the
+   * other browser's device out) and no attempt to sign in again. */
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "<= ws MSG mt=SYS ms=LOGOUT ct=None",
+                        "ws_close client");
 }
 
 /* The same agent on a phone-class device, driven with the library's own
@@ -1394,12 +1495,6 @@ on_phone_answer (JsonObject *answer, const GError *error, gpointer data)
   g_assert_no_error (error);
   phone->answer = json_object_ref (answer);
   phone->done = TRUE;
-}
-
-static gboolean
-phone_done (gpointer data)
-{
-  return ((Phone *) data)->done;
 }
 
 static void
@@ -1426,31 +1521,13 @@ on_phone_closed (gpointer data, const GError *error)
 {
 }
 
-static gboolean
-phone_opened (gpointer data)
-{
-  return ((Phone *) data)->opened;
-}
-
-static gboolean
-phone_authenticated (gpointer data)
-{
-  return ((Phone *) data)->authenticated;
-}
-
-static gboolean
-phone_send_acked (gpointer data)
-{
-  return ((Phone *) data)->send_acked;
-}
-
 static JsonObject *
 phone_call (PpmApi *api, Phone *phone, const char *name, JsonObject *body)
 {
   phone->done = FALSE;
   g_clear_pointer (&phone->answer, json_object_unref);
   ppm_api_call (api, name, body, NULL, on_phone_answer, phone);
-  g_assert_true (ppms_wait_until (phone_done, phone, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (phone->done, WAIT_MS));
   return phone->answer;
 }
 
@@ -1472,7 +1549,7 @@ phone_send (Fixture *f, const char *conversation, const char *uuid, const char *
 
   ppm_api_token_password (api, ppms_server_ppkefu_key (f->server), AGENT_EMAIL,
                           AGENT_PASSWORD, NULL, on_phone_answer, &phone);
-  g_assert_true (ppms_wait_until (phone_done, &phone, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (phone.done, WAIT_MS));
   ppm_api_set_token (api, json_object_get_string_member (phone.answer, "access_token"));
   json_object_set_string_member (login, "terminal", "phone-of-alice");
   json_object_set_string_member (login, "user_email", AGENT_EMAIL);
@@ -1482,11 +1559,11 @@ phone_send (Fixture *f, const char *conversation, const char *uuid, const char *
   g_assert_nonnull (device);
   ws = ppm_ws_new (ppm_api_get_session (api), url, &ws_events, &phone);
   ppm_ws_connect (ws, WAIT_MS);
-  g_assert_true (ppms_wait_until (phone_opened, &phone, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (phone.opened, WAIT_MS));
   auth = ppm_ws_auth_frame (ppm_api_get_token (api), ppms_server_app_uuid (f->server),
                             agent_uuid (f), device, TRUE, NULL);
   ppm_ws_send (ws, auth);
-  g_assert_true (ppms_wait_until (phone_authenticated, &phone, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (phone.authenticated, WAIT_MS));
   json_object_set_string_member (send, "uuid", uuid);
   json_object_set_string_member (send, "app_uuid", ppms_server_app_uuid (f->server));
   json_object_set_string_member (send, "conversation_uuid", conversation);
@@ -1502,7 +1579,7 @@ phone_send (Fixture *f, const char *conversation, const char *uuid, const char *
   json_object_set_string_member (frame, "type", "send");
   json_object_set_object_member (frame, "send", send);
   ppm_ws_send (ws, frame);
-  g_assert_true (ppms_wait_until (phone_send_acked, &phone, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (phone.send_acked, WAIT_MS));
   ppm_ws_free (ws);
   g_clear_pointer (&phone.answer, json_object_unref);
   ppm_api_free (api);
@@ -1532,29 +1609,6 @@ test_own_message_from_other_device (Fixture *f, gconstpointer data)
   g_assert_false (f->disconnected);
 }
 
-static gboolean
-status_is_busy (gpointer data)
-{
-  Fixture *f = data;
-
-  return g_strcmp0 (ppms_server_user_service_status (f->server, agent_uuid (f)), "BUSY") == 0;
-}
-
-typedef struct {
-  Fixture *f;
-  guint tokens;
-} SignInWait;
-
-/* A fresh sign-in happened and the status asked for is back on the server. */
-static gboolean
-signed_in_again_busy (gpointer data)
-{
-  SignInWait *wait = data;
-
-  return ppms_server_count_requests (wait->f->server, "/ppauth/token") > wait->tokens &&
-         status_is_busy (wait->f);
-}
-
 /* The server flags this session's device offline behind its back (here a
  * late PPKEFU_LOGOUT naming it, sent from the agent's phone): no push
  * reaches the healthy-looking socket any more. The team refresh notices,
@@ -1566,13 +1620,13 @@ test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) logout = json_object_new ();
   g_autoptr (JsonObject) answer = NULL;
   g_autoptr (GError) error = NULL;
-  SignInWait wait = { f, 0 };
+  guint tokens;
 
   new_client (f);
   ppm_client_set_team_poll_interval (f->client, 1);
   connect_ok (f);
   ppm_client_set_service_status (f->client, "BUSY");
-  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (status_is (f, "BUSY"), WAIT_MS));
   visitor = start_visitor (f);
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "before"));
   wait_messages (f, 1);
@@ -1583,7 +1637,7 @@ test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
   ppms_peer_set_agent_ostype (phone, "AND");
   g_ptr_array_add (f->peers, phone);
   g_assert_true (ppms_peer_start_sync (phone, &error));
-  wait.tokens = ppms_server_count_requests (f->server, "/ppauth/token");
+  tokens = ppms_server_count_requests (f->server, "/ppauth/token");
   json_object_set_string_member (logout, "device_uuid", ppm_client_get_device_uuid (f->client));
   answer = ppms_peer_api_sync (phone, "PPKEFU_LOGOUT", logout, &error);
   g_assert_no_error (error);
@@ -1591,7 +1645,9 @@ test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
                                "while the device was offline"));
 
-  g_assert_true (ppms_wait_until (signed_in_again_busy, &wait, WAIT_MS));
+  /* A fresh sign-in happened and the status asked for is back on the server. */
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_requests (f->server, "/ppauth/token") > tokens
+                                && status_is (f, "BUSY"), WAIT_MS));
   wait_messages (f, 2);
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==,
                    "while the device was offline");
@@ -1605,24 +1661,35 @@ test_device_flagged_offline_signs_in_again (Fixture *f, gconstpointer data)
 static void
 test_status_change (Fixture *f, gconstpointer data)
 {
+  g_autoptr (GPtrArray) log = NULL;
+
   new_client (f);
   connect_ok (f);
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "READY");
   ppm_client_set_service_status (f->client, "BUSY");
-  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
-  /* Unknown values never reach the server (it would answer HTTP 500). */
+  g_assert_true (PPMS_WAIT_FOR (status_is (f, "BUSY"), WAIT_MS));
+  /* Unknown values never reach the server (it would answer HTTP 500): the
+   * call after it is the next thing the server sees. */
   ppm_client_set_service_status (f->client, "SLEEPING");
-  settle (100);
+  ppm_client_set_service_status (f->client, "BUSY");
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_log_count (f->server, CLIENT,
+                                                       "<- * /api/PPKEFU_SET_SERVICE_USER_STATUS *")
+                                == 2, WAIT_MS));
   g_assert_cmpstr (ppms_server_user_service_status (f->server, agent_uuid (f)), ==, "BUSY");
+  log = ppms_server_take_log (f->server);
+  ppms_assert_log (log, CLIENT,
+                   API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"),
+                   API_CALL ("PPKEFU_SET_SERVICE_USER_STATUS"));
+  for (guint i = 0; i < log->len; i++) {
+    PpmsLogEntry *entry = log->pdata[i];
+
+    if (entry->kind == PPMS_LOG_HTTP_REQUEST && strcmp (entry->actor, CLIENT) == 0)
+      g_assert_cmpstr (json_object_get_string_member (entry->body, "user_status"), ==, "BUSY");
+  }
 }
 
 /* ---- Typing, colleagues, failures while connected ---- */
-
-static gboolean
-got_typing (gpointer data)
-{
-  return ((Fixture *) data)->typing > 0;
-}
 
 static void
 test_typing (Fixture *f, gconstpointer data)
@@ -1641,7 +1708,7 @@ test_typing (Fixture *f, gconstpointer data)
   /* The two watches travel on different sockets: type until it shows. */
   for (int i = 0; i < 50 && f->typing == 0; i++) {
     ppms_peer_send_typing (visitor);
-    ppms_wait_until (got_typing, f, 200);
+    PPMS_WAIT_FOR (f->typing > 0, 200);
   }
   g_assert_cmpuint (f->typing, >, 0);
   /* And the other way round. */
@@ -1679,7 +1746,7 @@ test_send_to_colleague (Fixture *f, gconstpointer data)
   /* A second message reuses the conversation. */
   second = ppm_client_send_text_to_user (f->client, bob_uuid, "thanks");
   g_assert_nonnull (ppms_peer_wait_message (bob, "thanks", WAIT_MS));
-  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len >= 2, WAIT_MS));
   g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
   g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->message_uuid, ==, second);
   g_assert_cmpstr (((SendResult *) f->send_results->pdata[1])->conversation_uuid, ==,
@@ -1709,7 +1776,7 @@ test_send_to_colleague_refused (Fixture *f, gconstpointer data)
   g_assert_nonnull (first);
   g_assert_nonnull (second);
   g_assert_cmpstr (first, !=, second);
-  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len >= 2, WAIT_MS));
   for (guint i = 0; i < 2; i++) {
     SendResult *result = f->send_results->pdata[i];
 
@@ -1757,12 +1824,6 @@ test_send_unknown_conversation (Fixture *f, gconstpointer data)
   g_assert_error (wait_send_result (f)->error, PPM_ERROR, PPM_ERROR_SEND_REFUSED);
 }
 
-static gboolean
-one_socket_again (gpointer data)
-{
-  return ppms_server_count_sockets (data) == 2;
-}
-
 static void
 test_dropped_socket_recovers (Fixture *f, gconstpointer data)
 {
@@ -1772,12 +1833,21 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   g_autofree char *queued = NULL;
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   connect_ok (f);
   visitor = start_visitor (f);
   conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
   g_free (ppms_peer_send_text (visitor, conversation, "before"));
   wait_messages (f, 1);
+  /* The new conversation is looked up before its message is shown. */
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        AGENT_FIRST_SIGN_IN,
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("PP_GET_CONVERSATION_INFO"),
+                        API_CALL ("PP_GET_CONVERSATION_USER_LIST"),
+                        API_CALL ("ACK_MESSAGE"));
   ppms_server_drop_websockets (f->server);
   /* Written while the socket is down: queued, sent after the repair. */
   queued = ppm_client_send_text (f->client, conversation, "queued reply");
@@ -1786,9 +1856,8 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   missed = ppms_peer_send_text (visitor, conversation, "sent while you were cut off");
   g_assert_true (ppms_peer_wait_ack (visitor, missed, WAIT_MS, NULL));
   /* Repaired without a new sign-in: no second connected(), no error. */
-  g_assert_true (ppms_wait_until (one_socket_again, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 2, WAIT_MS));
   wait_messages (f, 2);
-  settle (300);
   g_assert_cmpuint (f->messages->len, ==, 2);
   g_assert_cmpuint (count_uuid (f, missed), ==, 1);
   g_assert_false (f->disconnected);
@@ -1796,10 +1865,25 @@ test_dropped_socket_recovers (Fixture *f, gconstpointer data)
   g_assert_no_error (result->error);
   g_assert_cmpstr (result->message_uuid, ==, queued);
   g_assert_nonnull (ppms_peer_wait_message (visitor, "queued reply", WAIT_MS));
-  /* And it still works live. */
+  /* And it still works live; it is the next thing shown. */
   g_free (ppms_peer_send_text (visitor, conversation, "live after repair"));
   wait_messages (f, 3);
+  g_assert_cmpuint (f->messages->len, ==, 3);
   g_assert_false (((PpmMessage *) f->messages->pdata[2])->delayed);
+  /* The repair, in order: a new socket, what started or was said during
+   * the outage, and only then the reply written meanwhile, sent once. */
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  ppms_assert_exchange (f->server, CLIENT,
+                        "ws_close server",
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        "=> ws send ms=TEXT ct=S2P",
+                        "<= ws ACK what=SEND code=0",
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 /* ---- A lost ACK SEND ---- */
@@ -1808,19 +1892,6 @@ typedef struct {
   PpmRole role;
   PpmsAckLoss when;
 } LostAck;
-
-typedef struct {
-  PpmsServer *server;
-  guint opened;
-} SocketWait;
-
-static gboolean
-websocket_reopened (gpointer data)
-{
-  SocketWait *wait = data;
-
-  return ppms_server_count_websockets_opened (wait->server) > wait->opened;
-}
 
 /* The server stores two messages and pushes them, then the connection dies
  * before their ACK SEND reaches us (before or after the push). After the
@@ -1840,7 +1911,7 @@ test_lost_ack_send (Fixture *f, gconstpointer data)
   const char *conversation;
   GHashTableIter iter;
   gpointer key;
-  SocketWait sockets = { f->server, 0 };
+  guint opened;
 
   if (lost->role == PPM_ROLE_AGENT) {
     new_client (f);
@@ -1857,14 +1928,14 @@ test_lost_ack_send (Fixture *f, gconstpointer data)
     g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
     conversation = key;
   }
-  sockets.opened = ppms_server_count_websockets_opened (f->server);
+  opened = ppms_server_count_websockets_opened (f->server);
   ppms_server_set_ack_loss (f->server, lost->when, ppm_client_get_self (f->client)->uuid, 1);
   first = ppm_client_send_text (f->client, conversation, "stored, its ACK lost");
   second = ppm_client_send_text (f->client, conversation, "right behind it");
   /* Once: the repair's socket is healthy (it opens before the catch-up). */
-  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_websockets_opened (f->server) > opened, WAIT_MS));
   ppms_server_clear_faults (f->server);
-  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len >= 2, WAIT_MS));
   g_assert_no_error (((SendResult *) f->send_results->pdata[0])->error);
   g_assert_cmpstr (((SendResult *) f->send_results->pdata[0])->message_uuid, ==, first);
   g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
@@ -1899,9 +1970,8 @@ test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
 {
   PpmsPeer *bob = start_agent_peer (f, BOB_EMAIL, BOB_PASSWORD, NULL);
   PpmsPeer *visitor;
-  RequestWait acks = { f->server, 0 };
-  UnackedWait acked = { f, NULL };
-  SocketWait sockets = { f->server, 0 };
+  guint acks;
+  guint opened;
   g_autofree char *shown = NULL;
   g_autofree char *later = NULL;
   g_autofree char *first = NULL;
@@ -1918,17 +1988,16 @@ test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
 
   /* ACK_MESSAGE: acked on the server, so never offered again. */
   visitor = start_visitor (f);
-  acked.asker = visitor;
   answer_500_after_work (f, "ACK_MESSAGE");
-  acks.requests = ppms_server_count_requests (f->server, "ACK_MESSAGE");
+  acks = ppms_server_count_requests (f->server, "ACK_MESSAGE");
   shown = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "acked once");
   wait_messages (f, 1);
-  g_assert_true (ppms_wait_until (ack_request_arrived, &acks, WAIT_MS));
-  g_assert_true (ppms_wait_until (all_acked, &acked, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_requests (f->server, "ACK_MESSAGE") > acks, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (unacked_count (f, visitor) == 0, WAIT_MS));
   ppms_server_clear_faults (f->server);
-  sockets.opened = ppms_server_count_websockets_opened (f->server);
+  opened = ppms_server_count_websockets_opened (f->server);
   ppms_server_drop_websockets (f->server);
-  g_assert_true (ppms_wait_until (websocket_reopened, &sockets, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_websockets_opened (f->server) > opened, WAIT_MS));
   /* The drop cut the peers too. */
   ppms_peer_close (visitor);
   g_assert_true (ppms_peer_start_sync (visitor, NULL));
@@ -1942,7 +2011,7 @@ test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
   /* PPKEFU_SET_SERVICE_USER_STATUS: the status stands. */
   answer_500_after_work (f, "PPKEFU_SET_SERVICE_USER_STATUS");
   ppm_client_set_service_status (f->client, "BUSY");
-  g_assert_true (ppms_wait_until (status_is_busy, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (status_is (f, "BUSY"), WAIT_MS));
   ppms_server_clear_faults (f->server);
 
   /* PP_CREATE_CONVERSATION: the conversation exists, the message is
@@ -1953,7 +2022,7 @@ test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
   g_assert_nonnull (wait_send_result (f)->error);
   ppms_server_clear_faults (f->server);
   second = ppm_client_send_text_to_user (f->client, ppms_peer_user_uuid (bob), "second try");
-  g_assert_true (ppms_wait_until (has_two_send_results, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len >= 2, WAIT_MS));
   g_assert_no_error (((SendResult *) f->send_results->pdata[1])->error);
   g_assert_nonnull (ppms_peer_wait_message (bob, "second try", WAIT_MS));
   g_assert_null (ppms_peer_wait_message (bob, "first try", 300));
@@ -1962,11 +2031,6 @@ test_changes_answered_500_after_work (Fixture *f, gconstpointer data)
   g_assert_false (f->disconnected);
 }
 
-static gboolean
-is_disconnected_slowly (gpointer data)
-{
-  return is_disconnected (data);
-}
 
 static void
 test_server_gone (Fixture *f, gconstpointer data)
@@ -1978,7 +2042,7 @@ test_server_gone (Fixture *f, gconstpointer data)
   connect_ok (f);
   ppms_server_stop (f->server);
   /* A few attempts to reopen the socket, then the session ends. */
-  g_assert_true (ppms_wait_until (is_disconnected_slowly, f, 30000));
+  g_assert_true (PPMS_WAIT_FOR (f->disconnected, 30000));
   g_assert_error (f->disconnect_error, PPM_ERROR, PPM_ERROR_NETWORK);
 }
 
@@ -2171,19 +2235,6 @@ relay_free (Relay *relay)
   g_rc_box_release_full (relay, (GDestroyNotify) relay_clear);
 }
 
-typedef struct {
-  Relay *relay;
-  guint connections;
-} RelayWait;
-
-static gboolean
-relay_reconnected (gpointer data)
-{
-  RelayWait *wait = data;
-
-  return wait->relay->connections > wait->connections;
-}
-
 /* Signs the agent in through the relay, with websocket pings every
  * keepalive_seconds, and waits for a first message from a new visitor. */
 static PpmsPeer *
@@ -2208,10 +2259,8 @@ agent_through_relay (Fixture *f, Relay *relay, guint keepalive_seconds)
 static void
 assert_repaired_silently (Fixture *f, Relay *relay, PpmsPeer *visitor)
 {
-  CountWait count = { f, 2 };
-
   g_free (ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor), "two"));
-  g_assert_true (ppms_wait_until (has_messages, &count, 30000));
+  g_assert_true (PPMS_WAIT_FOR (f->messages->len >= 2, 30000));
   g_assert_cmpstr (((PpmMessage *) f->messages->pdata[1])->text, ==, "two");
   g_assert_false (f->disconnected);
   drop_client (f);
@@ -2223,19 +2272,18 @@ test_silent_connection_is_repaired (Fixture *f, gconstpointer data)
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
   PpmsPeer *visitor = agent_through_relay (f, relay, 1);
-  RelayWait wait = { relay, 0 };
+  guint connections;
 
   /* Pongs keep a quiet connection alive. */
   settle (3500);
   g_assert_false (f->disconnected);
   /* The far end goes silent: noticed by the missing pongs, and repaired. */
-  wait.connections = relay->connections;
+  connections = relay->connections;
   relay->frozen = TRUE;
-  g_assert_true (ppms_wait_until (relay_reconnected, &wait, 20000));
+  g_assert_true (PPMS_WAIT_FOR (relay->connections > connections, 20000));
   relay->frozen = FALSE;
   assert_repaired_silently (f, relay, visitor);
 }
-
 
 /* A suspend of an hour: the boot-time clock jumps while the main loop's
  * timers do not, and the far end says nothing (its TCP state is gone). The
@@ -2246,9 +2294,9 @@ test_silence_across_suspend_is_found_at_next_check (Fixture *f, gconstpointer da
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
   PpmsPeer *visitor = agent_through_relay (f, relay, 4);
-  SocketWait wait = { f->server, 0 };
+  guint opened;
 
-  wait.opened = ppms_server_count_websockets_opened (f->server);
+  opened = ppms_server_count_websockets_opened (f->server);
   relay_silence_open_connections (relay);
   /* Measured on the boot-time clock, the silence includes the hour; on a
    * clock that stops during a suspend it would be about 12 s. */
@@ -2257,23 +2305,10 @@ test_silence_across_suspend_is_found_at_next_check (Fixture *f, gconstpointer da
   ppm_clock_skip_for_tests ((gint64) 3600 * G_USEC_PER_SEC);
   /* One check interval (plus the timer's one-second slack) and the first
    * back-off, well inside the three intervals a stopped clock would need. */
-  g_assert_true (ppms_wait_until (websocket_reopened, &wait, 3 * 4000 - 1000));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_websockets_opened (f->server) > opened,
+                                3 * 4000 - 1000));
   g_test_assert_expected_messages ();
   assert_repaired_silently (f, relay, visitor);
-}
-
-typedef struct {
-  Fixture *f;
-  Relay *relay;
-  guint attempts;
-} AttemptWait;
-
-static gboolean
-relay_attempted_or_given_up (gpointer data)
-{
-  AttemptWait *wait = data;
-
-  return wait->relay->attempts >= wait->attempts || wait->f->disconnected;
 }
 
 /* The network went away, then the lid was closed for an hour: the give-up
@@ -2286,17 +2321,17 @@ test_outage_across_suspend_is_not_given_up (Fixture *f, gconstpointer data)
   PpmReconnectPolicy patient = { .first_delay_ms = 100, .max_delay_ms = 400,
                                  .give_up_after_ms = 60000 };
   PpmsPeer *visitor;
-  AttemptWait wait = { f, relay, 0 };
+  guint attempts;
 
   agent_through_relay (f, relay, PPM_WS_KEEPALIVE_SECONDS);
   ppm_client_set_reconnect_policy (f->client, &patient);
 
   ppms_server_stop (f->server);
-  wait.attempts = relay->attempts + 2;
-  g_assert_true (ppms_wait_until (relay_attempted_or_given_up, &wait, WAIT_MS));
+  attempts = relay->attempts + 2;
+  g_assert_true (PPMS_WAIT_FOR (relay->attempts >= attempts || f->disconnected, WAIT_MS));
   ppm_clock_skip_for_tests ((gint64) 3600 * G_USEC_PER_SEC);
-  wait.attempts = relay->attempts + 1;
-  g_assert_true (ppms_wait_until (relay_attempted_or_given_up, &wait, WAIT_MS));
+  attempts = relay->attempts + 1;
+  g_assert_true (PPMS_WAIT_FOR (relay->attempts >= attempts || f->disconnected, WAIT_MS));
   g_assert_false (f->disconnected);
 
   g_assert_true (ppms_server_restart (f->server, NULL));
@@ -2310,19 +2345,6 @@ test_outage_across_suspend_is_not_given_up (Fixture *f, gconstpointer data)
   relay_free (relay);
 }
 
-typedef struct {
-  PpmsServer *server;
-  guint sockets;
-} SocketCountWait;
-
-static gboolean
-socket_count_is (gpointer data)
-{
-  SocketCountWait *wait = data;
-
-  return ppms_server_count_sockets (wait->server) == wait->sockets;
-}
-
 /* A visitor starts a conversation while the agent's network is away: the
  * server makes no push for the agent (its device went offline with the
  * socket), so the repair finds the conversation in the list's first page
@@ -2332,7 +2354,6 @@ test_conversation_started_during_outage (Fixture *f, gconstpointer data)
 {
   Relay *relay = relay_new (ppms_server_get_port (f->server));
   PpmReconnectPolicy patient = { .first_delay_ms = 100, .max_delay_ms = 500 };
-  SocketCountWait one_socket = { f->server, 1 };
   PpmsPeer *newcomer;
   g_autofree char *hello = NULL;
   const PpmMessage *message;
@@ -2342,7 +2363,7 @@ test_conversation_started_during_outage (Fixture *f, gconstpointer data)
   relay->refusing = TRUE;
   relay_cut (relay);
   /* The first visitor's socket is left: the agent's is gone. */
-  g_assert_true (ppms_wait_until (socket_count_is, &one_socket, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   newcomer = start_visitor (f);
   hello = ppms_peer_send_text (newcomer, ppms_peer_conversation_uuid (newcomer), "new here");
   g_assert_true (ppms_peer_wait_ack (newcomer, hello, WAIT_MS, NULL));
@@ -2372,12 +2393,6 @@ test_socket_never_accepted (Fixture *f, gconstpointer data)
 
 /* ---- Bounds ---- */
 
-static gboolean
-has_a_socket (gpointer data)
-{
-  return ppms_server_count_sockets (data) >= 1;
-}
-
 static void
 test_send_bound_while_down (Fixture *f, gconstpointer data)
 {
@@ -2387,6 +2402,7 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   PpmReconnectPolicy forever = { .first_delay_ms = 50, .max_delay_ms = 200 };
   SendResult *result;
 
+  ppms_server_set_logging (f->server, TRUE);
   new_client (f);
   ppm_client_set_reconnect_policy (f->client, &forever);
   connect_ok (f);
@@ -2394,6 +2410,7 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   conversation = g_strdup (ppms_peer_conversation_uuid (visitor));
   g_free (ppms_peer_send_text (visitor, conversation, "hi"));
   wait_messages (f, 1);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
   ppm_client_set_send_timeout (f->client, 700);
   ppms_server_stop (f->server);
   /* Typed while the server is away: queued, and reported when the bound
@@ -2403,11 +2420,26 @@ test_send_bound_while_down (Fixture *f, gconstpointer data)
   g_assert_error (result->error, PPM_ERROR, PPM_ERROR_SEND_TIMEOUT);
   g_assert_cmpstr (result->message_uuid, ==, uuid);
   g_assert_false (f->disconnected);
+  ppms_server_set_logging (f->server, TRUE);
   g_assert_true (ppms_server_restart (f->server, NULL));
-  /* A reported message is not sent later behind the user's back. */
-  g_assert_true (ppms_wait_until (has_a_socket, f->server, WAIT_MS));
-  settle (300);
+  /* A reported message is not sent later behind the user's back: not in
+   * the repair, nor before the visitor's next message. */
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) >= 1, WAIT_MS));
+  wait_exchange (f, "<- * /api/PP_PAGE_UNACKED_MESSAGE *");
   g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 1);
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, NULL));
+  g_free (ppms_peer_send_text (visitor, conversation, "still there?"));
+  wait_messages (f, 2);
+  wait_exchange (f, "<- * /api/ACK_MESSAGE *");
+  g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 2);
+  ppms_assert_exchange (f->server, CLIENT,
+                        SOCKET_AUTH,
+                        API_CALL ("PP_PAGE_USER_CONVERSATION"),
+                        API_CALL ("PP_PAGE_HISTORY_MESSAGE"),
+                        API_CALL ("PP_PAGE_UNACKED_MESSAGE"),
+                        "<= ws MSG mt=NOTI ms=TEXT ct=P2S",
+                        API_CALL ("ACK_MESSAGE"));
 }
 
 static void
@@ -2645,10 +2677,16 @@ asked_about (RecordingResolver *resolver, const char *scheme)
   return FALSE;
 }
 
-static gboolean
-agent_socket_back (gpointer data)
+/* How often the resolver was asked the way to a websocket (once an attempt). */
+static guint
+count_socket_lookups (RecordingResolver *resolver)
 {
-  return ppms_server_count_sockets (data) == 1;
+  guint count = 0;
+
+  for (guint i = 0; i < resolver->asked->len; i++)
+    if (g_str_has_suffix (resolver->asked->pdata[i], "/pcsocket/WS"))
+      count++;
+  return count;
 }
 
 static void
@@ -2656,6 +2694,7 @@ test_proxy_resolver_for_http_and_websocket (Fixture *f, gconstpointer data)
 {
   RecordingResolver *resolver = g_object_new (recording_resolver_get_type (), NULL);
   PpmReconnectPolicy policy = { .first_delay_ms = 50, .max_delay_ms = 200 };
+  guint lookups;
 
   new_client (f);
   ppm_client_set_proxy_resolver (f->client, G_PROXY_RESOLVER (resolver));
@@ -2665,25 +2704,23 @@ test_proxy_resolver_for_http_and_websocket (Fixture *f, gconstpointer data)
   /* The websocket obeys it too: while it names a proxy that refuses
    * connections, the lost socket cannot come back; then it can. */
   resolver->proxy = "http://127.0.0.1:9";
+  lookups = count_socket_lookups (resolver);
+  ppms_server_set_logging (f->server, TRUE);
   ppms_server_drop_websockets (f->server);
-  settle (1500);
+  /* Three attempts to come back went to the proxy, and none reached the
+   * server. */
+  g_assert_true (PPMS_WAIT_FOR (count_socket_lookups (resolver) >= lookups + 3, WAIT_MS));
   g_assert_cmpuint (ppms_server_count_sockets (f->server), ==, 0);
+  wait_exchange (f, "ws_close *");
+  ppms_assert_exchange (f->server, CLIENT, "ws_close server");
   resolver->proxy = NULL;
-  g_assert_true (ppms_wait_until (agent_socket_back, f->server, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
   g_assert_false (f->disconnected);
   drop_client (f);
   g_object_unref (resolver);
 }
 
 /* ---- A token the server stops accepting ---- */
-
-static gboolean
-signed_in_again (gpointer data)
-{
-  Fixture *f = data;
-
-  return ppms_server_count_sockets (f->server) >= 2 || f->disconnected;
-}
 
 static void
 test_refused_token_signs_in_again (Fixture *f, gconstpointer data)
@@ -2725,7 +2762,8 @@ test_refused_token_signs_in_again (Fixture *f, gconstpointer data)
     ppms_server_set_timer_scale (f->server, 0.05);
   }
   visitor = start_visitor (f);
-  g_assert_true (ppms_wait_until (signed_in_again, f, WAIT_MS));
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) >= 2 || f->disconnected,
+                                WAIT_MS));
   g_assert_false (f->disconnected);
   after = ppm_client_send_text (f->client, conversation, "after");
   g_assert_no_error (wait_send_result (f)->error);

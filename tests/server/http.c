@@ -243,6 +243,7 @@ ppms_http_callback (SoupServer *soup, SoupServerMessage *msg, const char *path,
 
   remember_connection (server, msg);
   count_request (server, path);
+  ppms_log_http_request (server, msg);
   if (!fault_applies (server, msg, path))
     {
       route (server, msg);

@@ -58,60 +58,57 @@ struct _PpmsPeer {
 /* ---- Waiting ---- */
 
 static gboolean
-timeout_flag_cb (gpointer data)
+wake_up (gpointer data)
 {
   *(gboolean *) data = TRUE;
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-iterate_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
-{
-  GMainContext *ctx = g_main_context_get_thread_default ();
-  gboolean expired = FALSE;
-  GSource *timer;
-
-  if (ctx == NULL)
-    ctx = g_main_context_default ();
-  if (cond (data))
-    return TRUE;
-  timer = g_timeout_source_new (timeout_ms);
-  g_source_set_callback (timer, timeout_flag_cb, &expired, NULL);
-  g_source_attach (timer, ctx);
-  while (!cond (data) && !expired)
-    g_main_context_iteration (ctx, TRUE);
-  g_source_destroy (timer);
-  g_source_unref (timer);
-  return cond (data);
-}
-
 /* Slow runs (valgrind) stretch every wait by HARNESS_TIMEOUT_SCALE. */
-static guint
-scaled_timeout (guint timeout_ms)
+gint64
+ppms_deadline_ (guint timeout_ms)
 {
   const char *text = g_getenv ("HARNESS_TIMEOUT_SCALE");
   double scale = text != NULL ? g_ascii_strtod (text, NULL) : 1.0;
 
-  return scale > 1.0 ? (guint) MIN (timeout_ms * scale, (double) G_MAXUINT) : timeout_ms;
+  return g_get_monotonic_time () + (gint64) (timeout_ms * MAX (scale, 1.0)) * 1000;
+}
+
+gboolean
+ppms_iterate_until_ (gint64 deadline)
+{
+  GMainContext *ctx = g_main_context_get_thread_default ();
+  gint64 now = g_get_monotonic_time ();
+  gboolean woken = FALSE;
+  GSource *timer;
+
+  if (now >= deadline)
+    return FALSE;
+  if (ctx == NULL)
+    ctx = g_main_context_default ();
+  /* A timer bounds the blocking iteration, so the deadline is honoured. */
+  timer = g_timeout_source_new (MAX (1, (deadline - now) / 1000));
+  g_source_set_callback (timer, wake_up, &woken, NULL);
+  g_source_attach (timer, ctx);
+  g_main_context_iteration (ctx, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return TRUE;
 }
 
 gboolean
 ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
 {
-  return iterate_until (cond, data, scaled_timeout (timeout_ms));
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
+  return PPMS_WAIT_FOR (cond (data), timeout_ms);
 }
 
 void
 ppms_run_for (guint ms)
 {
-  gboolean never = FALSE;
-  iterate_until (flag_is_set, &never, ms);
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (ppms_iterate_until_ (deadline))
+    ;
 }
 
 /* Lets the main loop run for ms without blocking it (the distributor poll). */
@@ -130,7 +127,8 @@ peer_new (PeerRole role, const char *server_url)
 
   peer->role = role;
   peer->server_url = g_strdup (server_url);
-  peer->session = soup_session_new ();
+  /* Named in the server's exchange log apart from the client under test. */
+  peer->session = soup_session_new_with_options ("user-agent", "ppm-test-peer", NULL);
   peer->inbox = g_queue_new ();
   peer->consumed = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   peer->acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -20,6 +20,15 @@ typedef struct _PpmsPeer PpmsPeer;
  * when set, for valgrind) passes. Returns cond's last value. The one way tests
  * wait for something. */
 gboolean ppms_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms);
+/* Same for an expression, evaluated again after each main-loop iteration:
+ * PPMS_WAIT_FOR (f->messages->len >= 2, WAIT_MS). */
+#define PPMS_WAIT_FOR(expr, timeout_ms) \
+  ({ gint64 _ppms_deadline = ppms_deadline_ (timeout_ms); gboolean _ppms_ok; \
+     while (!(_ppms_ok = !!(expr)) && ppms_iterate_until_ (_ppms_deadline)) \
+       ; \
+     _ppms_ok; })
+gint64   ppms_deadline_ (guint timeout_ms);
+gboolean ppms_iterate_until_ (gint64 deadline);
 /* Runs that main context for ms, never scaled: pacing, not a timeout. */
 void ppms_run_for (guint ms);
 /* Removes a directory and everything below it (links are not followed). */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -104,6 +105,8 @@ guint       ppms_server_count_websockets_opened (PpmsServer *server);
 /* Number of HTTP requests received so far whose path contains path_match
  * (NULL: all), e.g. "/api/" for API calls; benchmarks count a client's calls. */
 guint       ppms_server_count_requests (PpmsServer *server, const char *path_match);
+/* Number of pushes to this user not acknowledged yet (PUSHED). */
+guint       ppms_server_count_unacked_pushes (PpmsServer *server, const char *user_uuid);
 /* Number of messages stored in a conversation (0 when unknown). */
 guint       ppms_server_count_messages (PpmsServer *server, const char *conversation_uuid);
 /* UUID of the user with this e-mail, or NULL. */
@@ -117,5 +120,64 @@ const char *ppms_server_ppcom_secret (PpmsServer *server);
 const char *ppms_server_user_service_status (PpmsServer *server, const char *user_uuid);
 /* Serialises the current data in the seed format. */
 char       *ppms_server_dump_data (PpmsServer *server);
+
+/* ---- Exchange log: what each client sent and received, in order ----
+ * Every HTTP request and answer and every websocket frame in and out, in
+ * the order the server saw them, written as the index of the recordings
+ * (../shared/protocol/transcripts/INDEX.md) writes them, from the client's
+ * side: "-> POST /api/PPKEFU_LOGIN", "<- 200 /api/PPKEFU_LOGIN error_code=0",
+ * "ws_open 101", "=> ws auth", "<= ws ACK what=AUTH code=0",
+ * "<= ws MSG mt=NOTI ms=TEXT ct=P2S", "ws_close client". Off by default (the
+ * scale tests push 200,000 messages); bounded to 100,000 entries between
+ * two takes. */
+typedef enum {
+  PPMS_LOG_HTTP_REQUEST,
+  PPMS_LOG_HTTP_ANSWER,
+  PPMS_LOG_WS_OPEN,
+  PPMS_LOG_WS_IN,             /* a frame the client sent */
+  PPMS_LOG_WS_OUT,            /* a frame the server sent */
+  PPMS_LOG_WS_CLOSE,
+} PpmsLogKind;
+
+typedef struct {
+  guint connection;           /* the TCP connection: 1, 2, ... as the server first logged them */
+  char *actor;                /* the first product of the User-Agent ("purple-ppmessage" for
+                               * the client library, "ppm-test-peer" for peers), "" without one */
+  PpmsLogKind kind;
+  char *name;                 /* API name or path ("PPKEFU_LOGIN", "/ppauth/token"), frame type */
+  char *line;                 /* the line as above */
+  JsonObject *body;           /* the request, answer or frame; NULL when it is not a JSON object */
+} PpmsLogEntry;
+
+/* Switches the log on or off; either way it starts empty. */
+void        ppms_server_set_logging (PpmsServer *server, gboolean on);
+/* The entries so far (PpmsLogEntry*, oldest first, the array frees them);
+ * the log starts again empty. */
+GPtrArray  *ppms_server_take_log (PpmsServer *server);
+void        ppms_log_entry_free (PpmsLogEntry *entry);
+/* Entries not yet taken of this actor (NULL: any) whose line matches the
+ * glob pattern: what a test waits for to end a step. */
+guint       ppms_server_log_count (PpmsServer *server, const char *actor, const char *pattern);
+/* Removes from a taken log the entries of this actor (NULL: any) whose line
+ * matches the pattern, and says how many: for requests whose number depends
+ * on timing (a poll), which a test then bounds on its own. */
+guint       ppms_log_remove (GPtrArray *log, const char *actor, const char *pattern);
+
+/* Asserts that the entries of this actor (NULL: every client) are exactly
+ * these lines, glob patterns, in this order, and nothing else; on failure
+ * the message is a diff of the expected lines against those seen. */
+#define ppms_assert_log(log, actor, ...) \
+  ppms_assert_log_ ((log), (actor), (const char *const[]) { __VA_ARGS__, NULL }, \
+                    __FILE__, __LINE__, G_STRFUNC)
+/* Same on the log taken from the server now. ppms_assert_exchange (server,
+ * actor, NULL): the actor did nothing since the last take. */
+#define ppms_assert_exchange(server, actor, ...) \
+  ppms_assert_exchange_ ((server), (actor), (const char *const[]) { __VA_ARGS__, NULL }, \
+                         __FILE__, __LINE__, G_STRFUNC)
+void        ppms_assert_log_ (GPtrArray *log, const char *actor, const char *const *patterns,
+                              const char *file, int line, const char *func);
+void        ppms_assert_exchange_ (PpmsServer *server, const char *actor,
+                                   const char *const *patterns, const char *file, int line,
+                                   const char *func);
 
 G_END_DECLS

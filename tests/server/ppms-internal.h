@@ -159,6 +159,7 @@ typedef struct {
 } PpmsFile;
 
 typedef struct _PpmsSocket PpmsSocket;   /* defined by the websocket part */
+typedef struct _PpmsLog PpmsLog;         /* log.c */
 typedef struct _PpmsUserIndex PpmsUserIndex;   /* index.c */
 
 typedef struct {
@@ -219,6 +220,7 @@ struct _PpmsServer {
   guint predefined_scripts;      /* PP_ADD_PREDEFINED_SCRIPT count (read back as nulls) */
   GHashTable *online_portal_index; /* device uuids re-saved with app_uuid while online (BUG 14) */
   GHashTable *request_counts;    /* HTTP path -> number of requests (GUINT_TO_POINTER), for benchmarks */
+  PpmsLog *log;                  /* the exchange log (log.c), NULL until first used */
 };
 
 /* ---- The REST API contract ---- */
@@ -466,6 +468,19 @@ gboolean    ppms_files_handle (PpmsServer *server, SoupServerMessage *msg, const
 gboolean    ppms_image_size (GBytes *data, guint *width, guint *height);
 extern const guint8 ppms_identicon_png[79];
 gboolean    ppms_assets_handle (PpmsServer *server, SoupServerMessage *msg, const char *path);  /* assets.c */
+
+/* ---- Exchange log (log.c); each call does nothing while the log is off ---- */
+gboolean    ppms_log_is_on (PpmsServer *server);
+void        ppms_log_free (PpmsServer *server);
+/* The request now, its answer when written (or the connection's end). */
+void        ppms_log_http_request (PpmsServer *server, SoupServerMessage *msg);
+/* Numbers and names the socket's connection even while the log is off. */
+void        ppms_log_ws_open (PpmsServer *server, SoupServerMessage *msg,
+                              SoupWebsocketConnection *conn);
+void        ppms_log_ws_frame (PpmsSocket *socket, gboolean from_client, const char *text,
+                               gsize size);
+/* by: "client" or "server", as the recordings say who closed. */
+void        ppms_log_ws_close (PpmsSocket *socket, const char *by);
 
 /* ---- Implemented by the messaging part (ws.c, messages.c) ---- */
 void  ppms_messages_init (PpmsServer *server);   /* registers its API endpoints */

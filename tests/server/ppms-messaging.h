@@ -23,6 +23,7 @@ struct _PpmsSocket {
   gulong message_handler;
   gulong closed_handler;
   gboolean aborting;              /* abort scheduled: frames are ignored */
+  gboolean closed_by_server;      /* the server sent the close frame (failed auth) */
   gboolean fault_target;          /* opened by the client the faults aim at */
 
   /* From the last auth that reached the success ack (NULL before). */

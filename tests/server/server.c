@@ -217,6 +217,7 @@ ppms_server_free (PpmsServer *server)
   g_clear_pointer (&server->api_handlers, g_hash_table_unref);
   g_clear_pointer (&server->connections, g_hash_table_unref);
   g_clear_pointer (&server->request_counts, g_hash_table_unref);
+  ppms_log_free (server);
   ppms_server_clear_faults (server);
   g_free (server->fault_target);
   ppms_store_clear (server);
@@ -339,6 +340,14 @@ ppms_server_count_requests (PpmsServer *server, const char *path_match)
     if (path_match == NULL || strstr (path, path_match) != NULL)
       total += GPOINTER_TO_UINT (count);
   return total;
+}
+
+guint
+ppms_server_count_unacked_pushes (PpmsServer *server, const char *user_uuid)
+{
+  const GPtrArray *pushes = ppms_user_unacked_pushes (server, user_uuid);
+
+  return pushes != NULL ? pushes->len : 0;
 }
 
 guint

@@ -46,6 +46,7 @@ ppms_ws_send_text (PpmsSocket *socket, const char *text)
     return;
   if (soup_websocket_connection_get_state (socket->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
+  ppms_log_ws_frame (socket, FALSE, text, strlen (text));
   soup_websocket_connection_send_text (socket->conn, text);
 }
 
@@ -309,6 +310,7 @@ handle_auth (PpmsSocket *socket, JsonObject *frame)
   if (code != PPMS_WS_NOERR)
     {
       send_ack (socket, "AUTH", code);
+      socket->closed_by_server = TRUE;
       if (soup_websocket_connection_get_state (socket->conn) == SOUP_WEBSOCKET_STATE_OPEN)
         soup_websocket_connection_close (socket->conn, SOUP_WEBSOCKET_CLOSE_NO_STATUS, NULL);
       return;
@@ -403,6 +405,7 @@ on_message (SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer 
   const char *bytes = g_bytes_get_data (message, &size);
   JsonNode *root;
 
+  ppms_log_ws_frame (socket, TRUE, bytes, size);
   if (socket->aborting || ppms_ws_stalled (socket))
     return;
   if (bytes == NULL || !g_utf8_validate (bytes, size, NULL)
@@ -450,6 +453,7 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
   PpmsSocket *socket = data;
   PpmsServer *server = socket->server;
 
+  ppms_log_ws_close (socket, socket->aborting || socket->closed_by_server ? "server" : "client");
   server->sockets = g_list_remove (server->sockets, socket);
   if (socket_is_registered (socket))
     {
@@ -477,6 +481,7 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   ppms_messaging_get (server);
   socket->server = server;
   socket->conn = g_object_ref (conn);
+  ppms_log_ws_open (server, msg, conn);
   socket->typing_listened = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   socket->presence_watched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* The real server never pings, has no idle timeout and no size limit. */
@@ -521,6 +526,7 @@ ppms_ws_close_all (PpmsServer *server)
     {
       PpmsSocket *socket = server->sockets->data;
       server->sockets = g_list_delete_link (server->sockets, server->sockets);
+      ppms_log_ws_close (socket, "server");
       socket_detach (socket);
       abort_now (socket->conn);
       socket_free (socket);

@@ -584,60 +584,18 @@ harness_disconnect (PurpleAccount *account)
   purple_account_set_enabled (account, HARNESS_UI_ID, FALSE);
 }
 
-/* ---- Waiting ---- */
-
-static gboolean
-wake_up (gpointer data)
-{
-  *(guint *) data = 0;
-  return G_SOURCE_REMOVE;
-}
-
-gint64
-harness_deadline_ (guint timeout_ms)
-{
-  const char *scale_text = g_getenv ("HARNESS_TIMEOUT_SCALE");
-  double scale = scale_text != NULL ? g_ascii_strtod (scale_text, NULL) : 1.0;
-
-  if (scale < 1.0)
-    scale = 1.0;
-  return g_get_monotonic_time () + (gint64) (timeout_ms * scale) * 1000;
-}
-
-gboolean
-harness_iterate_until_ (gint64 deadline)
-{
-  gint64 now = g_get_monotonic_time ();
-  guint wake_id;
-
-  if (now >= deadline)
-    return FALSE;
-  /* A timer bounds the blocking iteration, so the deadline is honoured. */
-  wake_id = g_timeout_add (MAX (1, (deadline - now) / 1000), wake_up, &wake_id);
-  g_main_context_iteration (NULL, TRUE);
-  if (wake_id != 0)
-    g_source_remove (wake_id);
-  return TRUE;
-}
+/* ---- Waiting: the test peer's, one way for every test ---- */
 
 gboolean
 harness_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms)
 {
-  gint64 deadline = harness_deadline_ (timeout_ms);
-  gboolean ok;
-
-  while (!(ok = cond (data)) && harness_iterate_until_ (deadline))
-    ;
-  return ok;
+  return ppms_wait_until (cond, data, timeout_ms);
 }
 
 void
 harness_run_for (guint ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (harness_iterate_until_ (deadline))
-    ;
+  ppms_run_for (ms);
 }
 
 gboolean

@@ -14,6 +14,8 @@
 #include <glib.h>
 #include <purple.h>
 
+#include "ppm-test-peer.h"
+
 G_BEGIN_DECLS
 
 #define HARNESS_UI_ID "ppm-tests"
@@ -85,13 +87,7 @@ void harness_disconnect (PurpleAccount *account);
  * Returns cond's last value. Never sleeps. */
 gboolean harness_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms);
 /* Same for an expression, re-evaluated after each main-loop iteration. */
-#define HARNESS_WAIT_FOR(expr, timeout_ms) \
-  ({ gint64 _harness_deadline = harness_deadline_ (timeout_ms); gboolean _harness_ok; \
-     while (!(_harness_ok = !!(expr)) && harness_iterate_until_ (_harness_deadline)) \
-       ; \
-     _harness_ok; })
-gint64   harness_deadline_ (guint timeout_ms);
-gboolean harness_iterate_until_ (gint64 deadline);
+#define HARNESS_WAIT_FOR(expr, timeout_ms) PPMS_WAIT_FOR (expr, timeout_ms)
 /* Runs the main loop for a while (to show that something does NOT happen). */
 void harness_run_for (guint ms);
 
