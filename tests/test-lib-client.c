@@ -1541,8 +1541,7 @@ phone_send (Fixture *f, const char *conversation, const char *uuid, const char *
   PpmApi *api = ppm_api_new (ppms_server_get_url (f->server), NULL);
   g_autoptr (JsonObject) login = json_object_new ();
   g_autoptr (JsonObject) auth = NULL;
-  g_autoptr (JsonObject) frame = json_object_new ();
-  JsonObject *send = json_object_new ();
+  g_autoptr (JsonObject) frame = NULL;
   g_autofree char *url = ppm_api_get_ws_url (api);
   g_autofree char *device = NULL;
   PpmWs *ws;
@@ -1564,20 +1563,8 @@ phone_send (Fixture *f, const char *conversation, const char *uuid, const char *
                             agent_uuid (f), device, TRUE, NULL);
   ppm_ws_send (ws, auth);
   g_assert_true (PPMS_WAIT_FOR (phone.authenticated, WAIT_MS));
-  json_object_set_string_member (send, "uuid", uuid);
-  json_object_set_string_member (send, "app_uuid", ppms_server_app_uuid (f->server));
-  json_object_set_string_member (send, "conversation_uuid", conversation);
-  json_object_set_string_member (send, "conversation_type", "S2P");
-  json_object_set_string_member (send, "message_type", "NOTI");
-  json_object_set_string_member (send, "message_subtype", "TEXT");
-  json_object_set_string_member (send, "message_body", text);
-  json_object_set_string_member (send, "from_uuid", agent_uuid (f));
-  json_object_set_string_member (send, "from_type", "DU");
-  json_object_set_string_member (send, "device_uuid", device);
-  json_object_set_string_member (send, "to_uuid", conversation);
-  json_object_set_string_member (send, "to_type", "DU");
-  json_object_set_string_member (frame, "type", "send");
-  json_object_set_object_member (frame, "send", send);
+  frame = ppm_ws_send_text_frame (uuid, ppms_server_app_uuid (f->server), conversation, "S2P",
+                                  agent_uuid (f), device, conversation, text);
   ppm_ws_send (ws, frame);
   g_assert_true (PPMS_WAIT_FOR (phone.send_acked, WAIT_MS));
   ppm_ws_free (ws);
