@@ -403,7 +403,7 @@ fetch_history_page (HistoryFetch *fetch)
     json_object_set_string_member (body, "min_uuid", fetch->cursor);
   json_object_set_int_member (body, "page_size", PPM_HISTORY_PAGE_SIZE);
   catchup->ports->call (catchup->owner, "PP_PAGE_HISTORY_MESSAGE", body, catchup->cancellable,
-                on_history_page, fetch);
+                        on_history_page, fetch);
 }
 
 /* Keeps up to PPM_PARALLEL_REQUESTS conversations' histories in flight
@@ -451,7 +451,7 @@ retry_page_later (PpmCatchUp *catchup, const GError *error, GSourceFunc retry)
     catchup->page_retries++;
     g_debug ("unacked page failed (%s); asking again", error->message);
     catchup->page_retry_id = g_timeout_add (PPM_PAGE_RETRY_DELAY_MS * catchup->page_retries,
-                                           retry, catchup);
+                                            retry, catchup);
     return TRUE;
   }
   catchup->page_retries = 0;

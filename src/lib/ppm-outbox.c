@@ -119,7 +119,7 @@ write_now (PpmOutbox *outbox, PendingSend *send)
   g_queue_push_tail (&outbox->in_flight, send);
   if (outbox->watchdog_id == 0)
     outbox->watchdog_id = g_timeout_add (MAX (ack_wait_us (outbox) / 4000, 100),
-                                             check_acks, outbox);
+                                         check_acks, outbox);
   return TRUE;
 }
 
@@ -218,7 +218,7 @@ ppm_outbox_fail_all (PpmOutbox *outbox, const GError *error)
 
 void
 ppm_outbox_handle_ack (PpmOutbox *outbox, const char *message_uuid, gint64 code,
-                     const char *reason)
+                       const char *reason)
 {
   PendingSend *send = message_uuid ? g_hash_table_lookup (outbox->pending, message_uuid)
                                    : NULL;
