@@ -256,8 +256,8 @@ ppm_registry_user_from_json (PpmRegistry *registry, JsonObject *item, gboolean i
   if (user->fullname == NULL || fullname != NULL) {
     ppm_registry_user_set_fullname (registry, user,
                                     user->is_service_user || user == registry->self
-                                    ? g_strdup (fullname ? fullname : email ? email : uuid)
-                                    : visitor_name (registry, fullname, email, uuid));
+                                      ? g_strdup (fullname ? fullname : email ? email : uuid)
+                                      : visitor_name (registry, fullname, email, uuid));
   }
   if (email) {
     g_free (user->email);
