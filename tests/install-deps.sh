@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages given before "--" when any pkg-config module or
 # command the build needs is missing. Does nothing when everything is there.
-# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND...]
+# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND... [-- PYTHON3_MODULE...]]
 set -e
 packages=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages="$packages $1"; shift; done
@@ -14,8 +14,18 @@ done
 [ $# -gt 0 ] && shift
 # Daemons such as ngircd live in sbin, which a user's PATH may lack.
 PATH="$PATH:/usr/sbin:/sbin"
-for cmd in "$@"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  command -v "$1" >/dev/null 2>&1 || missing="$missing $1"
+  shift
+done
+[ $# -gt 0 ] && shift
+# Python modules (the benchmark's Python peer): Debian packages them as
+# python3-* for its own /usr/bin/python3, which a pyenv or venv python3 first
+# on PATH does not see.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+for module in "$@"; do
+  "$python" -c "import $module" >/dev/null 2>&1 || missing="$missing python3:$module"
 done
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 command -v cc >/dev/null 2>&1 || missing="$missing cc"

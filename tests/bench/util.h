@@ -80,7 +80,23 @@ BenchServer *bench_server_start (const char *generate_json, double timer_scale);
 char        *bench_server_command (BenchServer *server, const char *command, guint timeout_ms);
 /* "requests", parsed: API calls so far (-1 on failure). */
 int          bench_server_api_requests (BenchServer *server);
-/* Ends the child and frees. */
+/* Ends the child (an attached server runs on) and frees. */
 void         bench_server_stop (BenchServer *server);
+/* A server another process started (compare-server, for compare.py), reached
+ * through its control socket: the same commands, and also
+ *   "watch EMAIL"     -> "ok": log what this agent is sent from now on
+ *   "pushlog PATH"    -> "ok N": writes "<monotonic us>\t<text>" per MSG
+ *                        frame written to the watched agent
+ *   "sendacks"        -> SEND acks with code 0 written to the watched agent
+ *   "unacked EMAIL"   -> that agent's pushes not acknowledged yet
+ *   "paced ROUND TOTAL RATE" -> "ok" at once; the visitors then send TOTAL
+ *                        texts in turn, RATE a second
+ * url is the server's base URL, kept in the result. NULL after bench_fail. */
+BenchServer *bench_server_attach (const char *control_path, const char *url);
+/* The server's side: serves commands from in_fd (replies on out_fd) and,
+ * with control_path, from every connection to a Unix socket there, until
+ * in_fd ends; then exits the process. compare-server's main. */
+void         bench_server_run (int in_fd, int out_fd, const char *generate_json,
+                               double timer_scale, const char *control_path) G_GNUC_NORETURN;
 
 G_END_DECLS

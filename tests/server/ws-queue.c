@@ -92,7 +92,11 @@ ppms_deliver_device_frame (PpmsServer *server, gpointer item)
 
   /* Pushes for a device without a registered socket are dropped (6.6). */
   if (socket != NULL)
-    ppms_ws_send_text (socket, frame->text);
+    {
+      ppms_ws_send_text (socket, frame->text);
+      if (server->frame_observer != NULL)
+        server->frame_observer (server, frame->device_uuid, frame->text, server->frame_observer_data);
+    }
 }
 
 static void

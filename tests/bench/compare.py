@@ -1,0 +1,482 @@
+#!/usr/bin/env python3
+"""compare.py: the plugin measured side by side with the limit and a peer.
+
+Every scenario starts one test server process (compare-server) and runs,
+one after the other against it, four clients that do the same protocol work:
+
+  bare    tests/bench/compare-bare.c: libsoup 3 + json-glib, nothing else (the limit)
+  peer    tests/bench/compare-peer.py: Python, python3-requests + python3-websocket
+  lib     tests/bench/compare-lib.c: the client library alone
+  plugin  tests/bench/compare-plugin.c: the built plugin in a headless libpurple
+
+so the machine's load weighs on all of them alike and the ratios between
+them are the targets. Absolute limits are only guards against a collapse, at
+about twice what was measured. Messages are counted by their text, which is
+unique per message (a lower and an upper bound: losses and duplicates).
+
+Writes OUT/results.json, OUT/results.md, OUT/scaling-*.png (gnuplot), prints
+one line per figure with PASS/FAIL, and exits 1 when a target is missed or a
+client failed. BENCH_QUICK=1 runs small sizes (development only: the sizes
+are too small for the figures to mean much). Targets: tests/bench/README.md.
+
+Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PASSWORD = "agentpass"
+TIMER_SCALE = "0.05"   # the server's dispatch cycle (50 ms) scaled, as the other benchmarks do
+CLIENTS = ("bare", "peer", "lib", "plugin")
+# Debian's python3-websocket and python3-requests live with Debian's python,
+# which a pyenv or venv python3 first on PATH does not see.
+PEER_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+
+
+class Sizes:
+    def __init__(self, quick):
+        self.quick = quick
+        self.signin = (100, 1000) if quick else (1000, 10000)
+        self.visitors = 20 if quick else 100
+        self.burst_per_visitor = 10 if quick else 100     # 200 or 10,000 messages
+        self.paced = 300 if quick else 3000
+        self.paced_rate = 1000
+        self.send = 500 if quick else 10000
+        self.idle_seconds = 10 if quick else 60
+        self.memory_rounds = 3 if quick else 10
+        self.callgrind_signin = (50, 200) if quick else (200, 800)
+        self.callgrind_burst = (100, 300) if quick else (500, 1500)
+
+
+class Server:
+    """compare-server in a child process, commands on its stdin."""
+
+    def __init__(self, build, spec, workdir):
+        self.control = os.path.join(workdir, "control-%d" % time.monotonic_ns())
+        self.proc = subprocess.Popen(
+            [os.path.join(build, "tests/bench/compare-server"), json.dumps(spec), TIMER_SCALE,
+             self.control], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 4 or line[0] != "ready":
+            raise RuntimeError("compare-server did not start: %r" % line)
+        self.url, self.app_uuid, self.key = line[1:]
+
+    def command(self, text):
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def api_calls(self):
+        return int(self.command("requests").split()[0])
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+class Bench:
+    def __init__(self, args):
+        self.build = args.build
+        self.out = args.out
+        self.sizes = Sizes(bool(os.environ.get("BENCH_QUICK")))
+        self.work = tempfile.mkdtemp(prefix="ppm-compare-")
+        self.results = {}        # scenario -> client -> raw result
+        self.figures = []
+        self.failures = []
+        self.broken = args.broken
+
+    # ---- Running clients ----
+
+    def client_argv(self, client, server, email, mode, count, extra=()):
+        if client == "peer":
+            argv = [PEER_PYTHON, os.path.join(HERE, "compare-peer.py")]
+        else:
+            argv = [os.path.join(self.build, "tests/bench/compare-" + client)]
+        argv += ["--url", server.url, "--key", server.key, "--email", email,
+                 "--password", PASSWORD, "--control", server.control, "--mode", mode,
+                 "--count", str(count)]
+        if self.broken:
+            argv += ["--break", self.broken]
+        return argv + list(extra)
+
+    def run_client(self, client, server, email, mode, count, extra=(), on_ready=None,
+                   timeout=900, wrapper=()):
+        recv_log = os.path.join(self.work, "recv-%s-%s-%d" % (client, mode, time.monotonic_ns()))
+        argv = list(wrapper) + self.client_argv(client, server, email, mode, count,
+                                                list(extra) + ["--recv-log", recv_log])
+        env = dict(os.environ, PLUGIN_DIR=os.path.abspath(self.build))
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        result = None
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            if line.strip() == "ready" and on_ready is not None:
+                on_ready()
+            elif line.startswith("result "):
+                result = json.loads(line[len("result "):])
+            if time.monotonic() > deadline:
+                proc.kill()
+                break
+        stderr = proc.stderr.read()
+        proc.wait()
+        if result is None:
+            result = {"error": "no result (exit %s): %s" % (proc.returncode, stderr[-500:])}
+        if "error" in result:
+            self.failures.append("%s %s: %s" % (client, mode, result["error"]))
+        texts = []
+        if os.path.exists(recv_log):
+            with open(recv_log) as log:
+                texts = [line.rstrip("\n").split("\t", 1) for line in log if "\t" in line]
+            os.unlink(recv_log)
+        result["_shown"] = [(int(t), text) for t, text in texts]
+        return result
+
+    @staticmethod
+    def count_by_text(result, expected):
+        """Losses and duplicates among the expected texts, and anything else shown."""
+        seen = {}
+        for _, text in result["_shown"]:
+            seen[text] = seen.get(text, 0) + 1
+        result["unique"] = sum(1 for text in expected if text in seen)
+        result["losses"] = len(expected) - result["unique"]
+        result["duplicates"] = sum(n - 1 for text, n in seen.items() if text in expected)
+        result["unexpected"] = sum(n for text, n in seen.items() if text not in expected)
+
+    # ---- Scenario 1: sign-in with a backlog ----
+
+    def scenario_signin(self):
+        for size in self.sizes.signin:
+            spec = {"agents": len(CLIENTS), "conversations": size, "messages_per_conversation": 3,
+                    "unacked_per_conversation": 1, "seed": 7}
+            server = Server(self.build, spec, self.work)
+            # The unacked message of conversation c is the visitor's newest one.
+            expected = {"Message 2 in conversation %d" % c for c in range(size)}
+            for index, client in enumerate(CLIENTS):
+                before = server.api_calls()
+                r = self.run_client(client, server, "agent%d@generated.test" % (index + 1),
+                                    "signin", size)
+                r["api_calls"] = server.api_calls() - before
+                self.count_by_text(r, expected)
+                self.store("signin_%d" % size, client, r)
+            server.stop()
+
+    # ---- Scenarios 2 and 3: burst, paced, sending ----
+
+    def scenario_messages(self):
+        s = self.sizes
+        spec = {"agents": len(CLIENTS), "conversations": 0}
+        server = Server(self.build, spec, self.work)
+        if server.command("visitors %d" % s.visitors) != "ok":
+            raise RuntimeError("the visitors did not start")
+        burst = s.visitors * s.burst_per_visitor
+        round_number = 0
+        for index, client in enumerate(CLIENTS):
+            email = "agent%d@generated.test" % (index + 1)
+            # Burst: every visitor queues its texts at once; the server pushes
+            # them as fast as its dispatch cycle allows.
+            round_number += 1
+            command = "send %d %d" % (round_number, s.burst_per_visitor)
+            self.burst_round(server, client, email, "burst", round_number, burst,
+                             lambda: server.command(command))
+            # Paced: a steady 1,000 messages a second.
+            round_number += 1
+            command_paced = "paced %d %d %d" % (round_number, s.paced, s.paced_rate)
+            self.burst_round(server, client, email, "paced", round_number, s.paced,
+                             lambda: server.command(command_paced))
+            # Sending, with every ACK SEND tracked.
+            server.command("watch " + email)
+            r = self.run_client(client, server, email, "send", s.send)
+            r["server_send_acks"] = int(server.command("sendacks"))
+            self.store("send", client, r)
+        server.stop()
+
+    def burst_round(self, server, client, email, scenario, round_number, count, start):
+        push_log = os.path.join(self.work, "push-%s-%s" % (client, scenario))
+        server.command("watch " + email)
+        r = self.run_client(client, server, email, "burst", count,
+                            ["--round", str(round_number)], on_ready=start)
+        server.command("pushlog " + push_log)
+        pushes = {}
+        with open(push_log) as log:
+            for line in log:
+                t, text = line.rstrip("\n").split("\t", 1)
+                pushes.setdefault(text, int(t))
+        marker = "bench r%d " % round_number
+        expected = {text for text in pushes if text.startswith(marker)}
+        r["pushed"] = len(expected)
+        mine = dict(r)
+        mine["_shown"] = [(t, text) for t, text in r["_shown"] if text.startswith(marker)]
+        self.count_by_text(mine, expected)
+        for key in ("unique", "losses", "duplicates", "unexpected"):
+            r[key] = mine[key]
+        r["losses"] += count - len(expected)   # never pushed at all
+        latencies = sorted(t - pushes[text] for t, text in mine["_shown"] if text in pushes)
+        if latencies:
+            r["p50_ms"] = latencies[len(latencies) // 2] / 1000.0
+            r["p99_ms"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1000.0
+            first_push = min(pushes[text] for text in expected)
+            last_shown = max(t for t, _ in mine["_shown"])
+            r["time_ms"] = (last_shown - first_push) / 1000.0
+            r["per_second"] = r["unique"] * 1000.0 / max(r["time_ms"], 0.001)
+        self.store(scenario, client, r)
+
+    # ---- Scenario 5: idle ----
+
+    def scenario_idle(self):
+        """All four connected and idle at once (they do not compete while idle)."""
+        server = Server(self.build, {"agents": len(CLIENTS), "conversations": 10}, self.work)
+        procs = []
+        for index, client in enumerate(CLIENTS):
+            argv = self.client_argv(client, server, "agent%d@generated.test" % (index + 1),
+                                    "idle", 0, ["--idle-seconds", str(self.sizes.idle_seconds)])
+            procs.append((client, subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, PLUGIN_DIR=os.path.abspath(self.build)))))
+        for client, proc in procs:
+            out, err = proc.communicate(timeout=self.sizes.idle_seconds + 300)
+            lines = [l for l in out.splitlines() if l.startswith("result ")]
+            r = json.loads(lines[-1][len("result "):]) if lines else {"error": err[-300:]}
+            if "error" in r:
+                self.failures.append("%s idle: %s" % (client, r["error"]))
+            r["_shown"] = []
+            self.store("idle", client, r)
+        server.stop()
+
+    # ---- Scenario 6: instruction counts ----
+
+    def callgrind(self, argv_of, sizes):
+        """Instructions of whole runs at two sizes; their difference divided by
+        the difference in size is the cost per item, with start-up cancelled."""
+        counts = []
+        for size in sizes:
+            out_file = os.path.join(self.work, "callgrind-%d" % time.monotonic_ns())
+            counts.append(argv_of(size, ["valgrind", "--tool=callgrind",
+                                         "--callgrind-out-file=" + out_file], out_file))
+        if None in counts:
+            return None
+        return (counts[1] - counts[0]) / (sizes[1] - sizes[0])
+
+    @staticmethod
+    def read_callgrind_total(path):
+        total = None
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("summary:") or line.startswith("totals:"):
+                        total = int(line.split()[1])
+            os.unlink(path)
+        return total
+
+    def scenario_instructions(self):
+        if shutil.which("valgrind") is None:
+            self.failures.append("valgrind is not installed (make bench installs it)")
+            return
+        for client in ("bare", "plugin"):
+            def signin_run(size, wrapper, out_file, client=client):
+                spec = {"agents": 1, "conversations": size, "messages_per_conversation": 3,
+                        "unacked_per_conversation": 1, "seed": 7}
+                server = Server(self.build, spec, self.work)
+                r = self.run_client(client, server, "agent1@generated.test", "signin", size,
+                                    wrapper=wrapper, timeout=1800)
+                server.stop()
+                return None if "error" in r else self.read_callgrind_total(out_file)
+
+            per_conversation = self.callgrind(signin_run, self.sizes.callgrind_signin)
+
+            server = Server(self.build, {"agents": 1, "conversations": 0}, self.work)
+            server.command("visitors %d" % self.sizes.visitors)
+            rounds = [0]
+
+            def burst_run(count, wrapper, out_file, client=client):
+                rounds[0] += 1
+                per_visitor = count // self.sizes.visitors
+                command = "send %d %d" % (rounds[0], per_visitor)
+                r = self.run_client(client, server, "agent1@generated.test", "burst",
+                                    per_visitor * self.sizes.visitors,
+                                    ["--round", str(rounds[0])], wrapper=wrapper,
+                                    on_ready=lambda: server.command(command), timeout=1800)
+                return None if "error" in r else self.read_callgrind_total(out_file)
+
+            per_message = self.callgrind(burst_run, self.sizes.callgrind_burst)
+            server.stop()
+            self.store("instructions", client, {"per_conversation": per_conversation,
+                                                "per_message": per_message, "_shown": []})
+
+    # ---- Scenario 4: memory across rounds ----
+
+    def scenario_memory_rounds(self):
+        """The plugin: rounds of burst, reconnect and window close; RSS after each."""
+        server = Server(self.build, {"agents": 1, "conversations": 0}, self.work)
+        server.command("visitors %d" % self.sizes.visitors)
+        per_visitor = self.sizes.burst_per_visitor
+        box = {}
+
+        def start_round(number):
+            return lambda: server.command("send %d %d" % (number, per_visitor))
+
+        r = self.run_client("plugin", server, "agent1@generated.test", "rounds",
+                            per_visitor * self.sizes.visitors,
+                            ["--rounds", str(self.sizes.memory_rounds)],
+                            on_ready=None, timeout=1800, ready_each=start_round)
+        box.update(r)
+        server.stop()
+        self.store("memory_rounds", "plugin", r)
+
+    # ---- Results ----
+
+    def store(self, scenario, client, r):
+        r.pop("_shown", None)
+        self.results.setdefault(scenario, {})[client] = r
+        shown = {k: v for k, v in r.items() if not k.startswith("_")}
+        print("  %-14s %-7s %s" % (scenario, client, json.dumps(shown)), flush=True)
+
+    def figure(self, name, value, unit, op=None, limit=None, kind="ratio", note=""):
+        ok = None
+        if value is None:
+            ok = False if op else None
+        elif op == "<=":
+            ok = value <= limit
+        elif op == ">=":
+            ok = value >= limit
+        self.figures.append({"name": name, "value": value, "unit": unit, "op": op,
+                             "limit": limit, "kind": kind, "pass": ok, "note": note})
+
+    def get(self, scenario, client, key):
+        return self.results.get(scenario, {}).get(client, {}).get(key)
+
+    def ratio(self, scenario, a, b, key):
+        x, y = self.get(scenario, a, key), self.get(scenario, b, key)
+        return x / y if x is not None and y not in (None, 0) else None
+
+    def judge(self):
+        s = self.sizes
+        small, large = s.signin
+        for size in s.signin:
+            sc = "signin_%d" % size
+            self.figure("signin %d: time plugin/bare" % size, self.ratio(sc, "plugin", "bare", "signin_ms"), "x", "<=", 1.5)
+            self.figure("signin %d: API calls plugin/bare" % size, self.ratio(sc, "plugin", "bare", "api_calls"), "x", "<=", 1.5)
+            self.figure("signin %d: time lib/bare" % size, self.ratio(sc, "lib", "bare", "signin_ms"), "x", kind="info")
+            self.figure("signin %d: time peer/bare" % size, self.ratio(sc, "peer", "bare", "signin_ms"), "x", kind="info")
+            self.figure("signin %d: CPU plugin/bare" % size, self.ratio(sc, "plugin", "bare", "cpu_ms"), "x", kind="info")
+            for client in CLIENTS:
+                self.figure("signin %d: %s unacked lost" % (size, client), self.get(sc, client, "losses"), "msgs", "<=", 0, kind="count")
+                self.figure("signin %d: %s unacked shown twice" % (size, client), self.get(sc, client, "duplicates"), "msgs", "<=", 0, kind="count")
+                self.figure("signin %d: %s history shown" % (size, client), self.get(sc, client, "unexpected"), "msgs", "<=", 0, kind="count")
+            self.figure("signin %d: plugin buddies" % size, self.get(sc, "plugin", "buddies"), "buddies", ">=", size, kind="count")
+            self.figure("signin %d: plugin longest stall (CPU)" % size, self.get(sc, "plugin", "longest_stall_cpu_ms"), "ms", "<=", 500, kind="guard")
+        for client in ("plugin", "bare"):
+            self.figure("signin %d/%d: %s time" % (large, small, client),
+                        self.ratio_sizes("signin_ms", client), "x", "<=", 12)
+        rss = [self.get("signin_%d" % n, "plugin", "peak_rss_kib") for n in s.signin]
+        per_1000 = ((rss[1] - rss[0]) / ((large - small) / 1000.0) / 1024.0) if None not in rss else None
+        self.figure("memory: plugin RSS per 1,000 conversations", per_1000, "MiB", "<=", 2.0, kind="count")
+        self.figure("memory: plugin accounts.xml after %d conversations" % large,
+                    self.kib(self.get("signin_%d" % large, "plugin", "accounts_bytes")), "KiB", kind="info")
+        self.figure("memory: plugin blist.xml after %d conversations" % large,
+                    self.kib(self.get("signin_%d" % large, "plugin", "blist_bytes")), "KiB", kind="info")
+        for scenario in ("burst", "paced"):
+            for client in CLIENTS:
+                self.figure("%s: %s lost" % (scenario, client), self.get(scenario, client, "losses"), "msgs", "<=", 0, kind="count")
+                self.figure("%s: %s duplicates" % (scenario, client), self.get(scenario, client, "duplicates"), "msgs", "<=", 0, kind="count")
+        self.figure("burst: rate plugin/bare", self.ratio("burst", "plugin", "bare", "per_second"), "x", ">=", 0.5)
+        self.figure("burst: rate plugin/peer", self.ratio("burst", "plugin", "peer", "per_second"), "x", ">=", 3)
+        self.figure("burst: plugin p99 latency", self.get("burst", "plugin", "p99_ms"), "ms", kind="info")
+        self.figure("paced %d msg/s: plugin p99 latency" % s.paced_rate, self.get("paced", "plugin", "p99_ms"), "ms", "<", 5, kind="count")
+        self.figure("send: rate plugin/bare", self.inverse(self.ratio("send", "plugin", "bare", "time_ms")), "x", ">=", 0.5)
+        self.figure("send: rate plugin/peer", self.inverse(self.ratio("send", "plugin", "peer", "time_ms")), "x", ">=", 3)
+        for client in CLIENTS:
+            if "idle" in self.results:
+                self.figure("idle: %s wake-ups per minute" % client, self.get("idle", client, "idle_wakeups_per_minute"), "/min", kind="info")
+        if "instructions" in self.results:
+            for key, what in (("per_conversation", "conversation"), ("per_message", "message")):
+                self.figure("instructions per %s: plugin/bare" % what,
+                            self.ratio("instructions", "plugin", "bare", key), "x", kind="info")
+        for f in self.figures:
+            if f["op"] == "<" and f["value"] is not None:
+                f["pass"] = f["value"] < f["limit"]
+
+    @staticmethod
+    def kib(value):
+        return value / 1024.0 if value is not None else None
+
+    @staticmethod
+    def inverse(value):
+        return 1.0 / value if value else None
+
+    def ratio_sizes(self, key, client):
+        small, large = self.sizes.signin
+        a = self.get("signin_%d" % small, client, key)
+        b = self.get("signin_%d" % large, client, key)
+        return b / a if a and b is not None else None
+
+    def write(self):
+        os.makedirs(self.out, exist_ok=True)
+        document = {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": "%s, %d cores" % (platform.platform(), os.cpu_count() or 0),
+            "quick": self.sizes.quick,
+            "sizes": vars(self.sizes),
+            "figures": self.figures,
+            "results": self.results,
+            "failures": self.failures,
+        }
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump(document, f, indent=1, sort_keys=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "report.py"), "--results",
+                        os.path.join(self.out, "results.json"), "--out", self.out], check=False)
+
+    def report(self):
+        status = 0
+        for f in self.figures:
+            value = "n/a" if f["value"] is None else "%.4g" % f["value"]
+            target = "(%s %g)" % (f["op"], f["limit"]) if f["op"] else "(no target)"
+            verdict = {True: "PASS", False: "FAIL", None: "INFO"}[f["pass"]]
+            print("  %-58s %10s %-7s %-14s %s" % (f["name"], value, f["unit"], target, verdict))
+            if f["pass"] is False:
+                status = 1
+        for failure in self.failures:
+            print("  ERROR " + failure)
+            status = 1
+        print("compare: every target met" if status == 0 else "compare: some targets missed (FAIL or ERROR above)")
+        return status
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--out", default="build/bench")
+    parser.add_argument("--only", help="comma-separated scenarios: signin,messages,idle,memory,instructions")
+    parser.add_argument("--broken", choices=("drop", "double"),
+                        help="run every client in its broken variant (to see the counters fail)")
+    args = parser.parse_args()
+    bench = Bench(args)
+    wanted = set((args.only or "signin,messages,idle,memory,instructions").split(","))
+    steps = [("signin", bench.scenario_signin), ("messages", bench.scenario_messages),
+             ("idle", bench.scenario_idle), ("memory", bench.scenario_memory_rounds),
+             ("instructions", bench.scenario_instructions)]
+    for name, step in steps:
+        if name in wanted:
+            print("# %s" % name, flush=True)
+            started = time.monotonic()
+            try:
+                step()
+            except Exception as error:   # a scenario that could not run is a failure, not a crash
+                bench.failures.append("%s: %s" % (name, error))
+            print("  (%s took %.0f s)" % (name, time.monotonic() - started), flush=True)
+    bench.judge()
+    bench.write()
+    status = bench.report()
+    shutil.rmtree(bench.work, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
