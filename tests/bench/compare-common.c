@@ -26,7 +26,7 @@ CompareRun *
 compare_run_new (int *argc, char ***argv, const char *label)
 {
   CompareRun *run = g_new0 (CompareRun, 1);
-  int count = 0, round = 1, idle = 60;
+  int count = 0, round = 1, idle = 60, rounds = 10;
   GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &run->url, "server URL", NULL },
     { "key", 0, 0, G_OPTION_ARG_STRING, &run->key, "PPKEFU API key", NULL },
@@ -37,6 +37,7 @@ compare_run_new (int *argc, char ***argv, const char *label)
     { "count", 0, 0, G_OPTION_ARG_INT, &count, "messages", NULL },
     { "round", 0, 0, G_OPTION_ARG_INT, &round, "burst round", NULL },
     { "idle-seconds", 0, 0, G_OPTION_ARG_INT, &idle, "idle window", NULL },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "rounds (rounds mode)", NULL },
     { "recv-log", 0, 0, G_OPTION_ARG_STRING, &run->recv_log, "shown messages log", NULL },
     { "break", 0, 0, G_OPTION_ARG_STRING, &run->broken, "drop or double (self-test)", NULL },
     { NULL },
@@ -56,6 +57,7 @@ compare_run_new (int *argc, char ***argv, const char *label)
   run->count = count;
   run->round = round;
   run->idle_seconds = idle;
+  run->rounds = rounds;
   run->label = g_strdup (label);
   run->log = g_string_new (NULL);
   run->failure = g_string_new (NULL);
@@ -186,18 +188,44 @@ run_for (guint ms)
   compare_wait (&done, ms + 1000);
 }
 
-/* Voluntary context switches of this process: each is a sleep in poll() or
- * another blocking call that something later woke up, counted by the kernel. */
+/* Voluntary context switches of every thread of this process, those that
+ * ended included: each is a sleep (in poll() or another blocking call) that
+ * something later ended, counted by the kernel. */
 static long
 voluntary_switches (void)
 {
-  g_autofree char *status = NULL;
-  const char *line;
+  struct rusage usage;
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
-      || (line = strstr (status, "voluntary_ctxt_switches:")) == NULL)
-    return -1;
-  return atol (line + strlen ("voluntary_ctxt_switches:"));
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw;
+}
+
+/* Main-loop wake-ups: polls that blocked (timeout not 0) and returned. */
+static guint main_loop_wakeups;
+static GPollFunc default_poll;
+
+static gint
+counting_poll (GPollFD *fds, guint nfds, gint timeout)
+{
+  gint ready = default_poll (fds, nfds, timeout);
+
+  if (timeout != 0)
+    main_loop_wakeups++;
+  return ready;
+}
+
+/* Wake-ups per minute while idle for seconds: every thread's, and the main
+ * loop's alone. */
+static void
+count_idle_wakeups (guint seconds, double *per_minute, double *loop_per_minute)
+{
+  long switches = voluntary_switches ();
+  guint wakeups = main_loop_wakeups;
+
+  run_for (seconds * 1000);
+  /* Less one: the timeout that ends the window is the meter's own. */
+  *per_minute = MAX (voluntary_switches () - switches - 1, 0) * 60.0 / MAX (seconds, 1);
+  *loop_per_minute = MAX ((long) (main_loop_wakeups - wakeups) - 1, 0) * 60.0 / MAX (seconds, 1);
 }
 
 static gint64
@@ -228,6 +256,19 @@ stall_meter_start (CompareRun *run)
   run->stall_last_us = g_get_monotonic_time ();
   run->stall_last_cpu_us = thread_cpu_us ();
   run->stall_source = g_timeout_add_full (G_PRIORITY_HIGH, 10, stall_tick, run, NULL);
+}
+
+/* This process's resident memory now (not its peak), in KiB. */
+static long
+current_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      || (line = strstr (status, "VmRSS:")) == NULL)
+    return -1;
+  return atol (line + strlen ("VmRSS:"));
 }
 
 typedef struct {
@@ -273,12 +314,20 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
 {
   Scenario s = { client, data, run };
   GString *result = g_string_new (NULL);
+  g_autoptr (GString) rounds_rss = g_string_new (NULL);
   gint64 start, signed_in_us = 0, end = 0;
-  long switches = -1;
+  double per_minute = -1, loop_per_minute = -1, baseline_per_minute = -1,
+         baseline_loop_per_minute = -1;
   struct rusage usage;
 
+  default_poll = g_main_context_get_poll_func (NULL);
+  g_main_context_set_poll_func (NULL, counting_poll);
   if (client->prepare != NULL)
     client->prepare (data);
+  /* What the process does idle before it signs in (libpurple's own timers). */
+  if (g_str_equal (run->mode, "idle"))
+    count_idle_wakeups (MAX (run->idle_seconds / 2, 1), &baseline_per_minute,
+                        &baseline_loop_per_minute);
   if (!g_str_equal (run->mode, "idle"))
     stall_meter_start (run);
   start = g_get_monotonic_time ();
@@ -298,6 +347,29 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
       if (!run_until (client_acked_all, &s, run, 60000))
         compare_fail (run, "not every message was acknowledged");
     }
+  else if (run->failure->len == 0 && g_str_equal (run->mode, "rounds"))
+    {
+      g_string_append (rounds_rss, ", \"rss_after_round_kib\": [");
+      for (guint r = 0; r < run->rounds && run->failure->len == 0; r++)
+        {
+          g_free (run->marker);
+          run->marker = g_strdup_printf ("bench r%u ", run->round + r);
+          run->shown_marked = 0;
+          run_for (READY_PAUSE_MS);
+          printf ("ready\n");
+          fflush (stdout);
+          if (!run_until (marked_all, &s, run, ROUND_TIMEOUT_MS))
+            compare_fail (run, "not every message of a round came");
+          run_for (LINGER_MS);
+          if (!run_until (client_acked_all, &s, run, 60000))
+            compare_fail (run, "not every message was acknowledged");
+          client->new_round (data);
+          if (!run_until (client_signed_in, &s, run, SIGN_IN_TIMEOUT_MS))
+            compare_fail (run, "signing in again did not complete");
+          g_string_append_printf (rounds_rss, "%s%ld", r ? ", " : "", current_rss_kib ());
+        }
+      g_string_append (rounds_rss, "]");
+    }
   else if (run->failure->len == 0 && g_str_equal (run->mode, "send"))
     {
       gint64 send_start;
@@ -314,9 +386,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
   else if (run->failure->len == 0 && g_str_equal (run->mode, "idle"))
     {
       run_for (READY_PAUSE_MS);
-      switches = voluntary_switches ();
-      run_for (run->idle_seconds * 1000);
-      switches = voluntary_switches () - switches;
+      count_idle_wakeups (run->idle_seconds, &per_minute, &loop_per_minute);
     }
   getrusage (RUSAGE_SELF, &usage);
   g_clear_handle_id (&run->stall_source, g_source_remove);
@@ -331,6 +401,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
                                              run->label, run->mode, run->count);
     g_string_prepend (result, head);
   }
+  g_string_append (result, rounds_rss->str);
   if (run->stall_longest_us > 0)
     g_string_append_printf (result, ", \"longest_stall_ms\": %.1f, \"longest_stall_cpu_ms\": %.1f",
                             run->stall_longest_us / 1000.0, run->stall_longest_cpu_us / 1000.0);
@@ -343,9 +414,13 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
     g_string_append_printf (result, ", \"first_shown_us\": %" G_GINT64_FORMAT
                             ", \"last_shown_us\": %" G_GINT64_FORMAT,
                             run->first_marked_us, run->last_marked_us);
-  if (switches >= 0)
-    g_string_append_printf (result, ", \"idle_wakeups_per_minute\": %.1f",
-                            switches * 60.0 / MAX (run->idle_seconds, 1));
+  if (per_minute >= 0)
+    g_string_append_printf (result, ", \"idle_wakeups_per_minute\": %.1f"
+                            ", \"idle_main_loop_wakeups_per_minute\": %.1f"
+                            ", \"idle_before_sign_in_wakeups_per_minute\": %.1f"
+                            ", \"idle_before_sign_in_main_loop_wakeups_per_minute\": %.1f",
+                            per_minute, loop_per_minute, baseline_per_minute,
+                            baseline_loop_per_minute);
   g_string_append_printf (result, ", \"cpu_ms\": %.1f, \"peak_rss_kib\": %ld",
                           (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0
                           + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0,

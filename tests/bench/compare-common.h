@@ -7,7 +7,7 @@
  * Command line: --url URL --key PPKEFU_KEY --email E --password P
  *   --control SOCKET (the server's control socket, util.h)
  *   --mode signin|burst|send|idle --count N --round R --recv-log PATH
- *   --idle-seconds S
+ *   --idle-seconds S --rounds K
  *
  * Modes (each signs in first; time starts at the sign-in's first request):
  *   signin  until the buddy list is complete and the N unacked messages are
@@ -17,7 +17,10 @@
  *           acknowledged, plus a second to catch duplicates;
  *   send    sends N texts to the open conversations in turn, until every
  *           ACK SEND came back;
- *   idle    stays connected and idle for S seconds, counting wake-ups.
+ *   idle    stays connected and idle for S seconds, counting wake-ups;
+ *   rounds  --rounds K bursts as in burst mode (rounds R, R+1, ...; "ready"
+ *           before each), each followed by closing every window and signing
+ *           out and in again; the RSS after each round is in the result.
  * Every shown message is logged to --recv-log as "<monotonic us>\t<text>"
  * (compare.py counts them by text, which is unique per message, and joins
  * them with the server's push log for latencies). The last line of stdout
@@ -33,7 +36,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   char *url, *key, *email, *password, *control, *mode, *recv_log, *label;
-  guint count, round, idle_seconds;
+  guint count, round, idle_seconds, rounds;
   /* --break drop|double: a broken variant that drops the first shown message
    * or shows it twice, so compare.py --self-test proves its counters fail. */
   char *broken;
@@ -63,6 +66,8 @@ typedef struct {
   /* Queues count sends; returns how many were queued. */
   guint    (*send) (gpointer data, guint count);
   void     (*sign_out) (gpointer data);
+  /* Rounds mode: closes every window, signs out and starts signing in again. */
+  void     (*new_round) (gpointer data);
   /* Optional: appends ", \"name\": value" members to the result. */
   void     (*extra_result) (gpointer data, GString *json);
 } CompareClient;

@@ -124,10 +124,13 @@ plugin_send (gpointer data, guint count)
   GSList *buddies = purple_find_buddies (plugin->account, NULL);
   GPtrArray *conversations = g_ptr_array_new ();
 
+  /* The visitors only, as the other clients send to the visitors'
+   * conversations (a colleague would need a conversation created first). */
   for (GSList *l = buddies; l != NULL; l = l->next)
-    g_ptr_array_add (conversations,
-                     purple_conversation_new (PURPLE_CONV_TYPE_IM, plugin->account,
-                                              purple_buddy_get_name (l->data)));
+    if (g_str_has_suffix (purple_group_get_name (purple_buddy_get_group (l->data)), " Visitors"))
+      g_ptr_array_add (conversations,
+                       purple_conversation_new (PURPLE_CONV_TYPE_IM, plugin->account,
+                                                purple_buddy_get_name (l->data)));
   g_slist_free (buddies);
   if (conversations->len == 0)
     count = 0;
@@ -185,6 +188,20 @@ plugin_extra_result (gpointer data, GString *json)
 }
 
 static void
+plugin_new_round (gpointer data)
+{
+  Plugin *plugin = data;
+
+  while (purple_get_conversations () != NULL)
+    purple_conversation_destroy (purple_get_conversations ()->data);
+  harness_clear ();
+  harness_disconnect (plugin->account);
+  while (!purple_account_is_disconnected (plugin->account))
+    harness_run_for (10);
+  harness_connect (plugin->account);
+}
+
+static void
 plugin_sign_out (gpointer data)
 {
   Plugin *plugin = data;
@@ -203,6 +220,7 @@ main (int argc, char **argv)
   static const CompareClient client = {
     .prepare = plugin_prepare, .sign_in = plugin_sign_in, .signed_in = plugin_signed_in, .acked_all = plugin_acked_all,
     .send = plugin_send, .sign_out = plugin_sign_out, .extra_result = plugin_extra_result,
+    .new_round = plugin_new_round,
   };
 
   if (run == NULL)
