@@ -7,7 +7,7 @@
  * Command line: --url URL --key PPKEFU_KEY --email E --password P
  *   --control SOCKET (the server's control socket, util.h)
  *   --mode signin|burst|send|idle --count N --round R --recv-log PATH
- *   --idle-seconds S --rounds K
+ *   --idle-seconds S --rounds K --no-stall-meter
  *
  * Modes (each signs in first; time starts at the sign-in's first request):
  *   signin  until the buddy list is complete and the N unacked messages are
@@ -48,6 +48,7 @@ typedef struct {
   /* Main-loop stalls (not in idle mode, where the meter's ticks would be the
    * wake-ups): the longest gap between runs of a G_PRIORITY_HIGH 10 ms
    * timeout, wall-clock and this thread's CPU time within it. */
+  gboolean stall_meter;        /* off: --no-stall-meter (instruction counts) */
   guint stall_source;
   gint64 stall_last_us, stall_last_cpu_us, stall_longest_us, stall_longest_cpu_us;
   GString *failure;

@@ -63,7 +63,9 @@ class Peer:
         if self.args.break_ and self.shown == 0:
             times = 0 if self.args.break_ == "drop" else 2
         if times == 0:
+            # Handled as shown, never logged: a loss the counters must find.
             self.shown += 1
+            self.marked += text.startswith(self.marker)
         for _ in range(times):
             self.log.append("%d\t%s\n" % (now, text))
             self.shown += 1

@@ -285,7 +285,7 @@ class Bench:
                         "unacked_per_conversation": 1, "seed": 7}
                 server = Server(self.build, spec, self.work)
                 r = self.run_client(client, server, "agent1@generated.test", "signin", size,
-                                    wrapper=wrapper, timeout=1800)
+                                    ["--no-stall-meter"], wrapper=wrapper, timeout=1800)
                 server.stop()
                 return None if "error" in r else self.read_callgrind_total(out_file)
 
@@ -301,7 +301,7 @@ class Bench:
                 command = "send %d %d" % (rounds[0], per_visitor)
                 r = self.run_client(client, server, "agent1@generated.test", "burst",
                                     per_visitor * self.sizes.visitors,
-                                    ["--round", str(rounds[0])], wrapper=wrapper,
+                                    ["--round", str(rounds[0]), "--no-stall-meter"], wrapper=wrapper,
                                     on_ready=lambda: server.command(command), timeout=1800)
                 return None if "error" in r else self.read_callgrind_total(out_file)
 
@@ -331,6 +331,38 @@ class Bench:
                             on_ready=next_round, timeout=3600)
         server.stop()
         self.store("memory_rounds", "plugin", r)
+
+    # ---- The counters can fail ----
+
+    def scenario_self_test(self):
+        """Runs the bare client broken (--break drop: the first message is
+        never shown; double: it is shown twice) to see each counter catch it."""
+        size = 100
+        spec = {"agents": 2, "conversations": size, "messages_per_conversation": 3,
+                "unacked_per_conversation": 1, "seed": 7}
+        server = Server(self.build, spec, self.work)
+        server.command("visitors 10")
+        expected = {"Message 2 in conversation %d" % c for c in range(size)}
+        checks = []
+        for index, variant in enumerate(("drop", "double")):
+            self.broken = variant
+            email = "agent%d@generated.test" % (index + 1)
+            r = self.run_client("bare", server, email, "signin", size)
+            self.count_by_text(r, expected)
+            self.failures = [f for f in self.failures if not f.startswith("bare signin")]
+            checks.append(("signin", variant, r))
+            command = "send %d 10" % (index + 1)
+            self.burst_round(server, "bare", email, "self_test_burst_" + variant, index + 1, 100,
+                             lambda: server.command(command))
+            checks.append(("burst", variant, self.results["self_test_burst_" + variant]["bare"]))
+            self.failures = [f for f in self.failures if not f.startswith("bare burst")]
+            del self.results["self_test_burst_" + variant]
+        self.broken = None
+        server.stop()
+        for scenario, variant, r in checks:
+            counter = "losses" if variant == "drop" else "duplicates"
+            self.figure("self-test: %s %s counter catches a client that %ss one" % (scenario, counter, variant),
+                        1 if (r.get(counter) or 0) > 0 else 0, "caught", ">=", 1, kind="count")
 
     # ---- Results ----
 
@@ -485,13 +517,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default="build")
     parser.add_argument("--out", default="build/bench")
-    parser.add_argument("--only", help="comma-separated scenarios: signin,messages,idle,memory,instructions")
+    parser.add_argument("--only", help="comma-separated scenarios: self-test,signin,messages,idle,memory,instructions")
     parser.add_argument("--broken", choices=("drop", "double"),
                         help="run every client in its broken variant (to see the counters fail)")
     args = parser.parse_args()
     bench = Bench(args)
-    wanted = set((args.only or "signin,messages,idle,memory,instructions").split(","))
-    steps = [("signin", bench.scenario_signin), ("messages", bench.scenario_messages),
+    wanted = set((args.only or "self-test,signin,messages,idle,memory,instructions").split(","))
+    steps = [("self-test", bench.scenario_self_test), ("signin", bench.scenario_signin), ("messages", bench.scenario_messages),
              ("idle", bench.scenario_idle), ("memory", bench.scenario_memory_rounds),
              ("instructions", bench.scenario_instructions)]
     for name, step in steps:
