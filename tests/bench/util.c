@@ -433,6 +433,14 @@ child_command (Child *child, const char *line)
     child_send (child, a, b);
   else if (g_str_equal (line, "paths"))
     child_reply (child, "%s", child_paths (child));
+  else if (g_str_equal (line, "visitors close"))
+    {
+      /* Agents' sends then reach no visitor socket: no push, and no visitor
+       * acking each one from inside this process while the next client runs. */
+      for (guint v = 0; v < child->visitors->len; v++)
+        ppms_peer_close (g_ptr_array_index (child->visitors, v));
+      child_reply (child, "ok");
+    }
   else if (g_str_has_prefix (line, "watch "))
     child_watch (child, line + strlen ("watch "));
   else if (g_str_has_prefix (line, "pushlog "))

@@ -91,6 +91,8 @@ void         bench_server_stop (BenchServer *server);
  *   "unacked EMAIL"   -> that agent's pushes not acknowledged yet
  *   "paced ROUND TOTAL RATE" -> "ok" at once; the visitors then send TOTAL
  *                        texts in turn, RATE a second
+ *   "visitors close"  -> "ok": every visitor's websocket closed (they stay
+ *                        members of their conversations)
  * url is the server's base URL, kept in the result. NULL after bench_fail. */
 BenchServer *bench_server_attach (const char *control_path, const char *url);
 /* The server's side: serves commands from in_fd (replies on out_fd) and,
