@@ -84,7 +84,7 @@ PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
 ICON_SIZES = 16 22 48
 
-.PHONY: all deps check demo bench bench-deps install uninstall install-user clean pot fuzz
+.PHONY: all deps check demo bench bench-deps bench-readme install uninstall install-user clean pot fuzz
 
 all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
 
@@ -258,6 +258,11 @@ $(COMPARE_DIR)/compare-lib: tests/bench/compare-lib.c $(COMPARE_COMMON) $(CLIENT
 $(COMPARE_DIR)/compare-plugin: tests/bench/compare-plugin.c $(COMPARE_COMMON) $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(PLUGIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/compare-common.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
+# The README's Performance block and its plot, from the last make bench.
+bench-readme:
+	python3 tests/bench/report.py --results $(BUILD)/bench/results.json --out $(BUILD)/bench \
+	  --readme README.md --image-dir docs/bench
 
 bench-deps:
 	@sh tests/install-deps.sh $(BENCH_DEBIAN_DEPS) -- -- python3 gnuplot valgrind perf -- websocket requests

@@ -4,7 +4,8 @@
  * the library's page sizes (conversations 100 a page, unacked pushes 50),
  * parsing every answer and frame, the websocket auth, an ACK_MESSAGE for
  * every message (one call per main-loop iteration, as the library batches),
- * and sends with their ACK SEND tracked by uuid. No libpurple, no
+ * sends with their ACK SEND tracked by uuid, and while idle a websocket ping
+ * every 30 s and the team list every 60 s. No libpurple, no
  * de-duplication store, no settings, no reconnect.
  *
  * Same command line and output as the other compare-* clients (see
@@ -20,6 +21,11 @@
 
 #define CONVERSATION_PAGE 100   /* PPM_CONVERSATION_PAGE_SIZE */
 #define UNACKED_PAGE      50    /* PPM_UNACKED_PAGE_SIZE */
+/* What a connected agent must do while idle, as the library does it: a
+ * websocket ping every 30 s (a silent connection is otherwise never known
+ * dead) and the team list every 60 s (the server pushes no presence). */
+#define KEEPALIVE_SECONDS 30
+#define TEAM_POLL_SECONDS 60
 
 typedef void (*ApiDone) (JsonObject *answer, gpointer data);
 
@@ -216,7 +222,7 @@ on_ws_connected (GObject *source, GAsyncResult *result, gpointer data)
       fail (bare, error->message);
       return;
     }
-  soup_websocket_connection_set_keepalive_interval (bare->ws, 0);
+  soup_websocket_connection_set_keepalive_interval (bare->ws, KEEPALIVE_SECONDS);
   g_signal_connect (bare->ws, "message", G_CALLBACK (on_frame), bare);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
@@ -342,6 +348,15 @@ on_team (JsonObject *answer, gpointer data)
 {
 }
 
+static gboolean
+poll_team (gpointer data)
+{
+  Bare *bare = data;
+
+  api (bare, "PP_GET_APP_SERVICE_USER_LIST", json_object_new (), on_team, bare);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_login (JsonObject *answer, gpointer data)
 {
@@ -356,6 +371,7 @@ on_login (JsonObject *answer, gpointer data)
   soup_session_websocket_connect_async (bare->session, upgrade, NULL, NULL, G_PRIORITY_DEFAULT,
                                         NULL, on_ws_connected, bare);
   api (bare, "PP_GET_APP_SERVICE_USER_LIST", json_object_new (), on_team, bare);
+  g_timeout_add_seconds (TEAM_POLL_SECONDS, poll_team, bare);
   fetch_conversations (bare);
 }
 
