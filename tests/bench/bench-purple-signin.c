@@ -20,16 +20,6 @@
 #define SAMPLE_MS      250
 #define QUIET_MS       3000   /* nothing changed for this long: sign-in is over */
 
-static guint
-count_buddies (PurpleAccount *account)
-{
-  GSList *buddies = purple_find_buddies (account, NULL);
-  guint n = g_slist_length (buddies);
-
-  g_slist_free (buddies);
-  return n;
-}
-
 typedef struct {
   double start_ms, connected_ms, settled_ms;
   guint buddies, writes;
@@ -66,9 +56,9 @@ sign_in (PurpleAccount *account, BenchStallMeter *meter, SignIn *out)
       if (bench_now_ms () < next_sample)
         continue;
       next_sample = bench_now_ms () + SAMPLE_MS;
-      if (count_buddies (account) != buddies || harness_writes ()->len != writes)
+      if (bench_count_buddies (account) != buddies || harness_writes ()->len != writes)
         {
-          buddies = count_buddies (account);
+          buddies = bench_count_buddies (account);
           writes = harness_writes ()->len;
           last_change = bench_now_ms ();
         }

@@ -14,13 +14,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 
 #define SIGN_IN_TIMEOUT_MS 600000
 #define ROUND_TIMEOUT_MS   300000
 #define LINGER_MS          1000   /* after the last expected message: duplicates come now */
 #define READY_PAUSE_MS     300    /* after sign-in, before "ready": the session settles */
-#define POLL_MS            20
+#define POLL_MS            2      /* the end of a run is seen within this */
 
 CompareRun *
 compare_run_new (int *argc, char ***argv, const char *label)
@@ -237,36 +236,6 @@ count_idle_wakeups (guint seconds, double *per_minute, double *loop_per_minute)
   *loop_per_minute = MAX ((long) (main_loop_wakeups - wakeups) - 1, 0) * 60.0 / MAX (seconds, 1);
 }
 
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static gboolean
-stall_tick (gpointer data)
-{
-  CompareRun *run = data;
-  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us ();
-
-  run->stall_longest_us = MAX (run->stall_longest_us, now - run->stall_last_us);
-  run->stall_longest_cpu_us = MAX (run->stall_longest_cpu_us, cpu - run->stall_last_cpu_us);
-  run->stall_last_us = now;
-  run->stall_last_cpu_us = cpu;
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-stall_meter_start (CompareRun *run)
-{
-  run->stall_last_us = g_get_monotonic_time ();
-  run->stall_last_cpu_us = thread_cpu_us ();
-  run->stall_source = g_timeout_add_full (G_PRIORITY_HIGH, 10, stall_tick, run, NULL);
-}
-
 /* This process's resident memory now (not its peak), in KiB. */
 static long
 current_rss_kib (void)
@@ -325,6 +294,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
   GString *result = g_string_new (NULL);
   g_autoptr (GString) rounds_rss = g_string_new (NULL);
   gint64 start, signed_in_us = 0, end = 0;
+  double stall_longest_ms = 0, stall_longest_cpu_ms = 0;
   double per_minute = -1, loop_per_minute = -1, baseline_per_minute = -1,
          baseline_loop_per_minute = -1;
   struct rusage usage;
@@ -338,7 +308,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
     count_idle_wakeups (MAX (run->idle_seconds / 2, 1), &baseline_per_minute,
                         &baseline_loop_per_minute);
   if (run->stall_meter && !g_str_equal (run->mode, "idle"))
-    stall_meter_start (run);
+    bench_stall_start (&run->stalls);
   start = g_get_monotonic_time ();
   client->sign_in (data);
   if (!run_until (client_signed_in, &s, run, SIGN_IN_TIMEOUT_MS))
@@ -398,7 +368,12 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
       count_idle_wakeups (run->idle_seconds, &per_minute, &loop_per_minute);
     }
   getrusage (RUSAGE_SELF, &usage);
-  g_clear_handle_id (&run->stall_source, g_source_remove);
+  if (run->stalls.source != 0)
+    {
+      stall_longest_ms = bench_stall_longest_ms (&run->stalls);
+      stall_longest_cpu_ms = bench_stall_longest_cpu_ms (&run->stalls);
+      bench_stall_stop (&run->stalls);
+    }
   if (client->extra_result != NULL)
     client->extra_result (data, result);
   client->sign_out (data);
@@ -411,9 +386,9 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
     g_string_prepend (result, head);
   }
   g_string_append (result, rounds_rss->str);
-  if (run->stall_longest_us > 0)
+  if (stall_longest_ms > 0)
     g_string_append_printf (result, ", \"longest_stall_ms\": %.1f, \"longest_stall_cpu_ms\": %.1f",
-                            run->stall_longest_us / 1000.0, run->stall_longest_cpu_us / 1000.0);
+                            stall_longest_ms, stall_longest_cpu_ms);
   g_string_append_printf (result, ", \"signin_ms\": %.3f", signed_in_us / 1000.0);
   if (end > 0)
     g_string_append_printf (result, ", \"time_ms\": %.3f", (end - start) / 1000.0);

@@ -32,6 +32,8 @@
 
 #include <glib.h>
 
+#include "stall.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -45,12 +47,10 @@ typedef struct {
   char *marker;               /* "bench rR " in burst mode */
   guint shown, shown_marked, sends_acked, buddies;
   gint64 first_marked_us, last_marked_us;
-  /* Main-loop stalls (not in idle mode, where the meter's ticks would be the
-   * wake-ups): the longest gap between runs of a G_PRIORITY_HIGH 10 ms
-   * timeout, wall-clock and this thread's CPU time within it. */
+  /* Main-loop stalls (stall.h), not in idle mode, where the meter's ticks
+   * would be the wake-ups. */
   gboolean stall_meter;        /* off: --no-stall-meter (instruction counts) */
-  guint stall_source;
-  gint64 stall_last_us, stall_last_cpu_us, stall_longest_us, stall_longest_cpu_us;
+  BenchStallMeter stalls;
   GString *failure;
 } CompareRun;
 

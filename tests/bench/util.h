@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "stall.h"
+
 G_BEGIN_DECLS
 
 /* Prints "figure NAME VALUE UNIT OP LIMIT" (OP "<=" or ">="), or with op NULL
@@ -32,28 +34,6 @@ gboolean bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer
 void     bench_iterate (guint max_wait_ms);
 /* Iterates the default main context until *flag is TRUE or timeout_ms pass. */
 gboolean bench_wait_flag (const gboolean *flag, guint timeout_ms);
-
-/* ---- Main-loop stalls: what a user sees as a freeze ---- */
-
-/* A G_PRIORITY_HIGH timeout every 10 ms records the longest gap between two
- * of its runs: 10 ms when the loop is responsive, more when some callback
- * (or a burst of them) kept the loop busy. On a loaded machine a gap can
- * also be time the process waited for a CPU, so the meter also records the
- * main thread's CPU time within each gap: the longest of those is the work
- * that froze the loop, whatever the load. */
-typedef struct {
-  guint source;
-  gint64 last_us, longest_us;
-  gint64 last_cpu_us, longest_cpu_us;
-} BenchStallMeter;
-
-void    bench_stall_start (BenchStallMeter *meter);
-/* Forgets the longest gaps so far (a new measurement window). */
-void    bench_stall_reset (BenchStallMeter *meter);
-/* Longest gap: wall-clock, and main-thread CPU time spent within a gap. */
-double  bench_stall_longest_ms (const BenchStallMeter *meter);
-double  bench_stall_longest_cpu_ms (const BenchStallMeter *meter);
-void    bench_stall_stop (BenchStallMeter *meter);
 
 /* ---- The test server in a child process ---- */
 
