@@ -225,13 +225,13 @@ PURPLE_BENCH     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter tests/bench/be
 LIB_BENCH        = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/bench/bench-purple-%,$(BENCH_SRC)))
 BENCH            = $(LIB_BENCH) $(PURPLE_BENCH)
 
-$(PURPLE_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/stall.c $(wildcard tests/bench/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+$(PURPLE_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/loop.c $(wildcard tests/bench/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/util.c tests/bench/stall.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
-$(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/stall.c $(wildcard tests/bench/*.h) $(CLIENT_LIB) $(SERVER_LIB)
+$(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/loop.c $(wildcard tests/bench/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/bench $< tests/bench/util.c tests/bench/stall.c -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
 # The side-by-side comparison (tests/bench/compare.py): one test server
 # process, and against it the bare client (the limit), the Python peer, the
@@ -239,25 +239,25 @@ $(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/b
 COMPARE_DIR    = $(BUILD)/tests/bench
 COMPARE_SERVER = $(COMPARE_DIR)/compare-server
 COMPARE_C      = $(COMPARE_DIR)/compare-bare $(COMPARE_DIR)/compare-lib $(COMPARE_DIR)/compare-plugin
-COMPARE_COMMON = tests/bench/compare-common.c tests/bench/compare-common.h tests/bench/stall.c tests/bench/stall.h
+COMPARE_COMMON = tests/bench/compare-common.c tests/bench/compare-common.h tests/bench/loop.c tests/bench/loop.h
 BENCH_DEBIAN_DEPS = python3 python3-websocket python3-requests gnuplot-nox valgrind linux-perf
 
-$(COMPARE_SERVER): tests/bench/compare-server.c tests/bench/util.c tests/bench/util.h tests/bench/stall.h $(SERVER_LIB)
+$(COMPARE_SERVER): tests/bench/compare-server.c tests/bench/util.c tests/bench/util.h tests/bench/loop.c tests/bench/loop.h $(SERVER_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server -Itests/bench $< tests/bench/util.c -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
 # The bare client links libsoup, json-glib and GLib only.
 $(COMPARE_DIR)/compare-bare: tests/bench/compare-bare.c $(COMPARE_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/bench $< tests/bench/compare-common.c tests/bench/stall.c -o $@ $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
 
 $(COMPARE_DIR)/compare-lib: tests/bench/compare-lib.c $(COMPARE_COMMON) $(CLIENT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/bench $< tests/bench/compare-common.c tests/bench/stall.c -o $@ $(CLIENT_LIB) $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(CLIENT_LIB) $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
 
 $(COMPARE_DIR)/compare-plugin: tests/bench/compare-plugin.c $(COMPARE_COMMON) $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(PLUGIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/compare-common.c tests/bench/stall.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
 # The README's Performance block and its plot, from the last make bench.
 bench-readme:

@@ -481,7 +481,7 @@ bare_sign_out (gpointer data)
   gboolean done = FALSE;
 
   api (bare, "PPKEFU_LOGOUT", json_object_new (), on_logged_out, &done);
-  compare_wait (&done, 10000);
+  bench_wait_flag (&done, 10000);
   if (bare->ws != NULL)
     soup_websocket_connection_close (bare->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 }

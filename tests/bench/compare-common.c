@@ -145,26 +145,6 @@ compare_server_unacked (CompareRun *run)
   return reply != NULL && g_ascii_isdigit (reply[0]) ? atoi (reply) : -1;
 }
 
-static gboolean
-flag_expired (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-gboolean
-compare_wait (const gboolean *flag, guint timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint timer = g_timeout_add (timeout_ms, flag_expired, &expired);
-
-  while (!*flag && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (timer);
-  return *flag;
-}
-
 /* Runs the loop until done (data) or timeout_ms; checks after each
  * iteration, and at least every POLL_MS. */
 static gboolean
@@ -179,7 +159,7 @@ run_until (gboolean (*done) (gpointer data), gpointer data, CompareRun *run, gui
 
       if (run->failure->len > 0 || g_get_monotonic_time () > deadline)
         return FALSE;
-      timer = g_timeout_add (POLL_MS, flag_expired, &tick);
+      timer = g_timeout_add (POLL_MS, bench_flag_expired, &tick);
       g_main_context_iteration (NULL, TRUE);
       if (!tick)
         g_source_remove (timer);
@@ -192,8 +172,8 @@ run_for (guint ms)
 {
   gboolean done = FALSE;
 
-  g_timeout_add (ms, flag_expired, &done);
-  compare_wait (&done, ms + 1000);
+  g_timeout_add (ms, bench_flag_expired, &done);
+  bench_wait_flag (&done, ms + 1000);
 }
 
 /* Voluntary context switches of every thread of this process, those that

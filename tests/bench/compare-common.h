@@ -32,7 +32,7 @@
 
 #include <glib.h>
 
-#include "stall.h"
+#include "loop.h"
 
 G_BEGIN_DECLS
 
@@ -47,7 +47,7 @@ typedef struct {
   char *marker;               /* "bench rR " in burst mode */
   guint shown, shown_marked, sends_acked, buddies;
   gint64 first_marked_us, last_marked_us;
-  /* Main-loop stalls (stall.h), not in idle mode, where the meter's ticks
+  /* Main-loop stalls (loop.h), not in idle mode, where the meter's ticks
    * would be the wake-ups. */
   gboolean stall_meter;        /* off: --no-stall-meter (instruction counts) */
   BenchStallMeter stalls;
@@ -89,8 +89,5 @@ void        compare_fail (CompareRun *run, const char *what);
 char       *compare_server_command (CompareRun *run, const char *command);
 /* The server's count of this agent's pushes not acknowledged yet, or -1. */
 int         compare_server_unacked (CompareRun *run);
-
-/* Iterates the default main context until *flag or timeout_ms. */
-gboolean    compare_wait (const gboolean *flag, guint timeout_ms);
 
 G_END_DECLS

@@ -165,7 +165,7 @@ lib_sign_out (gpointer data)
   ppm_client_disconnect (lib->client);
   ppm_client_free (lib->client);
   /* PPKEFU_LOGOUT finishes in the background: half a second for it. */
-  compare_wait (&done, 500);
+  bench_wait_flag (&done, 500);
 }
 
 int

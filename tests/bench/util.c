@@ -106,37 +106,6 @@ bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer arg)
   return FALSE;
 }
 
-static gboolean
-flag_expired (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-void
-bench_iterate (guint max_wait_ms)
-{
-  gboolean tick = FALSE;
-  guint timer = g_timeout_add (max_wait_ms, flag_expired, &tick);   /* bounds the wait */
-
-  g_main_context_iteration (NULL, TRUE);
-  if (!tick)
-    g_source_remove (timer);
-}
-
-gboolean
-bench_wait_flag (const gboolean *flag, guint timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint timer = g_timeout_add (timeout_ms, flag_expired, &expired);
-
-  while (!*flag && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (timer);
-  return *flag;
-}
-
 /* ---- The server child ---- */
 
 /* One source of commands: the parent's pipe, or a client program connected

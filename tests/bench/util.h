@@ -8,7 +8,7 @@
 
 #include <glib.h>
 
-#include "stall.h"
+#include "loop.h"
 
 G_BEGIN_DECLS
 
@@ -30,10 +30,6 @@ long    bench_peak_rss_kib (void);
  * the child failed. Call it before anything creates a GLib thread. */
 gboolean bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer arg);
 
-/* One iteration of the default main context, blocking at most max_wait_ms. */
-void     bench_iterate (guint max_wait_ms);
-/* Iterates the default main context until *flag is TRUE or timeout_ms pass. */
-gboolean bench_wait_flag (const gboolean *flag, guint timeout_ms);
 
 /* ---- The test server in a child process ---- */
 

@@ -1,5 +1,5 @@
-/* stall.h: the main-loop stall meter every benchmark client shares (GLib
- * only, so the bare client links nothing else).
+/* loop.h: main-loop helpers every benchmark client shares (GLib only, so
+ * the bare client links nothing else): bounded waits, and the stall meter.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -9,8 +9,14 @@
 
 G_BEGIN_DECLS
 
-/* Main-loop stalls: what a user sees as a freeze. */
-/* A G_PRIORITY_HIGH timeout every 10 ms records the longest gap between two
+/* A GSourceFunc that sets the gboolean at data and ends. */
+gboolean bench_flag_expired (gpointer data);
+/* One iteration of the default main context, blocking at most max_wait_ms. */
+void     bench_iterate (guint max_wait_ms);
+/* Iterates the default main context until *flag is TRUE or timeout_ms pass. */
+gboolean bench_wait_flag (const gboolean *flag, guint timeout_ms);
+
+/* Main-loop stalls, what a user sees as a freeze: a G_PRIORITY_HIGH timeout every 10 ms records the longest gap between two
  * of its runs: 10 ms when the loop is responsive, more when some callback
  * (or a burst of them) kept the loop busy. On a loaded machine a gap can
  * also be time the process waited for a CPU, so the meter also records the

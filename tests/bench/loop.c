@@ -1,10 +1,41 @@
-/* stall.c: see stall.h.
+/* loop.c: see loop.h.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
-#include "stall.h"
+#include "loop.h"
 
 #include <time.h>
+
+gboolean
+bench_flag_expired (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+bench_iterate (guint max_wait_ms)
+{
+  gboolean tick = FALSE;
+  guint timer = g_timeout_add (max_wait_ms, bench_flag_expired, &tick);   /* bounds the wait */
+
+  g_main_context_iteration (NULL, TRUE);
+  if (!tick)
+    g_source_remove (timer);
+}
+
+gboolean
+bench_wait_flag (const gboolean *flag, guint timeout_ms)
+{
+  gboolean expired = FALSE;
+  guint timer = g_timeout_add (timeout_ms, bench_flag_expired, &expired);
+
+  while (!*flag && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (timer);
+  return *flag;
+}
 
 #define STALL_TICK_MS 10
 
