@@ -80,14 +80,16 @@ report (const char *label, gint64 conversations, const SignIn *s, double rss_per
 #define FIG(suffix, value, unit, op, limit) \
   (g_snprintf (name, sizeof name, "purple.%s.%" G_GINT64_FORMAT suffix, label, conversations), \
    bench_figure (name, value, unit, op, limit))
-  FIG (".connected_ms", s->connected_ms, "ms", "<=", 5000 + conversations * 1.0);
-  FIG (".settled_ms", s->settled_ms, "ms", "<=", 5000 + conversations * 1.0);
+  /* Collapse guards, about twice what was measured (2026-12-07: settled in
+   * 1.3 s with 5,000 and 6.1 s with 20,000); compare.py has the targets. */
+  FIG (".connected_ms", s->connected_ms, "ms", "<=", 1000 + conversations * 0.6);
+  FIG (".settled_ms", s->settled_ms, "ms", "<=", 1000 + conversations * 0.6);
   FIG (".buddies", s->buddies, "buddies", ">=", conversations);
   FIG (".messages_shown", s->writes, "msgs", "<=", conversations);
   FIG (".longest_stall_cpu_ms", s->longest_stall_cpu_ms, "ms", "<=", 500);
   FIG (".longest_stall_ms", s->longest_stall_ms, "ms", "<=", 2000);
   if (rss_per_conversation >= 0)
-    FIG (".peak_rss_per_conversation", rss_per_conversation, "bytes", "<=", 32768);
+    FIG (".peak_rss_per_conversation", rss_per_conversation, "bytes", "<=", 16384);   /* measured 6.7-7.5 KiB */
 #undef FIG
   printf ("info purple.%s.%" G_GINT64_FORMAT ": %d API calls\n", label, conversations, api_calls);
 }
