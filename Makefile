@@ -240,7 +240,7 @@ COMPARE_DIR    = $(BUILD)/tests/bench
 COMPARE_SERVER = $(COMPARE_DIR)/compare-server
 COMPARE_C      = $(COMPARE_DIR)/compare-bare $(COMPARE_DIR)/compare-lib $(COMPARE_DIR)/compare-plugin
 COMPARE_COMMON = tests/bench/compare-common.c tests/bench/compare-common.h tests/bench/loop.c tests/bench/loop.h
-BENCH_DEBIAN_DEPS = python3 python3-websocket python3-requests gnuplot-nox valgrind linux-perf
+BENCH_DEBIAN_DEPS = python3 python3-websocket python3-requests gnuplot-nox valgrind
 
 $(COMPARE_SERVER): tests/bench/compare-server.c tests/bench/util.c tests/bench/util.h tests/bench/loop.c tests/bench/loop.h $(SERVER_LIB)
 	@mkdir -p $(dir $@)
@@ -265,7 +265,7 @@ bench-readme:
 	  --readme README.md --image-dir docs/bench
 
 bench-deps:
-	@sh tests/install-deps.sh $(BENCH_DEBIAN_DEPS) -- -- python3 gnuplot valgrind perf -- websocket requests
+	@sh tests/install-deps.sh $(BENCH_DEBIAN_DEPS) -- -- python3 gnuplot valgrind -- websocket requests
 
 # BENCH_QUICK=1: small sizes, for development (figures not comparable).
 bench: all bench-deps $(BENCH) $(COMPARE_SERVER) $(COMPARE_C)
