@@ -1,7 +1,8 @@
 /* compare-bare.c: the limit the plugin is measured against. A PPMessage agent
  * client on the same libraries (libsoup 3, json-glib, GLib main loop) that
- * does exactly the protocol work and nothing else: the sign-in requests with
- * the library's page sizes (conversations 100 a page, unacked pushes 50),
+ * does exactly the protocol work and nothing else: the sign-in requests in
+ * the library's order (token, login, team, conversation list, websocket,
+ * catch-up) and with its page sizes (conversations 100 a page, unacked 50),
  * parsing every answer and frame, the websocket auth, an ACK_MESSAGE for
  * every message (one call per main-loop iteration, as the library batches),
  * sends with their ACK SEND tracked by uuid, and while idle a websocket ping
@@ -243,6 +244,18 @@ on_ws_connected (GObject *source, GAsyncResult *result, gpointer data)
   soup_websocket_connection_send_text (bare->ws, text);
 }
 
+/* In the library's order: the team and the conversation list first, then
+ * the websocket, then (at its AUTH ack) the catch-up. */
+static void
+open_websocket (Bare *bare)
+{
+  g_autofree char *ws_url = g_strconcat ("ws", bare->run->url + strlen ("http"), "/pcsocket/WS", NULL);
+  g_autoptr (SoupMessage) upgrade = soup_message_new (SOUP_METHOD_GET, ws_url);
+
+  soup_session_websocket_connect_async (bare->session, upgrade, NULL, NULL, G_PRIORITY_DEFAULT,
+                                        NULL, on_ws_connected, bare);
+}
+
 /* ---- Catch-up: the unacked list, page 0 until it is empty ---- */
 
 static void
@@ -331,6 +344,7 @@ on_conversation_page (JsonObject *answer, gpointer data)
     }
   bare->conversations_done = TRUE;
   compare_set_buddies (bare->run, g_hash_table_size (bare->conversation_visitor));
+  open_websocket (bare);
 }
 
 static void
@@ -362,14 +376,10 @@ on_login (JsonObject *answer, gpointer data)
 {
   Bare *bare = data;
   JsonObject *app = json_object_get_object_member (answer, "app");
-  g_autofree char *ws_url = g_strconcat ("ws", bare->run->url + strlen ("http"), "/pcsocket/WS", NULL);
-  g_autoptr (SoupMessage) upgrade = soup_message_new (SOUP_METHOD_GET, ws_url);
 
   bare->user_uuid = g_strdup (json_object_get_string_member (answer, "uuid"));
   bare->device_uuid = g_strdup (json_object_get_string_member (answer, "browser_device_uuid"));
   bare->app_uuid = g_strdup (json_object_get_string_member (app, "uuid"));
-  soup_session_websocket_connect_async (bare->session, upgrade, NULL, NULL, G_PRIORITY_DEFAULT,
-                                        NULL, on_ws_connected, bare);
   api (bare, "PP_GET_APP_SERVICE_USER_LIST", json_object_new (), on_team, bare);
   g_timeout_add_seconds (TEAM_POLL_SECONDS, poll_team, bare);
   fetch_conversations (bare);
