@@ -93,7 +93,7 @@ PO_FILES   = $(wildcard po/*.po)
 MO_FILES   = $(PO_FILES:po/%.po=$(BUILD)/po/%.mo)
 ICON_SIZES = 16 22 48
 
-.PHONY: all deps check demo bench install uninstall install-user clean pot fuzz lintian
+.PHONY: all deps check demo bench bench-deps bench-readme install uninstall install-user clean pot fuzz lintian
 
 all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
 
@@ -257,13 +257,52 @@ PURPLE_BENCH     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter tests/bench/be
 LIB_BENCH        = $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out tests/bench/bench-purple-%,$(BENCH_SRC)))
 BENCH            = $(LIB_BENCH) $(PURPLE_BENCH)
 
-$(PURPLE_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c $(wildcard tests/bench/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+$(PURPLE_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/loop.c $(wildcard tests/bench/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/util.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
-$(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c $(wildcard tests/bench/*.h) $(CLIENT_LIB) $(SERVER_LIB)
+$(LIB_BENCH): $(BUILD)/tests/bench/%: tests/bench/%.c tests/bench/util.c tests/bench/loop.c $(wildcard tests/bench/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/bench $< tests/bench/util.c -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
-bench: all $(BENCH)
-	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) sh tests/bench/run-bench.sh $(BENCH)
+# The side-by-side comparison (tests/bench/compare.py): one test server
+# process, and against it the bare client (the limit), the Python peer, the
+# client library and the plugin. Its Debian dependencies are installed here.
+COMPARE_DIR    = $(BUILD)/tests/bench
+COMPARE_SERVER = $(COMPARE_DIR)/compare-server
+COMPARE_C      = $(COMPARE_DIR)/compare-bare $(COMPARE_DIR)/compare-lib $(COMPARE_DIR)/compare-plugin
+COMPARE_COMMON = tests/bench/compare-common.c tests/bench/compare-common.h tests/bench/loop.c tests/bench/loop.h
+BENCH_DEBIAN_DEPS = python3 python3-websocket python3-requests gnuplot-nox valgrind
+
+$(COMPARE_SERVER): tests/bench/compare-server.c tests/bench/util.c tests/bench/util.h tests/bench/loop.c tests/bench/loop.h $(SERVER_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server -Itests/bench $< tests/bench/util.c tests/bench/loop.c -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+
+# The bare client links libsoup, json-glib and GLib only.
+$(COMPARE_DIR)/compare-bare: tests/bench/compare-bare.c $(COMPARE_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
+
+$(COMPARE_DIR)/compare-lib: tests/bench/compare-lib.c $(COMPARE_COMMON) $(CLIENT_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(CLIENT_LIB) $(call PKG_LIBS,$(LIB_PKGS)) $(LDFLAGS)
+
+$(COMPARE_DIR)/compare-plugin: tests/bench/compare-plugin.c $(COMPARE_COMMON) $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(PLUGIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support -Itests/bench $< tests/bench/compare-common.c tests/bench/loop.c -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
+
+# The README's Performance block and its plot, from the last make bench.
+bench-readme:
+	python3 tests/bench/report.py --results $(BUILD)/bench/results.json --out $(BUILD)/bench \
+	  --readme README.md --image-dir docs/bench
+
+bench-deps:
+	@sh tests/install-deps.sh $(BENCH_DEBIAN_DEPS) -- -- python3 gnuplot valgrind -- -- websocket requests
+
+# BENCH_QUICK=1: small sizes, for development (figures not comparable).
+bench: all bench-deps $(BENCH) $(COMPARE_SERVER) $(COMPARE_C)
+	@BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) BENCH_QUICK=$(BENCH_QUICK) \
+	  python3 tests/bench/compare.py --build $(BUILD) --out $(BUILD)/bench; \
+	  compare=$$?; \
+	  [ -n "$(BENCH_QUICK)" ] || BUILD=$(BUILD) PLUGIN_DIR=$(abspath $(BUILD)) sh tests/bench/run-bench.sh $(BENCH) || exit 1; \
+	  exit $$compare

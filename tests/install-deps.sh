@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages given before "--" when any pkg-config module or
-# command the build needs is missing, or a package that ships neither (a
-# libpurple plugin) is not installed. Does nothing when everything is there.
-# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND... [-- PACKAGE...]]
+# command the build needs is missing, a package that ships neither (a
+# libpurple plugin) is not installed, or a Python module is missing. Does
+# nothing when everything is there.
+# Usage: install-deps.sh PACKAGE... -- PKGCONFIG_MODULE... [-- COMMAND...
+#        [-- INSTALLED_PACKAGE... [-- PYTHON3_MODULE...]]]
 set -e
 packages=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do packages="$packages $1"; shift; done
@@ -20,9 +22,19 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   shift
 done
 [ $# -gt 0 ] && shift
-for package in "$@"; do
-  [ "$(dpkg-query -W -f '${Status}' "$package" 2>/dev/null)" = "install ok installed" ] \
-    || missing="$missing $package"
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  [ "$(dpkg-query -W -f '${Status}' "$1" 2>/dev/null)" = "install ok installed" ] \
+    || missing="$missing $1"
+  shift
+done
+[ $# -gt 0 ] && shift
+# Python modules (the benchmark's Python peer): Debian packages them as
+# python3-* for its own /usr/bin/python3, which a pyenv or venv python3 first
+# on PATH does not see.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+for module in "$@"; do
+  "$python" -c "import $module" >/dev/null 2>&1 || missing="$missing python3:$module"
 done
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 command -v cc >/dev/null 2>&1 || missing="$missing cc"

@@ -20,16 +20,6 @@
 #define SAMPLE_MS      250
 #define QUIET_MS       3000   /* nothing changed for this long: sign-in is over */
 
-static guint
-count_buddies (PurpleAccount *account)
-{
-  GSList *buddies = purple_find_buddies (account, NULL);
-  guint n = g_slist_length (buddies);
-
-  g_slist_free (buddies);
-  return n;
-}
-
 typedef struct {
   double start_ms, connected_ms, settled_ms;
   guint buddies, writes;
@@ -66,9 +56,9 @@ sign_in (PurpleAccount *account, BenchStallMeter *meter, SignIn *out)
       if (bench_now_ms () < next_sample)
         continue;
       next_sample = bench_now_ms () + SAMPLE_MS;
-      if (count_buddies (account) != buddies || harness_writes ()->len != writes)
+      if (bench_count_buddies (account) != buddies || harness_writes ()->len != writes)
         {
-          buddies = count_buddies (account);
+          buddies = bench_count_buddies (account);
           writes = harness_writes ()->len;
           last_change = bench_now_ms ();
         }
@@ -90,14 +80,16 @@ report (const char *label, gint64 conversations, const SignIn *s, double rss_per
 #define FIG(suffix, value, unit, op, limit) \
   (g_snprintf (name, sizeof name, "purple.%s.%" G_GINT64_FORMAT suffix, label, conversations), \
    bench_figure (name, value, unit, op, limit))
-  FIG (".connected_ms", s->connected_ms, "ms", "<=", 5000 + conversations * 1.0);
-  FIG (".settled_ms", s->settled_ms, "ms", "<=", 5000 + conversations * 1.0);
+  /* Collapse guards, about twice what was measured (2026-12-07: settled in
+   * 1.3 s with 5,000 and 6.1 s with 20,000); compare.py has the targets. */
+  FIG (".connected_ms", s->connected_ms, "ms", "<=", 1000 + conversations * 0.6);
+  FIG (".settled_ms", s->settled_ms, "ms", "<=", 1000 + conversations * 0.6);
   FIG (".buddies", s->buddies, "buddies", ">=", conversations);
   FIG (".messages_shown", s->writes, "msgs", "<=", conversations);
   FIG (".longest_stall_cpu_ms", s->longest_stall_cpu_ms, "ms", "<=", 500);
   FIG (".longest_stall_ms", s->longest_stall_ms, "ms", "<=", 2000);
   if (rss_per_conversation >= 0)
-    FIG (".peak_rss_per_conversation", rss_per_conversation, "bytes", "<=", 32768);
+    FIG (".peak_rss_per_conversation", rss_per_conversation, "bytes", "<=", 16384);   /* measured 6.7-7.5 KiB */
 #undef FIG
   printf ("info purple.%s.%" G_GINT64_FORMAT ": %d API calls\n", label, conversations, api_calls);
 }

@@ -41,3 +41,14 @@ bench_purple_init (void)
       close (saved);
     }
 }
+
+/* Buddies of the account in the list (a walk of the list: sample it). */
+static inline guint
+bench_count_buddies (PurpleAccount *account)
+{
+  GSList *buddies = purple_find_buddies (account, NULL);
+  guint n = g_slist_length (buddies);
+
+  g_slist_free (buddies);
+  return n;
+}

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <glib-unix.h>
@@ -104,105 +106,32 @@ bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer arg)
   return FALSE;
 }
 
-static gboolean
-flag_expired (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-void
-bench_iterate (guint max_wait_ms)
-{
-  gboolean tick = FALSE;
-  guint timer = g_timeout_add (max_wait_ms, flag_expired, &tick);   /* bounds the wait */
-
-  g_main_context_iteration (NULL, TRUE);
-  if (!tick)
-    g_source_remove (timer);
-}
-
-gboolean
-bench_wait_flag (const gboolean *flag, guint timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint timer = g_timeout_add (timeout_ms, flag_expired, &expired);
-
-  while (!*flag && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (timer);
-  return *flag;
-}
-
-/* ---- Stalls ---- */
-
-#define STALL_TICK_MS 10
-
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static gboolean
-stall_tick (gpointer data)
-{
-  BenchStallMeter *meter = data;
-  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us ();
-
-  meter->longest_us = MAX (meter->longest_us, now - meter->last_us);
-  meter->longest_cpu_us = MAX (meter->longest_cpu_us, cpu - meter->last_cpu_us);
-  meter->last_us = now;
-  meter->last_cpu_us = cpu;
-  return G_SOURCE_CONTINUE;
-}
-
-void
-bench_stall_start (BenchStallMeter *meter)
-{
-  bench_stall_reset (meter);
-  meter->source = g_timeout_add_full (G_PRIORITY_HIGH, STALL_TICK_MS, stall_tick, meter, NULL);
-}
-
-void
-bench_stall_reset (BenchStallMeter *meter)
-{
-  meter->last_us = g_get_monotonic_time ();
-  meter->last_cpu_us = thread_cpu_us ();
-  meter->longest_us = meter->longest_cpu_us = 0;
-}
-
-double
-bench_stall_longest_ms (const BenchStallMeter *meter)
-{
-  /* A gap still open counts too. */
-  return MAX (meter->longest_us, g_get_monotonic_time () - meter->last_us) / 1000.0;
-}
-
-double
-bench_stall_longest_cpu_ms (const BenchStallMeter *meter)
-{
-  return MAX (meter->longest_cpu_us, thread_cpu_us () - meter->last_cpu_us) / 1000.0;
-}
-
-void
-bench_stall_stop (BenchStallMeter *meter)
-{
-  g_clear_handle_id (&meter->source, g_source_remove);
-}
-
 /* ---- The server child ---- */
+
+/* One source of commands: the parent's pipe, or a client program connected
+ * to the control socket (tests/bench/compare.py runs several clients
+ * against one server process). Replies go back on the line they came from. */
+typedef struct {
+  int in_fd, out_fd;
+  GString *input;
+  gboolean eof;
+  guint watch;
+} ControlLine;
 
 typedef struct {
   PpmsServer *server;
   GPtrArray *visitors;        /* PpmsPeer* */
-  GString *input;
-  gboolean eof;
-  int out_fd;
+  ControlLine parent;         /* the pipe of the process that forked the server */
+  GPtrArray *lines;           /* ControlLine* connected to the control socket */
+  ControlLine *replying;      /* the line of the command being run */
+  /* What the watched agent was sent ("watch EMAIL"): the monotonic time each
+   * MSG frame was written (to time push to signal) and the SEND acks. */
+  char *watched_user_uuid;
+  GString *push_log;          /* "<monotonic us>\t<bo>\n" per MSG frame */
+  guint pushes_logged, send_acks;
+  /* "paced ...": visitor texts sent at a steady rate from a timer. */
+  guint paced_round, paced_total, paced_sent, paced_rate, paced_source;
+  gint64 paced_start_us;
 } Child;
 
 static void
@@ -218,11 +147,13 @@ child_reply (Child *child, const char *format, ...)
   line = g_strconcat (text, "\n", NULL);
   for (size_t done = 0, len = strlen (line); done < len;)
     {
-      ssize_t n = write (child->out_fd, line + done, len - done);
-      if (n < 0 && errno == EINTR)
+      ssize_t n = write (child->replying->out_fd, line + done, len - done);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
         continue;
-      if (n <= 0)
+      if (n <= 0 && child->replying == &child->parent)
         _exit (3);
+      if (n <= 0)
+        break;   /* a client went away: its reply is lost, the server runs on */
       done += (size_t) n;
     }
 }
@@ -264,6 +195,113 @@ child_send (Child *child, guint round, guint per_visitor)
   child_reply (child, "ok");
 }
 
+/* The frame observer: only frames to a device of the watched agent count. */
+static void
+on_frame_written (PpmsServer *server, const char *device_uuid, const char *text, gpointer data)
+{
+  Child *child = data;
+  PpmsDevice *device = ppms_device_lookup (server, device_uuid);
+  const char *body, *end;
+
+  if (child->watched_user_uuid == NULL || device == NULL
+      || g_strcmp0 (device->user_uuid, child->watched_user_uuid) != 0)
+    return;
+  if (g_str_has_prefix (text, "{\"type\": \"MSG\"")
+      && (body = strstr (text, "\"bo\": \"")) != NULL)
+    {
+      /* Bench texts are plain ASCII: the first quote ends the body. */
+      body += strlen ("\"bo\": \"");
+      end = strchr (body, '"');
+      if (end == NULL)
+        return;
+      g_string_append_printf (child->push_log, "%" G_GINT64_FORMAT "\t", g_get_monotonic_time ());
+      g_string_append_len (child->push_log, body, end - body);
+      g_string_append_c (child->push_log, '\n');
+      child->pushes_logged++;
+    }
+  else if (g_str_has_prefix (text, "{\"type\": \"ACK\"") && strstr (text, "\"what\": \"SEND\"")
+           && strstr (text, "\"code\": 0,"))
+    child->send_acks++;
+}
+
+/* "watch EMAIL": from now on, logs what that agent is sent (and forgets
+ * what was logged before). */
+static void
+child_watch (Child *child, const char *email)
+{
+  PpmsUser *user = ppms_user_lookup_by_email (child->server, email);
+
+  if (user == NULL)
+    {
+      child_reply (child, "error no user %s", email);
+      return;
+    }
+  g_free (child->watched_user_uuid);
+  child->watched_user_uuid = g_strdup (user->uuid);
+  g_string_truncate (child->push_log, 0);
+  child->pushes_logged = child->send_acks = 0;
+  child_reply (child, "ok");
+}
+
+/* "pushlog PATH": writes the push log of the watched agent to PATH. */
+static void
+child_write_push_log (Child *child, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_set_contents (path, child->push_log->str, child->push_log->len, &error))
+    child_reply (child, "error %s", error->message);
+  else
+    child_reply (child, "ok %u", child->pushes_logged);
+}
+
+static void
+send_visitor_text (Child *child, guint round, guint index)
+{
+  guint v = index % child->visitors->len;
+  PpmsPeer *peer = g_ptr_array_index (child->visitors, v);
+  g_autofree char *text = g_strdup_printf (VISITOR_TEXT " r%u v%u m%u", round, v,
+                                           index / child->visitors->len);
+
+  g_free (ppms_peer_send_text (peer, ppms_peer_conversation_uuid (peer), text));
+}
+
+/* Sends what is due by now, so the rate holds whatever the timer's jitter. */
+static gboolean
+paced_tick (gpointer data)
+{
+  Child *child = data;
+  gint64 elapsed = g_get_monotonic_time () - child->paced_start_us;
+  guint due = MIN (child->paced_total, (guint) (elapsed * child->paced_rate / G_USEC_PER_SEC) + 1);
+
+  while (child->paced_sent < due)
+    send_visitor_text (child, child->paced_round, child->paced_sent++);
+  if (child->paced_sent < child->paced_total)
+    return G_SOURCE_CONTINUE;
+  child->paced_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* "paced ROUND TOTAL RATE": the visitors send TOTAL texts in turn, RATE a
+ * second; the reply comes at once, the texts follow. */
+static void
+child_start_paced (Child *child, guint round, guint total, guint rate)
+{
+  if (child->visitors->len == 0 || rate == 0)
+    {
+      child_reply (child, "error no visitors or no rate");
+      return;
+    }
+  g_clear_handle_id (&child->paced_source, g_source_remove);
+  child->paced_round = round;
+  child->paced_total = total;
+  child->paced_rate = rate;
+  child->paced_sent = 0;
+  child->paced_start_us = g_get_monotonic_time ();
+  child->paced_source = g_timeout_add (1, paced_tick, child);
+  child_reply (child, "ok");
+}
+
 /* "path=count ..." for every path asked more than once, most asked first. */
 static const char *
 child_paths (Child *child)
@@ -293,7 +331,7 @@ child_paths (Child *child)
 static void
 child_command (Child *child, const char *line)
 {
-  guint a = 0, b = 0;
+  guint a = 0, b = 0, c = 0;
 
   if (g_str_equal (line, "requests"))
     child_reply (child, "%u %u", ppms_server_count_requests (child->server, "/api/"),
@@ -304,6 +342,28 @@ child_command (Child *child, const char *line)
     child_send (child, a, b);
   else if (g_str_equal (line, "paths"))
     child_reply (child, "%s", child_paths (child));
+  else if (g_str_equal (line, "visitors close"))
+    {
+      /* Agents' sends then reach no visitor socket: no push, and no visitor
+       * acking each one from inside this process while the next client runs. */
+      for (guint v = 0; v < child->visitors->len; v++)
+        ppms_peer_close (g_ptr_array_index (child->visitors, v));
+      child_reply (child, "ok");
+    }
+  else if (g_str_has_prefix (line, "watch "))
+    child_watch (child, line + strlen ("watch "));
+  else if (g_str_has_prefix (line, "pushlog "))
+    child_write_push_log (child, line + strlen ("pushlog "));
+  else if (g_str_equal (line, "sendacks"))
+    child_reply (child, "%u", child->send_acks);
+  else if (g_str_has_prefix (line, "unacked "))
+    {
+      PpmsUser *user = ppms_user_lookup_by_email (child->server, line + strlen ("unacked "));
+      const GPtrArray *pushes = user ? ppms_user_unacked_pushes (child->server, user->uuid) : NULL;
+      child_reply (child, "%u", pushes ? pushes->len : 0);
+    }
+  else if (sscanf (line, "paced %u %u %u", &a, &b, &c) == 3)
+    child_start_paced (child, a, b, c);
   else if (g_str_equal (line, "acked"))
     {
       guint stored = 0;
@@ -317,21 +377,63 @@ child_command (Child *child, const char *line)
 }
 
 static gboolean
-on_child_input (int fd, GIOCondition condition, gpointer data)
+on_line_input (int fd, GIOCondition condition, gpointer data)
 {
-  Child *child = data;
+  ControlLine *line = data;
   char buffer[4096];
   ssize_t n = read (fd, buffer, sizeof buffer);
 
   if (n > 0)
     {
-      g_string_append_len (child->input, buffer, n);
+      g_string_append_len (line->input, buffer, n);
       return G_SOURCE_CONTINUE;
     }
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return G_SOURCE_CONTINUE;
-  child->eof = TRUE;
+  line->eof = TRUE;
+  line->watch = 0;
   return G_SOURCE_REMOVE;
+}
+
+static void
+control_line_watch (ControlLine *line)
+{
+  g_unix_set_fd_nonblocking (line->in_fd, TRUE, NULL);
+  line->watch = g_unix_fd_add (line->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_line_input, line);
+}
+
+/* A client program connected to the control socket. */
+static gboolean
+on_control_connect (int fd, GIOCondition condition, gpointer data)
+{
+  Child *child = data;
+  int client = accept (fd, NULL, NULL);
+  ControlLine *line;
+
+  if (client < 0)
+    return G_SOURCE_CONTINUE;
+  line = g_new0 (ControlLine, 1);
+  line->in_fd = line->out_fd = client;
+  line->input = g_string_new (NULL);
+  control_line_watch (line);
+  g_ptr_array_add (child->lines, line);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+take_line_commands (Child *child, ControlLine *line)
+{
+  char *newline;
+
+  child->replying = line;
+  while ((newline = strchr (line->input->str, '\n')) != NULL)
+    {
+      g_autofree char *text = g_strndup (line->input->str, newline - line->input->str);
+
+      g_string_erase (line->input, 0, newline - line->input->str + 1);
+      child_command (child, text);
+    }
+  child->replying = &child->parent;
 }
 
 /* Commands run between main-loop iterations, never inside a dispatch, as the
@@ -339,24 +441,54 @@ on_child_input (int fd, GIOCondition condition, gpointer data)
 static void
 child_take_commands (Child *child)
 {
-  char *newline;
-
-  while ((newline = strchr (child->input->str, '\n')) != NULL)
+  take_line_commands (child, &child->parent);
+  for (guint i = 0; i < child->lines->len;)
     {
-      g_autofree char *line = g_strndup (child->input->str, newline - child->input->str);
+      ControlLine *line = g_ptr_array_index (child->lines, i);
 
-      g_string_erase (child->input, 0, newline - child->input->str + 1);
-      child_command (child, line);
+      take_line_commands (child, line);
+      if (!line->eof)
+        {
+          i++;
+          continue;
+        }
+      close (line->in_fd);
+      g_string_free (line->input, TRUE);
+      g_ptr_array_remove_index_fast (child->lines, i);
+      g_free (line);
     }
 }
 
-static void G_GNUC_NORETURN
-server_child (int in_fd, int out_fd, const char *generate_json, double timer_scale)
+/* A Unix socket at path (in a private temporary directory: no port to
+ * collide with), or -1. */
+static int
+listen_control (const char *path)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || strlen (path) >= sizeof address.sun_path)
+    return -1;
+  strcpy (address.sun_path, path);
+  if (bind (fd, (struct sockaddr *) &address, sizeof address) < 0 || listen (fd, 16) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+void
+bench_server_run (int in_fd, int out_fd, const char *generate_json, double timer_scale,
+                  const char *control_path)
 {
   g_autoptr (GError) error = NULL;
-  Child child = { .out_fd = out_fd, .input = g_string_new (NULL),
-                  .visitors = g_ptr_array_new () };
+  Child child = { .parent = { .in_fd = in_fd, .out_fd = out_fd, .input = g_string_new (NULL) },
+                  .visitors = g_ptr_array_new (), .lines = g_ptr_array_new (),
+                  .push_log = g_string_new (NULL) };
+  int control = -1;
 
+  child.replying = &child.parent;
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   child.server = ppms_server_new_from_data ("{\"app\": {\"app_name\": \"Bench\"}}", &error);
   if (child.server == NULL || !ppms_server_generate (child.server, generate_json, &error)
@@ -365,16 +497,26 @@ server_child (int in_fd, int out_fd, const char *generate_json, double timer_sca
       child_reply (&child, "error %s", error ? error->message : "?");
       _exit (2);
     }
+  if (control_path != NULL && (control = listen_control (control_path)) < 0)
+    {
+      child_reply (&child, "error control socket %s: %s", control_path, g_strerror (errno));
+      _exit (2);
+    }
+  if (control >= 0)
+    g_unix_fd_add (control, G_IO_IN, on_control_connect, &child);
   ppms_server_set_timer_scale (child.server, timer_scale);
+  child.server->frame_observer = on_frame_written;
+  child.server->frame_observer_data = &child;
   child_reply (&child, "ready %s %s %s", ppms_server_get_url (child.server),
                ppms_server_app_uuid (child.server), ppms_server_ppkefu_key (child.server));
-  g_unix_set_fd_nonblocking (in_fd, TRUE, NULL);
-  g_unix_fd_add (in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_child_input, &child);
-  while (!child.eof)
+  control_line_watch (&child.parent);
+  while (!child.parent.eof)
     {
       g_main_context_iteration (NULL, TRUE);
       child_take_commands (&child);
     }
+  if (control_path != NULL)
+    unlink (control_path);
   /* The data is thrown away with the process. */
   _exit (0);
 }
@@ -446,7 +588,7 @@ bench_server_start (const char *generate_json, double timer_scale)
     {
       close (down[1]);
       close (up[0]);
-      server_child (down[0], up[1], generate_json, timer_scale);
+      bench_server_run (down[0], up[1], generate_json, timer_scale, NULL);
     }
   close (down[0]);
   close (up[1]);
@@ -489,15 +631,43 @@ bench_server_api_requests (BenchServer *server)
   return api;
 }
 
+BenchServer *
+bench_server_attach (const char *control_path, const char *url)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BenchServer *server;
+
+  if (fd < 0 || strlen (control_path) >= sizeof address.sun_path)
+    {
+      bench_fail ("control socket %s: bad path", control_path);
+      return NULL;
+    }
+  strcpy (address.sun_path, control_path);
+  if (connect (fd, (struct sockaddr *) &address, sizeof address) < 0)
+    {
+      bench_fail ("control socket %s: %s", control_path, g_strerror (errno));
+      close (fd);
+      return NULL;
+    }
+  server = g_new0 (BenchServer, 1);
+  server->to_child = server->from_child = fd;
+  server->pending = g_string_new (NULL);
+  server->url = g_strdup (url);
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  return server;
+}
+
 void
 bench_server_stop (BenchServer *server)
 {
   if (server == NULL)
     return;
-  close (server->to_child);   /* EOF: the child exits */
+  if (server->to_child != server->from_child)
+    close (server->to_child);   /* EOF: the child exits */
   if (server->from_child >= 0)
     close (server->from_child);
-  while (waitpid (server->pid, NULL, 0) < 0 && errno == EINTR)
+  while (server->pid > 0 && waitpid (server->pid, NULL, 0) < 0 && errno == EINTR)
     ;
   g_string_free (server->pending, TRUE);
   g_free (server->url);

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "loop.h"
+
 G_BEGIN_DECLS
 
 /* Prints "figure NAME VALUE UNIT OP LIMIT" (OP "<=" or ">="), or with op NULL
@@ -28,32 +30,6 @@ long    bench_peak_rss_kib (void);
  * the child failed. Call it before anything creates a GLib thread. */
 gboolean bench_run_isolated (void (*scenario) (gconstpointer arg), gconstpointer arg);
 
-/* One iteration of the default main context, blocking at most max_wait_ms. */
-void     bench_iterate (guint max_wait_ms);
-/* Iterates the default main context until *flag is TRUE or timeout_ms pass. */
-gboolean bench_wait_flag (const gboolean *flag, guint timeout_ms);
-
-/* ---- Main-loop stalls: what a user sees as a freeze ---- */
-
-/* A G_PRIORITY_HIGH timeout every 10 ms records the longest gap between two
- * of its runs: 10 ms when the loop is responsive, more when some callback
- * (or a burst of them) kept the loop busy. On a loaded machine a gap can
- * also be time the process waited for a CPU, so the meter also records the
- * main thread's CPU time within each gap: the longest of those is the work
- * that froze the loop, whatever the load. */
-typedef struct {
-  guint source;
-  gint64 last_us, longest_us;
-  gint64 last_cpu_us, longest_cpu_us;
-} BenchStallMeter;
-
-void    bench_stall_start (BenchStallMeter *meter);
-/* Forgets the longest gaps so far (a new measurement window). */
-void    bench_stall_reset (BenchStallMeter *meter);
-/* Longest gap: wall-clock, and main-thread CPU time spent within a gap. */
-double  bench_stall_longest_ms (const BenchStallMeter *meter);
-double  bench_stall_longest_cpu_ms (const BenchStallMeter *meter);
-void    bench_stall_stop (BenchStallMeter *meter);
 
 /* ---- The test server in a child process ---- */
 
@@ -80,7 +56,25 @@ BenchServer *bench_server_start (const char *generate_json, double timer_scale);
 char        *bench_server_command (BenchServer *server, const char *command, guint timeout_ms);
 /* "requests", parsed: API calls so far (-1 on failure). */
 int          bench_server_api_requests (BenchServer *server);
-/* Ends the child and frees. */
+/* Ends the child (an attached server runs on) and frees. */
 void         bench_server_stop (BenchServer *server);
+/* A server another process started (compare-server, for compare.py), reached
+ * through its control socket: the same commands, and also
+ *   "watch EMAIL"     -> "ok": log what this agent is sent from now on
+ *   "pushlog PATH"    -> "ok N": writes "<monotonic us>\t<text>" per MSG
+ *                        frame written to the watched agent
+ *   "sendacks"        -> SEND acks with code 0 written to the watched agent
+ *   "unacked EMAIL"   -> that agent's pushes not acknowledged yet
+ *   "paced ROUND TOTAL RATE" -> "ok" at once; the visitors then send TOTAL
+ *                        texts in turn, RATE a second
+ *   "visitors close"  -> "ok": every visitor's websocket closed (they stay
+ *                        members of their conversations)
+ * url is the server's base URL, kept in the result. NULL after bench_fail. */
+BenchServer *bench_server_attach (const char *control_path, const char *url);
+/* The server's side: serves commands from in_fd (replies on out_fd) and,
+ * with control_path, from every connection to a Unix socket there, until
+ * in_fd ends; then exits the process. compare-server's main. */
+void         bench_server_run (int in_fd, int out_fd, const char *generate_json,
+                               double timer_scale, const char *control_path) G_GNUC_NORETURN;
 
 G_END_DECLS

@@ -170,6 +170,12 @@ typedef struct {
   GRand *rand;
 } PpmsHttpFault;
 
+/* Benchmarks time the server's push of a frame to the client's signal:
+ * called right after a queued device frame (MSG, ACK) is written to its
+ * socket. */
+typedef void (*PpmsFrameObserver) (PpmsServer *server, const char *device_uuid,
+                                   const char *frame_text, gpointer data);
+
 struct _PpmsServer {
   SoupServer *soup;
   guint port;
@@ -221,6 +227,8 @@ struct _PpmsServer {
   GHashTable *online_portal_index; /* device uuids re-saved with app_uuid while online (BUG 14) */
   GHashTable *request_counts;    /* HTTP path -> number of requests (GUINT_TO_POINTER), for benchmarks */
   PpmsLog *log;                  /* the exchange log (log.c), NULL until first used */
+  PpmsFrameObserver frame_observer; /* benchmarks: told of every pushed or ack frame written */
+  gpointer frame_observer_data;
 };
 
 /* ---- The REST API contract ---- */

@@ -94,9 +94,13 @@ ppms_deliver_device_frame (PpmsServer *server, gpointer item)
   if (socket == NULL)
     return;
   if (frame->text == NULL)
-    ppms_ws_abort (socket);     /* a lost ACK SEND after the push (ppms_server_set_ack_loss) */
-  else
-    ppms_ws_send_text (socket, frame->text);
+    {
+      ppms_ws_abort (socket);   /* a lost ACK SEND after the push (ppms_server_set_ack_loss) */
+      return;
+    }
+  ppms_ws_send_text (socket, frame->text);
+  if (server->frame_observer != NULL)
+    server->frame_observer (server, frame->device_uuid, frame->text, server->frame_observer_data);
 }
 
 static void
