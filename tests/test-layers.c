@@ -51,6 +51,7 @@ static const struct {
   { "ppm-outbox", LAYER_STATE },
   { "ppm-delivery", LAYER_STATE },
   { "ppm-catchup", LAYER_STATE },
+  { "ppm-history", LAYER_STATE },
   { "ppm-signin-agent", LAYER_SIGN_IN },
   { "ppm-signin-visitor", LAYER_SIGN_IN },
   { "ppm-client", LAYER_OWNER },

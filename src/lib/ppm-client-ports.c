@@ -249,4 +249,5 @@ ppm_client_init_modules (PpmClient *client)
                      &client->registry, &client->last_seen);
   ppm_catchup_init (&client->catchup, &client->ports, &catchup_sink, client,
                     &client->registry, &client->last_seen);
+  ppm_history_init (&client->history, &client->ports, client, &client->registry);
 }

@@ -22,6 +22,7 @@
 #include "ppm-api.h"
 #include "ppm-catchup.h"
 #include "ppm-delivery.h"
+#include "ppm-history.h"
 #include "ppm-json.h"
 #include "ppm-last-seen.h"
 #include "ppm-message.h"
@@ -131,6 +132,7 @@ struct _PpmClient {
   PpmOutbox outbox;
   PpmDelivery delivery;
   PpmCatchUp catchup;
+  PpmHistory history;
 
   /* Sending (ppm-client-send.c). */
   GHashTable *creating;       /* user uuid -> GPtrArray of PendingText* */

@@ -82,6 +82,7 @@ session_stop (PpmClient *client)
   g_clear_handle_id (&client->team_poll_id, g_source_remove);
   ppm_delivery_reset (&client->delivery);
   ppm_outbox_reset (&client->outbox);
+  ppm_history_reset (&client->history);
   ppm_send_reset (client);
 }
 
@@ -93,6 +94,7 @@ ppm_client_free (PpmClient *client)
   session_stop (client);
   ppm_tls_watch_forget (client->tls_watch);
   ppm_catchup_clear (&client->catchup);
+  ppm_history_clear (&client->history);
   ppm_delivery_clear (&client->delivery);
   ppm_outbox_clear (&client->outbox);
   ppm_registry_clear (&client->registry);
@@ -428,6 +430,17 @@ ppm_client_lookup_conversation (PpmClient *client, const char *uuid)
   PpmConv *conv = ppm_registry_lookup_conv (&client->registry, uuid);
 
   return conv ? &conv->pub : NULL;
+}
+
+void
+ppm_client_read_history (PpmClient *client, const char *conversation_uuid,
+                         const char *before_uuid, guint count, PpmClientHistoryDone done,
+                         gpointer user_data)
+{
+  if (client->api == NULL || client->state == SESSION_ENDED || conversation_uuid == NULL ||
+      done == NULL)
+    return;
+  ppm_history_read (&client->history, conversation_uuid, before_uuid, count, done, user_data);
 }
 
 const PpmConversation *

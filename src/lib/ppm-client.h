@@ -205,4 +205,18 @@ const char *ppm_client_get_device_uuid (PpmClient *client);
 /* The app (team) uuid, or NULL before sign-in. */
 const char *ppm_client_get_app_uuid (PpmClient *client);
 
+/* Addition: earlier messages of a conversation, for a window that opens or
+ * a user paging back: up to count (at most 100) messages older than
+ * before_uuid (NULL: the most recent ones). done gets them oldest first
+ * (PpmMessage*, marked delayed, outgoing set for this user's own), or an
+ * error; reached_start: nothing older exists. Nothing read here is
+ * acknowledged or de-duplicated against what message() showed: that is the
+ * caller's. done is not called once the session stopped. */
+typedef void (*PpmClientHistoryDone) (gpointer user_data, const char *conversation_uuid,
+                                      GPtrArray *messages, gboolean reached_start,
+                                      const GError *error);
+void       ppm_client_read_history (PpmClient *client, const char *conversation_uuid,
+                                    const char *before_uuid, guint count,
+                                    PpmClientHistoryDone done, gpointer user_data);
+
 G_END_DECLS

@@ -1,0 +1,246 @@
+/* test-lib-history.c: ppm_client_read_history() against the PPMessage test
+ * server: the most recent messages, then pages further back until the
+ * conversation's start, each message exactly once, oldest first, marked
+ * delayed, this user's own marked outgoing; an unknown conversation gives
+ * nothing; a read cut short by freeing the client never calls back.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include "ppm-client.h"
+#include "ppm-test-server.h"
+#include "ppm-test-peer.h"
+
+#include <string.h>
+
+#define AGENT_EMAIL "agent@ppmessage.local"
+#define AGENT_PASSWORD "agentpass"
+#define WAIT_MS 15000
+#define VISITOR_MESSAGES 23
+#define PAGE 5
+
+static const char team_seed[] =
+  "{\"app\": {\"app_name\": \"History Team\"},"
+  " \"users\": ["
+  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
+  "   \"user_fullname\": \"Alice Agent\", \"is_service_user\": true, \"is_owner_user\": true}"
+  " ]}";
+
+typedef struct {
+  PpmsServer *server;
+  PpmsPeer *visitor;
+  PpmClient *client;
+  gboolean connected;
+  guint send_results;
+  /* The last read: its conversation and outcome. */
+  const char *read_conversation;
+  gboolean read_done;
+  GPtrArray *read_texts;      /* char* */
+  GPtrArray *read_uuids;      /* char* */
+  gboolean reached_start;
+  gboolean all_delayed;
+  guint outgoing;
+} Fixture;
+
+static void
+on_connected (gpointer data)
+{
+  ((Fixture *) data)->connected = TRUE;
+}
+
+static void
+on_send_result (gpointer data, const char *conversation_uuid, const char *message_uuid,
+                const GError *error)
+{
+  g_assert_no_error (error);
+  ((Fixture *) data)->send_results++;
+}
+
+static const PpmClientEvents events = {
+  .connected = on_connected,
+  .send_result = on_send_result,
+};
+
+static gboolean
+is_connected (gpointer data)
+{
+  return ((Fixture *) data)->connected;
+}
+
+static gboolean
+is_read_done (gpointer data)
+{
+  return ((Fixture *) data)->read_done;
+}
+
+static gboolean
+one_sent (gpointer data)
+{
+  return ((Fixture *) data)->send_results == 1;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  PpmClientConfig config = { .role = PPM_ROLE_AGENT, .email = AGENT_EMAIL,
+                             .password = AGENT_PASSWORD, .terminal = "terminal-of-test",
+                             .device_name = "test-lib-history" };
+
+  f->server = ppms_server_new_from_data (team_seed, &error);
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (f->server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (f->server, 0.05);
+  f->visitor = ppms_peer_new_visitor (ppms_server_get_url (f->server),
+                                      ppms_server_app_uuid (f->server),
+                                      ppms_server_ppcom_key (f->server),
+                                      ppms_server_ppcom_secret (f->server), NULL);
+  g_assert_true (ppms_peer_start_sync (f->visitor, &error));
+  g_assert_no_error (error);
+  for (guint n = 1; n <= VISITOR_MESSAGES; n++) {
+    g_autofree char *text = g_strdup_printf ("visitor %02u", n);
+    g_autofree char *uuid = ppms_peer_send_text (f->visitor,
+                                                 ppms_peer_conversation_uuid (f->visitor), text);
+    int code = -1;
+
+    g_assert_true (ppms_peer_wait_ack (f->visitor, uuid, WAIT_MS, &code));
+    g_assert_cmpint (code, ==, 0);
+  }
+  config.server_url = ppms_server_get_url (f->server);
+  f->client = ppm_client_new (&config, &events, f);
+  g_assert_true (ppm_client_connect (f->client, &error));
+  g_assert_no_error (error);
+  g_assert_true (ppms_wait_until (is_connected, f, WAIT_MS));
+  f->read_texts = g_ptr_array_new_with_free_func (g_free);
+  f->read_uuids = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->client, ppm_client_free);
+  ppms_peer_free (f->visitor);
+  ppms_server_free (f->server);
+  g_ptr_array_unref (f->read_texts);
+  g_ptr_array_unref (f->read_uuids);
+}
+
+static void
+on_history (gpointer data, const char *conversation_uuid, GPtrArray *messages,
+            gboolean reached_start, const GError *error)
+{
+  Fixture *f = data;
+
+  g_assert_no_error (error);
+  g_assert_false (f->read_done);
+  g_assert_cmpstr (conversation_uuid, ==, f->read_conversation);
+  f->read_done = TRUE;
+  f->reached_start = reached_start;
+  g_ptr_array_set_size (f->read_texts, 0);
+  g_ptr_array_set_size (f->read_uuids, 0);
+  f->all_delayed = TRUE;
+  f->outgoing = 0;
+  for (guint i = 0; i < messages->len; i++) {
+    const PpmMessage *message = messages->pdata[i];
+
+    g_ptr_array_add (f->read_texts, g_strdup (message->text));
+    g_ptr_array_add (f->read_uuids, g_strdup (message->uuid));
+    f->all_delayed &= message->delayed;
+    f->outgoing += message->outgoing;
+    if (!message->outgoing)
+      g_assert_nonnull (message->from_name);
+  }
+}
+
+static void
+read_history (Fixture *f, const char *conversation_uuid, const char *before, guint count)
+{
+  f->read_done = FALSE;
+  f->read_conversation = conversation_uuid;
+  ppm_client_read_history (f->client, conversation_uuid, before, count, on_history, f);
+  g_assert_true (ppms_wait_until (is_read_done, f, WAIT_MS));
+}
+
+/* Most recent first, then back page by page: everything once, in order. */
+static void
+test_pages_back_to_start (Fixture *f, gconstpointer data)
+{
+  const char *conversation = ppms_peer_conversation_uuid (f->visitor);
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *before = NULL;
+  guint reads = 0;
+
+  g_assert_nonnull (ppm_client_send_text (f->client, conversation, "agent answer"));
+  g_assert_true (ppms_wait_until (one_sent, f, WAIT_MS));
+
+  read_history (f, conversation, NULL, PAGE);
+  g_assert_cmpuint (f->read_texts->len, ==, PAGE);
+  g_assert_cmpstr (f->read_texts->pdata[PAGE - 1], ==, "agent answer");
+  g_assert_cmpstr (f->read_texts->pdata[0], ==, "visitor 20");
+  g_assert_cmpuint (f->outgoing, ==, 1);
+  g_assert_true (f->all_delayed);
+  g_assert_false (f->reached_start);
+  do {
+    /* Each page goes before what was read so far. */
+    for (guint i = f->read_texts->len; i > 0; i--)
+      g_ptr_array_insert (all, 0, g_strdup (f->read_texts->pdata[i - 1]));
+    g_free (before);
+    before = g_strdup (f->read_uuids->pdata[0]);
+    if (f->reached_start)
+      break;
+    read_history (f, conversation, before, PAGE);
+    g_assert_true (f->all_delayed);
+    g_assert_cmpuint (f->outgoing, ==, 0);
+    g_assert_cmpuint (++reads, <, 10);
+  } while (TRUE);
+  /* The visitor's messages and the answer, each once, oldest first. */
+  g_assert_cmpuint (all->len, ==, VISITOR_MESSAGES + 1);
+  for (guint n = 1; n <= VISITOR_MESSAGES; n++) {
+    g_autofree char *text = g_strdup_printf ("visitor %02u", n);
+
+    g_assert_cmpstr (all->pdata[n - 1], ==, text);
+  }
+  g_assert_cmpstr (all->pdata[VISITOR_MESSAGES], ==, "agent answer");
+  /* Nothing before the first. */
+  read_history (f, conversation, before, PAGE);
+  g_assert_cmpuint (f->read_texts->len, ==, 0);
+  g_assert_true (f->reached_start);
+}
+
+static void
+test_unknown_conversation (Fixture *f, gconstpointer data)
+{
+  read_history (f, "00000000-0000-0000-0000-000000000000", NULL, PAGE);
+  /* The server reads any conversation without a membership check. */
+  g_assert_cmpuint (f->read_texts->len, ==, 0);
+}
+
+static void
+never_called (gpointer data, const char *conversation_uuid, GPtrArray *messages,
+              gboolean reached_start, const GError *error)
+{
+  g_error ("a read of a freed client called back");
+}
+
+static void
+test_freed_client_never_calls_back (Fixture *f, gconstpointer data)
+{
+  ppm_client_read_history (f->client, ppms_peer_conversation_uuid (f->visitor), NULL, PAGE,
+                           never_called, f);
+  g_clear_pointer (&f->client, ppm_client_free);
+  /* The server's answer comes and goes unheard. */
+  g_assert_false (ppms_wait_until (is_read_done, f, 500));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/history/pages-back-to-start", Fixture, NULL, fixture_set_up,
+              test_pages_back_to_start, fixture_tear_down);
+  g_test_add ("/history/unknown-conversation", Fixture, NULL, fixture_set_up,
+              test_unknown_conversation, fixture_tear_down);
+  g_test_add ("/history/freed-client-never-calls-back", Fixture, NULL, fixture_set_up,
+              test_freed_client_never_calls_back, fixture_tear_down);
+  return g_test_run ();
+}
