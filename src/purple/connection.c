@@ -312,6 +312,7 @@ ppm_connection_login (PurpleAccount *account)
   gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE
                | PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
   ppm_typing_start (pa);
+  ppm_history_watch_windows ();
 
   if (pa->role == PPM_ROLE_AGENT && (password == NULL || *password == '\0')) {
     PurpleRequestUiOps *request_ui = purple_request_get_ui_ops ();
@@ -344,6 +345,7 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);
   }
+  ppm_history_account_closed (pa);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

@@ -65,6 +65,7 @@ ppm_plugin_load (PurplePlugin *plugin)
                        G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO
                        | G_LOG_LEVEL_DEBUG,
                        forward_lib_log, NULL);
+  ppm_history_plugin_load (plugin);
   return TRUE;
 }
 
@@ -74,6 +75,7 @@ ppm_plugin_unload (PurplePlugin *plugin)
   if (ppm_lib_log_handler_id != 0)
     g_log_remove_handler (PPM_LIB_LOG_DOMAIN, ppm_lib_log_handler_id);
   ppm_lib_log_handler_id = 0;
+  ppm_history_plugin_unload (plugin);
   ppm_settings_shutdown ();
   return TRUE;
 }

@@ -47,6 +47,7 @@ typedef struct {
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
+  GPtrArray *history_reads;  /* history.c: HistoryRead* waiting for the library */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -124,6 +125,26 @@ void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
                          const char *message_uuid, const GError *error);
 /* Writes a notice into the IM window with this partner, opening it if needed. */
 void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
+/* Writes an earlier message (history) into an open IM window: delayed, with
+ * its time, not logged again, no notification. */
+void ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message);
+
+/* history.c: earlier messages in an IM window, once when it opens and
+ * on /history; the messages each window holds, so none is shown twice. */
+#define PPM_SETTING_HISTORY_COUNT "history_count"
+#define PPM_HISTORY_COUNT_DEFAULT 20
+void     ppm_history_plugin_load (PurplePlugin *plugin);
+void     ppm_history_plugin_unload (PurplePlugin *plugin);
+/* Follows IM windows opening and closing (from the first sign-in on). */
+void     ppm_history_watch_windows (void);
+/* Drops the reads still waiting (the client is gone: none will answer). */
+void     ppm_history_account_closed (PpmAccount *pa);
+/* TRUE when the IM window with partner already shows this message. */
+gboolean ppm_history_window_shows (PpmAccount *pa, const char *partner,
+                                   const char *message_uuid);
+/* The IM window with partner now shows this message (time_us 0: now). */
+void     ppm_history_window_note (PpmAccount *pa, const char *partner,
+                                  const char *message_uuid, gint64 time_us);
 
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);

@@ -40,6 +40,11 @@ ppm_settings_account_options (void)
   options = g_list_append (options,
     purple_account_option_string_new (_("API key (empty: ask the server)"),
                                       PPM_SETTING_API_KEY, ""));
+  /* BitlBee has its own logs and no command line of ours: no history. */
+  if (!ppm_ui_is_bitlbee ())
+    options = g_list_append (options,
+      purple_account_option_int_new (_("Earlier messages shown when a window opens"),
+                                      PPM_SETTING_HISTORY_COUNT, PPM_HISTORY_COUNT_DEFAULT));
   if (ppm_ui_is_bitlbee ()) {
     /* BitlBee makes every option an account setting, and an option with the
      * name of one of its own settings changes that setting's default. Its
