@@ -58,6 +58,7 @@ static const struct {
   { "ppm-client-private", LAYER_OWNER },
   { "ppm-client-ports", LAYER_OWNER },
   { "ppm-client-send", LAYER_OWNER },
+  { "ppm-client-requests", LAYER_OWNER },
   { "ppm-socket", LAYER_OWNER },
   { "ppm-reconnect", LAYER_OWNER },
 };

@@ -432,17 +432,6 @@ ppm_client_lookup_conversation (PpmClient *client, const char *uuid)
   return conv ? &conv->pub : NULL;
 }
 
-void
-ppm_client_read_history (PpmClient *client, const char *conversation_uuid,
-                         const char *before_uuid, guint count, PpmClientHistoryDone done,
-                         gpointer user_data)
-{
-  if (client->api == NULL || client->state == SESSION_ENDED || conversation_uuid == NULL ||
-      done == NULL)
-    return;
-  ppm_history_read (&client->history, conversation_uuid, before_uuid, count, done, user_data);
-}
-
 const PpmConversation *
 ppm_client_conversation_for_user (PpmClient *client, const char *user_uuid)
 {

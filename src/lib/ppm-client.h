@@ -219,4 +219,36 @@ void       ppm_client_read_history (PpmClient *client, const char *conversation_
                                     const char *before_uuid, guint count,
                                     PpmClientHistoryDone done, gpointer user_data);
 
+/* Addition: a user's profile as PP_GET_USER_INFO gives it (strings NULL
+ * when the server has none), for Get Info. */
+typedef enum {
+  PPM_DEVICE_UNKNOWN,
+  PPM_DEVICE_BROWSER,       /* a visitor on PPCom in a desktop browser */
+  PPM_DEVICE_MOBILE,        /* a visitor on PPCom on a phone */
+} PpmDeviceKind;
+typedef struct {
+  const char *uuid;
+  const char *fullname;
+  const char *email;
+  const char *signature;
+  const char *company;
+  const char *language;
+  const char *icon_url;
+  const char *service_status; /* agents: READY, BUSY, REST */
+  gboolean is_service_user;
+  PpmDeviceKind device;
+} PpmUserProfile;
+/* profile is valid during the call; NULL with error. Not called once the
+ * session stopped. */
+typedef void (*PpmClientProfileDone) (gpointer user_data, const char *user_uuid,
+                                      const PpmUserProfile *profile, const GError *error);
+void       ppm_client_read_profile (PpmClient *client, const char *user_uuid,
+                                    PpmClientProfileDone done, gpointer user_data);
+/* Addition: downloads a user's icon (PpmUser.icon_url; at most 1 MB).
+ * body NULL with error. Not called once the session stopped. */
+typedef void (*PpmClientBytesDone) (gpointer user_data, const char *url, GBytes *body,
+                                    const GError *error);
+void       ppm_client_download_icon (PpmClient *client, const char *url,
+                                     PpmClientBytesDone done, gpointer user_data);
+
 G_END_DECLS

@@ -1,14 +1,17 @@
-/* test-lib-history.c: ppm_client_read_history() against the PPMessage test
- * server: the most recent messages, then pages further back until the
- * conversation's start, each message exactly once, oldest first, marked
- * delayed, this user's own marked outgoing; an unknown conversation gives
- * nothing; a read cut short by freeing the client never calls back.
+/* test-lib-requests.c: what the user asks for outside the session's flow,
+ * against the PPMessage test server. ppm_client_read_history(): the most
+ * recent messages, then pages further back until the conversation's start,
+ * each message exactly once, oldest first, marked delayed, this user's own
+ * marked outgoing; an unknown conversation gives nothing; a read cut short
+ * by freeing the client never calls back. ppm_client_read_profile() and
+ * ppm_client_download_icon(): a visitor's profile and icon.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #include "ppm-client.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "ppms-internal.h"
 
 #include <string.h>
 
@@ -84,7 +87,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   PpmClientConfig config = { .role = PPM_ROLE_AGENT, .email = AGENT_EMAIL,
                              .password = AGENT_PASSWORD, .terminal = "terminal-of-test",
-                             .device_name = "test-lib-history" };
+                             .device_name = "test-lib-requests" };
 
   f->server = ppms_server_new_from_data (team_seed, &error);
   g_assert_no_error (error);
@@ -232,6 +235,94 @@ test_freed_client_never_calls_back (Fixture *f, gconstpointer data)
   g_assert_false (ppms_wait_until (is_read_done, f, 500));
 }
 
+/* ---- Profiles and icons ---- */
+
+typedef struct {
+  gboolean done;
+  char *fullname;
+  char *icon_url;
+  gboolean is_service_user;
+  PpmDeviceKind device;
+  GBytes *icon;
+  GError *error;
+} Answer;
+
+static gboolean
+is_answered (gpointer data)
+{
+  return ((Answer *) data)->done;
+}
+
+static void
+on_profile (gpointer data, const char *user_uuid, const PpmUserProfile *profile,
+            const GError *error)
+{
+  Answer *answer = data;
+
+  answer->done = TRUE;
+  answer->error = error != NULL ? g_error_copy (error) : NULL;
+  if (profile != NULL) {
+    g_assert_cmpstr (profile->uuid, ==, user_uuid);
+    answer->fullname = g_strdup (profile->fullname);
+    answer->icon_url = g_strdup (profile->icon_url);
+    answer->is_service_user = profile->is_service_user;
+    answer->device = profile->device;
+  }
+}
+
+static void
+on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
+{
+  Answer *answer = data;
+
+  answer->done = TRUE;
+  answer->error = error != NULL ? g_error_copy (error) : NULL;
+  answer->icon = body != NULL ? g_bytes_ref (body) : NULL;
+}
+
+static void
+answer_clear (Answer *answer)
+{
+  g_free (answer->fullname);
+  g_free (answer->icon_url);
+  g_clear_pointer (&answer->icon, g_bytes_unref);
+  g_clear_error (&answer->error);
+  memset (answer, 0, sizeof *answer);
+}
+
+static void
+test_profile_and_icon (Fixture *f, gconstpointer data)
+{
+  const char *visitor = ppms_peer_user_uuid (f->visitor);
+  const PpmUser *known = ppm_client_lookup_user (f->client, visitor);
+  Answer answer = { 0 };
+
+  ppm_client_read_profile (f->client, visitor, on_profile, &answer);
+  g_assert_true (ppms_wait_until (is_answered, &answer, WAIT_MS));
+  g_assert_no_error (answer.error);
+  g_assert_nonnull (known);
+  g_assert_cmpstr (answer.fullname, ==, known->fullname);
+  g_assert_false (answer.is_service_user);
+  g_assert_cmpint (answer.device, ==, PPM_DEVICE_BROWSER);
+  g_assert_cmpstr (answer.icon_url, ==, ppms_user_lookup (f->server, visitor)->user_icon);
+
+  ppm_client_download_icon (f->client, answer.icon_url, on_icon, &answer);
+  answer.done = FALSE;
+  g_assert_true (ppms_wait_until (is_answered, &answer, WAIT_MS));
+  g_assert_no_error (answer.error);
+  g_assert_cmpmem (g_bytes_get_data (answer.icon, NULL), g_bytes_get_size (answer.icon),
+                   ppms_identicon_png, sizeof ppms_identicon_png);
+  answer_clear (&answer);
+
+  /* Nobody by that uuid: the server's error, no profile. */
+  ppm_client_read_profile (f->client, "00000000-0000-0000-0000-000000000000", on_profile,
+                           &answer);
+  g_assert_true (ppms_wait_until (is_answered, &answer, WAIT_MS));
+  g_assert_nonnull (answer.error);
+  g_assert_null (answer.fullname);
+  answer_clear (&answer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -242,5 +333,7 @@ main (int argc, char **argv)
               test_unknown_conversation, fixture_tear_down);
   g_test_add ("/history/freed-client-never-calls-back", Fixture, NULL, fixture_set_up,
               test_freed_client_never_calls_back, fixture_tear_down);
+  g_test_add ("/requests/profile-and-icon", Fixture, NULL, fixture_set_up,
+              test_profile_and_icon, fixture_tear_down);
   return g_test_run ();
 }
