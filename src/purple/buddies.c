@@ -131,6 +131,7 @@ ensure_colleague (PpmAccount *pa, const PpmUser *user)
   char *group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
 
   ensure_buddy (pa, user->uuid, ppm_buddies_display_name (pa, user->uuid), group, FALSE);
+  ppm_people_update_icon (pa, user->uuid, user->icon_url);
   ppm_status_show_presence (pa, user->uuid, user->presence);
   g_free (group);
 }
@@ -154,6 +155,7 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
   if (buddy == NULL)
     return; /* a visitor shows up with an open conversation */
   set_server_alias (buddy, ppm_buddies_display_name (pa, user->uuid));
+  ppm_people_update_icon (pa, user->uuid, user->icon_url);
   ppm_status_show_presence (pa, user->uuid, user->presence);
 }
 
@@ -193,6 +195,8 @@ ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
   else
     group = g_strdup_printf (_("%s Visitors"), team_name (pa));
   ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE);
+  if (user != NULL)
+    ppm_people_update_icon (pa, partner, user->icon_url);
   ppm_status_show_presence (pa, partner,
                             user != NULL ? user->presence : PPM_PRESENCE_UNKNOWN);
   g_free (group);

@@ -21,16 +21,7 @@ typedef struct {
   char *oldest_uuid;          /* where /history goes on from */
   gint64 oldest_time_us;
   gboolean reading;           /* a read for this window is waiting */
-  gboolean reached_start;
 } WindowHistory;
-
-/* One read waiting for the library; the window is looked up again by its
- * partner when the answer comes, as it may have been closed meanwhile. */
-typedef struct {
-  PpmAccount *pa;
-  char *partner;
-  gboolean paging;            /* /history (else: the window opened) */
-} HistoryRead;
 
 static PurpleCmdId history_command_id;
 
@@ -108,13 +99,6 @@ ppm_history_window_note (PpmAccount *pa, const char *partner, const char *messag
 }
 
 static void
-history_read_free (HistoryRead *read)
-{
-  g_free (read->partner);
-  g_free (read);
-}
-
-static void
 write_system_line (PurpleConversation *conv, const char *text)
 {
   purple_conversation_write (conv, NULL, text, PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
@@ -125,17 +109,14 @@ static void
 on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messages,
                  gboolean reached_start, const GError *error)
 {
-  HistoryRead *read = data;
+  PpmRequest *read = data;
   PpmAccount *pa = read->pa;
-  PurpleConversation *conv = find_window (pa, read->partner);
+  PurpleConversation *conv = find_window (pa, read->who);
   WindowHistory *window = conv != NULL ? window_history (conv, TRUE) : NULL;
   gboolean header_written = FALSE;
-  guint index;
 
-  if (g_ptr_array_find (pa->history_reads, read, &index))
-    g_ptr_array_steal_index_fast (pa->history_reads, index);
   if (window == NULL) {
-    history_read_free (read);
+    ppm_request_done (read);
     return;
   }
   window->reading = FALSE;
@@ -146,13 +127,12 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
       char *notice = g_strdup_printf (_("Earlier messages could not be loaded: %s"),
                                       error->message);
 
-      ppm_im_write_error (pa, read->partner, notice);
+      ppm_im_write_error (pa, read->who, notice);
       g_free (notice);
     }
-    history_read_free (read);
+    ppm_request_done (read);
     return;
   }
-  window->reached_start = reached_start;
   for (guint i = 0; i < messages->len; i++) {
     const PpmMessage *message = messages->pdata[i];
 
@@ -166,7 +146,7 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
   }
   if (!header_written && read->paging)
     write_system_line (conv, _("No earlier messages in this conversation."));
-  history_read_free (read);
+  ppm_request_done (read);
 }
 
 /* Asks the library for count messages before the oldest the window holds
@@ -177,17 +157,12 @@ start_read (PpmAccount *pa, PurpleConversation *conv, guint count, gboolean pagi
   const char *partner = purple_conversation_get_name (conv);
   const PpmConversation *conversation = ppm_buddies_conversation_for_partner (pa, partner);
   WindowHistory *window = window_history (conv, TRUE);
-  HistoryRead *read;
+  PpmRequest *read;
 
   if (conversation == NULL || window == NULL || window->reading)
     return FALSE;
-  read = g_new0 (HistoryRead, 1);
-  read->pa = pa;
-  read->partner = g_strdup (partner);
+  read = ppm_request_new (pa, partner);
   read->paging = paging;
-  if (pa->history_reads == NULL)
-    pa->history_reads = g_ptr_array_new_with_free_func ((GDestroyNotify) history_read_free);
-  g_ptr_array_add (pa->history_reads, read);
   window->reading = TRUE;
   ppm_client_read_history (pa->client, conversation->uuid,
                            paging ? window->oldest_uuid : NULL, count, on_history_read, read);
@@ -306,10 +281,4 @@ ppm_history_plugin_unload (PurplePlugin *plugin)
       on_deleting_conversation (l->data, NULL);
   }
   windows_watched = FALSE;
-}
-
-void
-ppm_history_account_closed (PpmAccount *pa)
-{
-  g_clear_pointer (&pa->history_reads, g_ptr_array_unref);
 }

@@ -26,10 +26,12 @@ static PurplePluginProtocolInfo ppm_protocol_info = {
   .struct_size = sizeof (PurplePluginProtocolInfo),
   /* The password is required for agents only; login asks for it then. */
   .options = OPT_PROTO_PASSWORD_OPTIONAL,
-  .icon_spec = NO_BUDDY_ICONS,
+  /* Users' icons as the server serves them (identicons are PNG). */
+  .icon_spec = { "png,gif,jpeg", 0, 0, 96, 96, 0, PURPLE_ICON_SCALE_DISPLAY },
   .list_icon = ppm_list_icon,
   .status_types = ppm_status_types,
   .tooltip_text = ppm_buddies_tooltip,
+  .get_info = ppm_people_get_info,
   .login = ppm_connection_login,
   .close = ppm_connection_close,
   .send_im = ppm_im_send,

@@ -47,7 +47,8 @@ typedef struct {
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
-  GPtrArray *history_reads;  /* history.c: HistoryRead* waiting for the library */
+  GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
+  GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -56,7 +57,19 @@ ppm_account_from_gc (PurpleConnection *gc)
   return gc != NULL ? purple_connection_get_protocol_data (gc) : NULL;
 }
 
+/* A question to the library whose answer comes back through a callback:
+ * what the answer is for (a buddy or window name). The library never calls
+ * back after the session stopped; those left are freed with the account. */
+typedef struct {
+  PpmAccount *pa;
+  char *who;
+  gboolean paging;           /* history.c: /history (else: a window opened) */
+} PpmRequest;
+
 /* connection.c */
+PpmRequest *ppm_request_new (PpmAccount *pa, const char *who);
+/* The answer came: forgets and frees the request. */
+void        ppm_request_done (PpmRequest *request);
 void ppm_connection_login (PurpleAccount *account);
 void ppm_connection_close (PurpleConnection *gc);
 /* The single place where library errors become libpurple's reasons. */
@@ -137,14 +150,17 @@ void     ppm_history_plugin_load (PurplePlugin *plugin);
 void     ppm_history_plugin_unload (PurplePlugin *plugin);
 /* Follows IM windows opening and closing (from the first sign-in on). */
 void     ppm_history_watch_windows (void);
-/* Drops the reads still waiting (the client is gone: none will answer). */
-void     ppm_history_account_closed (PpmAccount *pa);
 /* TRUE when the IM window with partner already shows this message. */
 gboolean ppm_history_window_shows (PpmAccount *pa, const char *partner,
                                    const char *message_uuid);
 /* The IM window with partner now shows this message (time_us 0: now). */
 void     ppm_history_window_note (PpmAccount *pa, const char *partner,
                                   const char *message_uuid, gint64 time_us);
+
+/* people.c: Get Info and buddy icons */
+void ppm_people_get_info (PurpleConnection *gc, const char *who);
+/* Downloads the buddy's icon unless it already came from icon_url. */
+void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url);
 
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);

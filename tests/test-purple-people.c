@@ -1,0 +1,167 @@
+/* test-purple-people.c: who a buddy is, with the built plugin in a headless
+ * libpurple core against the test server: Get Info, buddy icons (fetched
+ * once, again only when the user's icon changes).
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include <string.h>
+
+#include "purple-fixtures.h"
+#include "ppms-internal.h"
+
+#define BOB_SIGNATURE "Here to help, 9 to 5"
+
+/* ---- Get Info windows, captured ---- */
+
+static GPtrArray *user_infos;  /* char*: "who\nlabel: value\n..." */
+
+static void *
+capture_userinfo (PurpleConnection *gc, const char *who, PurpleNotifyUserInfo *info)
+{
+  GString *text = g_string_new (who);
+
+  for (GList *l = purple_notify_user_info_get_entries (info); l != NULL; l = l->next)
+    g_string_append_printf (text, "\n%s: %s", purple_notify_user_info_entry_get_label (l->data),
+                            purple_notify_user_info_entry_get_value (l->data));
+  g_ptr_array_add (user_infos, g_string_free (text, FALSE));
+  return NULL;
+}
+
+static PurpleNotifyUiOps notify_ops = {
+  .notify_userinfo = capture_userinfo,
+};
+
+static void
+capture_notifications (void)
+{
+  user_infos = g_ptr_array_new_with_free_func (g_free);
+  purple_notify_set_ui_ops (&notify_ops);
+}
+
+static const char *
+get_info (PurpleAccount *account, const char *who)
+{
+  PurpleConnection *gc = purple_account_get_connection (account);
+  guint before = user_infos->len;
+
+  serv_get_info (gc, who);
+  g_assert_true (HARNESS_WAIT_FOR (user_infos->len > before, WAIT_MS));
+  return user_infos->pdata[before];
+}
+
+/* info holds this line exactly. */
+static gboolean
+has_line (const char *info, const char *line)
+{
+  g_auto (GStrv) lines = g_strsplit (info, "\n", -1);
+
+  return g_strv_contains ((const char *const *) lines, line);
+}
+
+static void
+test_get_info (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account;
+  const char *bob = ppms_server_user_uuid_by_email (server, BOB_EMAIL);
+  const char *info;
+  PpmsPeer *bob_peer;
+
+  capture_notifications ();
+  ppms_user_lookup (server, bob)->user_signature = g_strdup (BOB_SIGNATURE);
+  account = agent_with_visitor (server, visitor);
+
+  info = get_info (account, bob);
+  g_assert_true (has_line (info, "Name: " BOB_NAME));
+  g_assert_true (has_line (info, "E-mail: " BOB_EMAIL));
+  g_assert_true (has_line (info, "Role: Colleague"));
+  g_assert_true (has_line (info, "Signature: " BOB_SIGNATURE));
+  /* Bob never signed in: the server has no service status for him. */
+  g_assert_null (strstr (info, "Service status"));
+  bob_peer = colleague_start (server, BOB_EMAIL, BOB_PASSWORD);
+  g_assert_true (has_line (get_info (account, bob), "Service status: Available"));
+
+  info = get_info (account, ppms_peer_user_uuid (visitor));
+  g_assert_true (g_str_has_prefix (strstr (info, "Name: ") + strlen ("Name: "),
+                                   visitor_name (server, visitor)));
+  g_assert_true (has_line (info, "Role: Visitor"));
+  g_assert_true (has_line (info, "Device: Web browser (PPCom)"));
+  g_assert_null (strstr (info, "Signature"));
+
+  sign_out (account);
+  ppms_peer_free (bob_peer);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* ---- Icons ---- */
+
+static gboolean
+has_icon_from (PurpleAccount *account, const char *who, const char *url)
+{
+  PurpleBuddyIcon *icon = purple_buddy_icons_find (account, who);
+
+  return icon != NULL && g_strcmp0 (purple_buddy_icon_get_checksum (icon), url) == 0;
+}
+
+static void
+assert_identicon (PurpleAccount *account, const char *who)
+{
+  PurpleBuddyIcon *icon = purple_buddy_icons_find (account, who);
+  size_t size = 0;
+  gconstpointer data = purple_buddy_icon_get_data (icon, &size);
+
+  g_assert_cmpmem (data, size, ppms_identicon_png, sizeof ppms_identicon_png);
+}
+
+static void
+test_icons_fetched_once (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  const char *bob = ppms_server_user_uuid_by_email (server, BOB_EMAIL);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  PpmsUser *bob_user = ppms_user_lookup (server, bob);
+  char *new_icon;
+  guint fetched;
+
+  g_assert_true (HARNESS_WAIT_FOR (has_icon_from (account, bob, bob_user->user_icon), WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (
+    has_icon_from (account, who, ppms_user_lookup (server, who)->user_icon), WAIT_MS));
+  assert_identicon (account, bob);
+  assert_identicon (account, who);
+  fetched = ppms_server_count_requests (server, "/identicon/");
+  g_assert_cmpuint (fetched, ==, 2);
+
+  /* Signed in again, nothing changed: nothing fetched. */
+  sign_out (account);
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, who), WAIT_MS));
+  harness_run_for (1000);
+  g_assert_cmpuint (ppms_server_count_requests (server, "/identicon/"), ==, fetched);
+
+  /* Bob's icon changes: his alone is fetched, once. */
+  sign_out (account);
+  new_icon = g_strdup_printf ("%s/identicon/identicon/42.png", ppms_server_get_url (server));
+  g_free (bob_user->user_icon);
+  bob_user->user_icon = new_icon;
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (has_icon_from (account, bob, new_icon), WAIT_MS));
+  harness_run_for (1000);
+  g_assert_cmpuint (ppms_server_count_requests (server, "/identicon/"), ==, fetched + 1);
+  g_assert_true (has_icon_from (account, who, ppms_user_lookup (server, who)->user_icon));
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  harness_add_test ("/purple/people/get-info", test_get_info);
+  harness_add_test ("/purple/people/icons-fetched-once", test_icons_fetched_once);
+  return g_test_run ();
+}
