@@ -1,6 +1,7 @@
 /* test-purple-people.c: who a buddy is, with the built plugin in a headless
  * libpurple core against the test server: Get Info, buddy icons (fetched
- * once, again only when the user's icon changes).
+ * once, again only when the user's icon changes), and a visitor account's
+ * one buddy named after the team.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -157,11 +158,67 @@ test_icons_fetched_once (void)
   ppms_server_free (server);
 }
 
+/* ---- A visitor account's buddy ---- */
+
+static char *
+enterprise_link (PpmsServer *server)
+{
+  char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", ppms_server_app_uuid (server));
+  char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
+  char *link = g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
+
+  g_free (encoded);
+  g_free (json);
+  return link;
+}
+
+static void
+test_visitor_buddy_is_the_team (void)
+{
+  PpmsServer *server = server_start ();
+  char *link = enterprise_link (server);
+  PurpleAccount *account = harness_add_account (link, "visitor@example.com", NULL);
+  PpmsPeer *alice, *bob;
+  const char *conversation_uuid;
+  PurpleBuddy *team;
+  GSList *buddies;
+
+  purple_account_set_string (account, "role", "visitor");
+  harness_connect (account);
+  g_assert_true (harness_wait_connected (account, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (harness_count_buddies (account, NULL) == 1, WAIT_MS));
+  buddies = purple_find_buddies (account, NULL);
+  team = buddies->data;
+  g_slist_free (buddies);
+  conversation_uuid = purple_buddy_get_name (team);
+  g_assert_cmpstr (purple_buddy_get_alias (team), ==, TEAM_NAME);
+
+  /* Agents answering change the server's name of the conversation, not
+   * the buddy's. */
+  alice = colleague_start (server, AGENT_EMAIL, AGENT_PASSWORD);
+  bob = colleague_start (server, BOB_EMAIL, BOB_PASSWORD);
+  send_and_wait_ack (alice, conversation_uuid, "Alice here");
+  send_and_wait_ack (bob, conversation_uuid, "Bob here");
+  wait_write (account, "Bob here");
+  g_assert_cmpstr (purple_buddy_get_alias (team), ==, TEAM_NAME);
+  sign_out (account);
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (harness_count_buddies (account, NULL) == 1, WAIT_MS));
+  g_assert_cmpstr (purple_buddy_get_alias (harness_find_buddy (account, conversation_uuid)), ==,
+                   TEAM_NAME);
+  g_free (link);
+  sign_out (account);
+  ppms_peer_free (alice);
+  ppms_peer_free (bob);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/people/get-info", test_get_info);
   harness_add_test ("/purple/people/icons-fetched-once", test_icons_fetched_once);
+  harness_add_test ("/purple/people/visitor-buddy-is-the-team", test_visitor_buddy_is_the_team);
   return g_test_run ();
 }

@@ -160,17 +160,21 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
 }
 
 /* The alias of a conversation's buddy: the visitor's name, else the
- * conversation's (the team's name for a visitor account). */
+ * conversation's. A visitor account's one buddy is the team: the server's
+ * name for that conversation lists the agents in it and changes as they
+ * join. */
 static const char *
 conversation_alias (PpmAccount *pa, const PpmConversation *conversation, const char *partner)
 {
   const PpmUser *user = ppm_client_lookup_user (pa->client, partner);
 
+  if (pa->role == PPM_ROLE_VISITOR)
+    return team_name (pa);
   if (user != NULL)
     return ppm_buddies_display_name (pa, partner);
   if (conversation->name != NULL && *conversation->name != '\0')
     return conversation->name;
-  return pa->role == PPM_ROLE_VISITOR ? team_name (pa) : partner;
+  return partner;
 }
 
 /* Makes sure an open conversation has its buddy; returns the buddy's name. */
