@@ -5,6 +5,8 @@
  * marked outgoing; an unknown conversation gives nothing; a read cut short
  * by freeing the client never calls back. ppm_client_read_profile() and
  * ppm_client_download_icon(): a visitor's profile and icon.
+ * ppm_client_close_conversation(): closed on the server and reported so,
+ * reopened by the next message sent.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -34,6 +36,7 @@ typedef struct {
   PpmClient *client;
   gboolean connected;
   guint send_results;
+  int conversation_open;      /* the visitor's conversation as last reported: -1 unknown */
   /* The last read: its conversation and outcome. */
   const char *read_conversation;
   gboolean read_done;
@@ -58,9 +61,19 @@ on_send_result (gpointer data, const char *conversation_uuid, const char *messag
   ((Fixture *) data)->send_results++;
 }
 
+static void
+on_conversation_changed (gpointer data, const PpmConversation *conversation)
+{
+  Fixture *f = data;
+
+  if (g_strcmp0 (conversation->uuid, ppms_peer_conversation_uuid (f->visitor)) == 0)
+    f->conversation_open = conversation->is_open;
+}
+
 static const PpmClientEvents events = {
   .connected = on_connected,
   .send_result = on_send_result,
+  .conversation_changed = on_conversation_changed,
 };
 
 static gboolean
@@ -323,6 +336,55 @@ test_profile_and_icon (Fixture *f, gconstpointer data)
   answer_clear (&answer);
 }
 
+/* ---- Closing ---- */
+
+static void
+on_closed (gpointer data, const char *uuid, const GError *error)
+{
+  Answer *answer = data;
+
+  answer->done = TRUE;
+  answer->error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+static gboolean
+is_reopened (gpointer data)
+{
+  return ((Fixture *) data)->conversation_open == TRUE;
+}
+
+static void
+test_close_then_reopen_by_sending (Fixture *f, gconstpointer data)
+{
+  const char *conversation = ppms_peer_conversation_uuid (f->visitor);
+  const char *alice = ppms_server_user_uuid_by_email (f->server, AGENT_EMAIL);
+  Answer answer = { 0 };
+
+  f->conversation_open = -1;
+  ppm_client_close_conversation (f->client, conversation, on_closed, &answer);
+  g_assert_true (ppms_wait_until (is_answered, &answer, WAIT_MS));
+  g_assert_no_error (answer.error);
+  /* Reported closed before done. */
+  g_assert_cmpint (f->conversation_open, ==, FALSE);
+  g_assert_false (ppm_client_lookup_conversation (f->client, conversation)->is_open);
+  g_assert_cmpstr (ppms_conversation_find_member (ppms_conversation_lookup (f->server,
+                                                                            conversation),
+                                                  alice)->status, ==, "CLOSE");
+  g_assert_nonnull (ppm_client_send_text (f->client, conversation, "reopening"));
+  g_assert_true (ppms_wait_until (is_reopened, f, WAIT_MS));
+  g_assert_cmpstr (ppms_conversation_find_member (ppms_conversation_lookup (f->server,
+                                                                            conversation),
+                                                  alice)->status, ==, "OPEN");
+  answer_clear (&answer);
+
+  /* A conversation the server does not know: its error, nothing closed. */
+  ppm_client_close_conversation (f->client, "00000000-0000-0000-0000-000000000000", on_closed,
+                                 &answer);
+  g_assert_true (ppms_wait_until (is_answered, &answer, WAIT_MS));
+  g_assert_nonnull (answer.error);
+  answer_clear (&answer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -335,5 +397,7 @@ main (int argc, char **argv)
               test_freed_client_never_calls_back, fixture_tear_down);
   g_test_add ("/requests/profile-and-icon", Fixture, NULL, fixture_set_up,
               test_profile_and_icon, fixture_tear_down);
+  g_test_add ("/requests/close-then-reopen-by-sending", Fixture, NULL, fixture_set_up,
+              test_close_then_reopen_by_sending, fixture_tear_down);
   return g_test_run ();
 }

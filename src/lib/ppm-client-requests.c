@@ -142,3 +142,57 @@ ppm_client_download_icon (PpmClient *client, const char *url, PpmClientBytesDone
   client->ports.download (client, url, PPM_ICON_MAX_BYTES, client->cancellable, on_icon,
                           download);
 }
+
+/* ---- Closing a conversation ---- */
+
+typedef struct {
+  PpmClient *client;
+  char *conversation_uuid;
+  PpmClientDone done;
+  gpointer user_data;
+} CloseRequest;
+
+static void
+on_closed (JsonObject *answer, const GError *error, gpointer data)
+{
+  CloseRequest *request = data;
+  PpmConv *conv;
+
+  if (ppm_error_is_cancelled (error))
+    goto out;
+  if (error != NULL) {
+    ppm_client_note_http_error (request->client, "PP_CLOSE_CONVERSATION", error);
+  } else {
+    conv = ppm_registry_lookup_conv (&request->client->registry, request->conversation_uuid);
+    if (conv != NULL && conv->pub.is_open) {
+      conv->pub.is_open = FALSE;
+      ppm_registry_conv_emit (&request->client->registry, conv);
+    }
+  }
+  request->done (request->user_data, request->conversation_uuid, error);
+out:
+  g_free (request->conversation_uuid);
+  g_free (request);
+}
+
+void
+ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
+                               PpmClientDone done, gpointer user_data)
+{
+  g_autoptr (JsonObject) body = NULL;
+  CloseRequest *request;
+
+  if (!can_ask (client) || conversation_uuid == NULL || done == NULL ||
+      client->registry.self == NULL)
+    return;
+  request = g_new0 (CloseRequest, 1);
+  request->client = client;
+  request->conversation_uuid = g_strdup (conversation_uuid);
+  request->done = done;
+  request->user_data = user_data;
+  body = json_object_new ();
+  json_object_set_string_member (body, "user_uuid", client->registry.self->uuid);
+  json_object_set_string_member (body, "conversation_uuid", conversation_uuid);
+  client->ports.call (client, "PP_CLOSE_CONVERSATION", body, client->cancellable, on_closed,
+                      request);
+}

@@ -251,4 +251,16 @@ typedef void (*PpmClientBytesDone) (gpointer user_data, const char *url, GBytes 
 void       ppm_client_download_icon (PpmClient *client, const char *url,
                                      PpmClientBytesDone done, gpointer user_data);
 
+/* Addition: closes the conversation for this user (PP_CLOSE_CONVERSATION;
+ * the others in it are not told). Once the server agreed,
+ * conversation_changed reports it closed, then done is called (error NULL).
+ * There is no working call to reopen one on the shipped server
+ * (../shared/protocol/PPMESSAGE-PROTOCOL.md, "Closing and reopening"):
+ * the next message in it, from anyone, reopens it, and
+ * conversation_changed reports it open again. Not called back once the
+ * session stopped. */
+typedef void (*PpmClientDone) (gpointer user_data, const char *uuid, const GError *error);
+void       ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
+                                          PpmClientDone done, gpointer user_data);
+
 G_END_DECLS
