@@ -9,6 +9,10 @@
 
 /* Node setting marking a buddy that lives as long as its conversation. */
 #define PPM_NODE_CONVERSATION_BUDDY "ppm-conversation-buddy"
+/* This agent asked the server to close the buddy's conversation, and the
+ * server did: see actions.c. */
+#define PPM_NODE_CLOSING "ppm-closing"
+#define PPM_NODE_CLOSED  "ppm-closed"
 
 static const char *
 team_name (PpmAccount *pa)
@@ -156,7 +160,8 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
     return; /* a visitor shows up with an open conversation */
   set_server_alias (buddy, ppm_buddies_display_name (pa, user->uuid));
   ppm_people_update_icon (pa, user->uuid, user->icon_url);
-  ppm_status_show_presence (pa, user->uuid, user->presence);
+  if (!ppm_buddies_is_closed (buddy))
+    ppm_status_show_presence (pa, user->uuid, user->presence);
 }
 
 /* The alias of a conversation's buddy: the visitor's name, else the
@@ -198,7 +203,9 @@ ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
     group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
   else
     group = g_strdup_printf (_("%s Visitors"), team_name (pa));
-  ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE);
+  purple_blist_node_set_bool (PURPLE_BLIST_NODE (
+    ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE)),
+    PPM_NODE_CLOSED, FALSE);
   if (user != NULL)
     ppm_people_update_icon (pa, partner, user->icon_url);
   ppm_status_show_presence (pa, partner,
@@ -223,6 +230,7 @@ void
 ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *conversation)
 {
   const char *partner;
+  PurpleBuddy *buddy;
 
   if (conversation == NULL)
     return;
@@ -231,8 +239,27 @@ ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *convers
     return;
   }
   partner = ppm_buddies_partner_for_conversation (pa, conversation);
+  buddy = partner != NULL ? purple_find_buddy (pa->account, partner) : NULL;
+  if (buddy != NULL && purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING)) {
+    purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING, FALSE);
+    purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSED, TRUE);
+    ppm_status_show_closed (pa, partner);
+    return;
+  }
   if (partner != NULL)
     remove_conversation_buddy (pa, partner);
+}
+
+void
+ppm_buddies_set_closing (PurpleBuddy *buddy, gboolean closing)
+{
+  purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING, closing);
+}
+
+gboolean
+ppm_buddies_is_closed (PurpleBuddy *buddy)
+{
+  return purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSED);
 }
 
 void
@@ -276,6 +303,8 @@ ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean fu
 
   if (pa == NULL || pa->client == NULL || pa->closing)
     return;
+  if (ppm_buddies_is_closed (buddy))
+    purple_notify_user_info_add_pair_plaintext (info, _("Conversation"), _("closed"));
   user = ppm_client_lookup_user (pa->client, purple_buddy_get_name (buddy));
   if (user == NULL)
     return;

@@ -32,6 +32,7 @@ static PurplePluginProtocolInfo ppm_protocol_info = {
   .status_types = ppm_status_types,
   .tooltip_text = ppm_buddies_tooltip,
   .get_info = ppm_people_get_info,
+  .blist_node_menu = ppm_actions_buddy_menu,
   .login = ppm_connection_login,
   .close = ppm_connection_close,
   .send_im = ppm_im_send,
@@ -95,6 +96,7 @@ static PurplePluginInfo ppm_plugin_info = {
   .load = ppm_plugin_load,
   .unload = ppm_plugin_unload,
   .extra_info = &ppm_protocol_info,
+  .actions = ppm_actions_account,
 };
 
 static void

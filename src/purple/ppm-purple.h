@@ -121,6 +121,10 @@ const char *ppm_buddies_partner_for_conversation (PpmAccount *pa,
 /* The conversation shown in the IM window with this buddy name, or NULL. */
 const PpmConversation *ppm_buddies_conversation_for_partner (PpmAccount *pa,
                                                              const char *partner);
+/* A conversation this agent is closing (actions.c): once closed its buddy
+ * stays, marked closed and offline, until reopened or the next sign-in. */
+void     ppm_buddies_set_closing (PurpleBuddy *buddy, gboolean closing);
+gboolean ppm_buddies_is_closed (PurpleBuddy *buddy);
 /* prpl tooltip_text: e-mail and role of the buddy's user. */
 void ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full);
 /* The account's own full name, shown by the UI for its messages. */
@@ -162,6 +166,10 @@ void ppm_people_get_info (PurpleConnection *gc, const char *who);
 /* Downloads the buddy's icon unless it already came from icon_url. */
 void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url);
 
+/* actions.c: the buddy menu and the account's actions */
+GList *ppm_actions_buddy_menu (PurpleBlistNode *node);
+GList *ppm_actions_account (PurplePlugin *plugin, gpointer context);
+
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);
 void ppm_typing_stop (PpmAccount *pa);
@@ -174,6 +182,10 @@ GList *ppm_status_types (PurpleAccount *account);
 void   ppm_status_set (PurpleAccount *account, PurpleStatus *status);
 /* Sends the account's active status to the server (after sign-in). */
 void   ppm_status_push_current (PpmAccount *pa);
+/* A buddy whose conversation this agent closed shows offline. */
+void   ppm_status_show_closed (PpmAccount *pa, const char *who);
+/* Account action: asks for the service status and sets the account's. */
+void   ppm_status_ask_service_status (PurpleConnection *gc);
 /* Shows a user's presence on its buddy. */
 void   ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence presence);
 
