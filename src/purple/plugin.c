@@ -69,6 +69,7 @@ ppm_plugin_load (PurplePlugin *plugin)
                        | G_LOG_LEVEL_DEBUG,
                        forward_lib_log, NULL);
   ppm_history_plugin_load (plugin);
+  ppm_canned_plugin_load (plugin);
   return TRUE;
 }
 
@@ -79,6 +80,7 @@ ppm_plugin_unload (PurplePlugin *plugin)
     g_log_remove_handler (PPM_LIB_LOG_DOMAIN, ppm_lib_log_handler_id);
   ppm_lib_log_handler_id = 0;
   ppm_history_plugin_unload (plugin);
+  ppm_canned_plugin_unload (plugin);
   ppm_settings_shutdown ();
   return TRUE;
 }

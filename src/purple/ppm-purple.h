@@ -170,6 +170,10 @@ void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_u
 GList *ppm_actions_buddy_menu (PurpleBlistNode *node);
 GList *ppm_actions_account (PurplePlugin *plugin, gpointer context);
 
+/* canned.c: /canned, the agent's canned replies kept with the account */
+void ppm_canned_plugin_load (PurplePlugin *plugin);
+void ppm_canned_plugin_unload (PurplePlugin *plugin);
+
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);
 void ppm_typing_stop (PpmAccount *pa);

@@ -225,9 +225,14 @@ remembered_string (PurpleAccount *account, const char *name)
 static void
 remember_string (PurpleAccount *account, const char *name, const char *value)
 {
-  if (value == NULL)
+  if (value == NULL) {
+    /* libpurple 2 does not save accounts.xml for a removal alone (the
+     * setting would come back at the next start): a change first
+     * schedules the save, which then finds the setting gone. */
+    if (purple_account_get_string (account, name, NULL) != NULL)
+      purple_account_set_string (account, name, "");
     purple_account_remove_setting (account, name);
-  else
+  } else
     purple_account_set_string (account, name, value);
   if (ppm_ui_is_bitlbee ())
     bitlbee_state_store (account, name, value);
