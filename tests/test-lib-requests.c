@@ -6,7 +6,8 @@
  * by freeing the client never calls back. ppm_client_read_profile() and
  * ppm_client_download_icon(): a visitor's profile and icon.
  * ppm_client_close_conversation(): closed on the server and reported so,
- * reopened by the next message sent.
+ * reopened by the next message sent. A visitor's page from the ONLINE
+ * frames of a server that delivers them.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -107,6 +108,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_true (ppms_server_listen (f->server, 0, &error));
   g_assert_no_error (error);
   ppms_server_set_timer_scale (f->server, 0.05);
+  /* data: a server that delivers ONLINE frames (the shipped one does not). */
+  ppms_server_set_deliver_online (f->server, data != NULL);
   f->visitor = ppms_peer_new_visitor (ppms_server_get_url (f->server),
                                       ppms_server_app_uuid (f->server),
                                       ppms_server_ppcom_key (f->server),
@@ -385,6 +388,41 @@ test_close_then_reopen_by_sending (Fixture *f, gconstpointer data)
   answer_clear (&answer);
 }
 
+/* ---- A visitor's page ---- */
+
+typedef struct {
+  Fixture *f;
+  const char *uuid;
+} UserWait;
+
+static gboolean
+page_known (gpointer data)
+{
+  UserWait *wait = data;
+  const PpmUser *user = ppm_client_lookup_user (wait->f->client, wait->uuid);
+
+  return user != NULL && user->page_url != NULL;
+}
+
+static void
+test_visitor_page_from_online_frames (Fixture *f, gconstpointer data)
+{
+  g_autofree char *visitor = g_strdup (ppms_peer_user_uuid (f->visitor));
+  UserWait wait = { f, visitor };
+  const PpmUser *user;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (page_known (&wait));
+  /* PPCom opened again: its auth's navigation data reaches the agent. */
+  ppms_peer_close (f->visitor);
+  g_assert_true (ppms_peer_start_sync (f->visitor, &error));
+  g_assert_no_error (error);
+  g_assert_true (ppms_wait_until (page_known, &wait, WAIT_MS));
+  user = ppm_client_lookup_user (f->client, visitor);
+  g_assert_cmpstr (user->page_title, ==, "PPMessage test page");
+  g_assert_cmpstr (user->page_url, ==, "http://127.0.0.1/test/index.html");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -399,5 +437,7 @@ main (int argc, char **argv)
               test_profile_and_icon, fixture_tear_down);
   g_test_add ("/requests/close-then-reopen-by-sending", Fixture, NULL, fixture_set_up,
               test_close_then_reopen_by_sending, fixture_tear_down);
+  g_test_add ("/requests/visitor-page-from-online-frames", Fixture, "deliver online",
+              fixture_set_up, test_visitor_page_from_online_frames, fixture_tear_down);
   return g_test_run ();
 }
