@@ -1,7 +1,8 @@
 /* test-purple-people.c: who a buddy is, with the built plugin in a headless
  * libpurple core against the test server: Get Info, buddy icons (fetched
- * once, again only when the user's icon changes), and a visitor account's
- * one buddy named after the team.
+ * once, again only when the user's icon changes), a visitor's page (where
+ * the server tells it), and a visitor account's one buddy named after the
+ * team.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -89,9 +90,85 @@ test_get_info (void)
   g_assert_true (has_line (info, "Role: Visitor"));
   g_assert_true (has_line (info, "Device: Web browser (PPCom)"));
   g_assert_null (strstr (info, "Signature"));
+  /* The shipped server never says which page a visitor is on. */
+  g_assert_null (strstr (info, "Page"));
 
   sign_out (account);
   ppms_peer_free (bob_peer);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* ---- Where a visitor is ---- */
+
+#define TEST_PAGE_TITLE "PPMessage test page"
+#define TEST_PAGE_URL "http://127.0.0.1/test/index.html"
+
+static gboolean
+tooltip_has (PurpleAccount *account, const char *who, const char *line)
+{
+  PurplePluginProtocolInfo *prpl = PURPLE_PLUGIN_PROTOCOL_INFO (purple_find_prpl (
+                                                                  HARNESS_PLUGIN_ID));
+  PurpleNotifyUserInfo *info = purple_notify_user_info_new ();
+  GString *text = g_string_new (who);
+  gboolean found;
+
+  prpl->tooltip_text (harness_find_buddy (account, who), info, TRUE);
+  for (GList *l = purple_notify_user_info_get_entries (info); l != NULL; l = l->next)
+    g_string_append_printf (text, "\n%s: %s", purple_notify_user_info_entry_get_label (l->data),
+                            purple_notify_user_info_entry_get_value (l->data));
+  found = has_line (text->str, line);
+  g_string_free (text, TRUE);
+  purple_notify_user_info_destroy (info);
+  return found;
+}
+
+/* A server that delivers ONLINE frames (not the shipped one) tells the
+ * page a visitor opened PPCom on. */
+static void
+test_visitor_page (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor;
+  PurpleAccount *account;
+  char *who;
+  const HarnessWrite *context, *message;
+  GError *error = NULL;
+
+  capture_notifications ();
+  ppms_server_set_deliver_online (server, TRUE);
+  visitor = visitor_start (server);
+  who = g_strdup (ppms_peer_user_uuid (visitor)); /* outlives the peer's restart */
+  account = agent_with_visitor (server, visitor);
+  g_assert_false (tooltip_has (account, who, "Page: " TEST_PAGE_TITLE));
+
+  /* The visitor comes back (PPCom opened again): its socket's auth. */
+  ppms_peer_close (visitor);
+  g_assert_true (ppms_peer_start_sync (visitor, &error));
+  g_assert_no_error (error);
+  g_assert_true (HARNESS_WAIT_FOR (tooltip_has (account, who, "Page: " TEST_PAGE_TITLE), WAIT_MS));
+  g_assert_true (tooltip_has (account, who, "Page address: " TEST_PAGE_URL));
+  g_assert_cmpuint (harness_count_writes (account, TEST_PAGE_TITLE), ==, 0); /* no window */
+
+  /* It writes: the window opens with the line saying where it is. */
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "I am here");
+  message = wait_write (account, "I am here");
+  context = wait_write (account, " is on " TEST_PAGE_TITLE " (" TEST_PAGE_URL ")");
+  g_assert_true (context->flags & PURPLE_MESSAGE_SYSTEM);
+  g_assert_cmpstr (context->conversation, ==, who);
+  g_assert_true (g_ptr_array_find (harness_writes (), context, NULL));
+  {
+    guint context_index = 0, message_index = 0;
+
+    g_ptr_array_find (harness_writes (), context, &context_index);
+    g_ptr_array_find (harness_writes (), message, &message_index);
+    g_assert_cmpuint (context_index, <, message_index);
+  }
+  g_assert_true (has_line (get_info (account, who), "Page: " TEST_PAGE_TITLE));
+  harness_run_for (300);
+  g_assert_cmpuint (harness_count_writes (account, " is on "), ==, 1);
+  g_free (who);
+  sign_out (account);
   ppms_peer_free (visitor);
   ppms_server_free (server);
 }
@@ -219,6 +296,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/people/get-info", test_get_info);
   harness_add_test ("/purple/people/icons-fetched-once", test_icons_fetched_once);
+  harness_add_test ("/purple/people/visitor-page", test_visitor_page);
   harness_add_test ("/purple/people/visitor-buddy-is-the-team", test_visitor_buddy_is_the_team);
   return g_test_run ();
 }

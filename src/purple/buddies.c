@@ -13,6 +13,8 @@
  * server did: see actions.c. */
 #define PPM_NODE_CLOSING "ppm-closing"
 #define PPM_NODE_CLOSED  "ppm-closed"
+/* The page a visitor was last said to be on. */
+#define PPM_NODE_PAGE "ppm-page"
 
 static const char *
 team_name (PpmAccount *pa)
@@ -140,6 +142,26 @@ ensure_colleague (PpmAccount *pa, const PpmUser *user)
   g_free (group);
 }
 
+/* The visitor's page last shown, kept with the buddy: a user_changed for
+ * anything else writes no second line. */
+static gboolean
+page_changed (PurpleBuddy *buddy, const PpmUser *user)
+{
+  char *page;
+  gboolean changed;
+
+  if (user->page_title == NULL && user->page_url == NULL)
+    return FALSE;
+  page = g_strdup_printf ("%s\n%s", user->page_title ? user->page_title : "",
+                          user->page_url ? user->page_url : "");
+  changed = g_strcmp0 (purple_blist_node_get_string (PURPLE_BLIST_NODE (buddy), PPM_NODE_PAGE),
+                       page) != 0;
+  if (changed)
+    purple_blist_node_set_string (PURPLE_BLIST_NODE (buddy), PPM_NODE_PAGE, page);
+  g_free (page);
+  return changed;
+}
+
 void
 ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
 {
@@ -162,6 +184,8 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
   ppm_people_update_icon (pa, user->uuid, user->icon_url);
   if (!ppm_buddies_is_closed (buddy))
     ppm_status_show_presence (pa, user->uuid, user->presence);
+  if (pa->role == PPM_ROLE_AGENT && page_changed (buddy, user))
+    ppm_people_page_changed (pa, user);
 }
 
 /* The alias of a conversation's buddy: the visitor's name, else the
@@ -310,6 +334,7 @@ ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean fu
     return;
   if (user->email != NULL && *user->email != '\0')
     purple_notify_user_info_add_pair_plaintext (info, _("E-mail"), user->email);
+  ppm_people_add_page (pa, user->uuid, info);
   purple_notify_user_info_add_pair_plaintext (info, _("Role"),
                                               user->is_service_user ? _("Colleague") : _("Visitor"));
 }

@@ -199,6 +199,8 @@ on_conversation_created (PurpleConversation *conv, gpointer data)
   if (!is_our_im (conv) || ppm_ui_is_bitlbee ())
     return;
   pa = signed_in_account (conv);
+  if (pa != NULL)
+    ppm_people_window_opened (pa, conv);
   count = history_count (purple_conversation_get_account (conv));
   if (pa != NULL && count > 0)
     start_read (pa, conv, count, FALSE);

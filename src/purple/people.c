@@ -70,6 +70,7 @@ on_profile (gpointer data, const char *user_uuid, const PpmUserProfile *profile,
     add_pair (info, _("Language"), profile->language);
     add_pair (info, _("Service status"), service_status_label (profile->service_status));
     add_pair (info, _("Device"), device_label (profile->device));
+    ppm_people_add_page (pa, user_uuid, info);
   }
   purple_notify_userinfo (pa->gc, request->who, info, NULL, NULL);
   purple_notify_user_info_destroy (info);
@@ -137,4 +138,72 @@ ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url)
     return;
   g_hash_table_insert (pa->icons_loading, g_strdup (who), g_strdup (icon_url));
   ppm_client_download_icon (pa->client, icon_url, on_icon, ppm_request_new (pa, who));
+}
+
+/* ---- Where a visitor is ---- */
+
+/* "Jane is on Acme shop (https://shop.example.com/)", or NULL when the
+ * server never told (the shipped server delivers no ONLINE frame). */
+static char *
+context_line (PpmAccount *pa, const PpmUser *user)
+{
+  char *name, *line;
+
+  if (user == NULL || user->is_service_user || (user->page_title == NULL && user->page_url == NULL))
+    return NULL;
+  name = ppm_text_one_line (ppm_buddies_display_name (pa, user->uuid));
+  if (user->page_title != NULL && user->page_url != NULL)
+    /* TRANSLATORS: a visitor's name, the page's title, its address. */
+    line = g_strdup_printf (_("%s is on %s (%s)"), name, user->page_title, user->page_url);
+  else
+    /* TRANSLATORS: a visitor's name, the page's title or address. */
+    line = g_strdup_printf (_("%s is on %s"), name,
+                            user->page_title != NULL ? user->page_title : user->page_url);
+  g_free (name);
+  return line;
+}
+
+static void
+write_context (PpmAccount *pa, PurpleConversation *conv, const PpmUser *user)
+{
+  char *line = context_line (pa, user);
+  char *html;
+
+  if (line == NULL)
+    return;
+  html = ppm_text_to_html (line);
+  purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
+                             time (NULL));
+  g_free (html);
+  g_free (line);
+}
+
+void
+ppm_people_page_changed (PpmAccount *pa, const PpmUser *user)
+{
+  PurpleConversation *conv =
+    purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, user->uuid, pa->account);
+
+  /* A window not open yet gets the line when it opens. */
+  if (conv != NULL)
+    write_context (pa, conv, user);
+}
+
+void
+ppm_people_window_opened (PpmAccount *pa, PurpleConversation *conv)
+{
+  if (pa->role == PPM_ROLE_AGENT)
+    write_context (pa, conv,
+                   ppm_client_lookup_user (pa->client, purple_conversation_get_name (conv)));
+}
+
+void
+ppm_people_add_page (PpmAccount *pa, const char *user_uuid, PurpleNotifyUserInfo *info)
+{
+  const PpmUser *user = ppm_client_lookup_user (pa->client, user_uuid);
+
+  if (user == NULL || user->is_service_user)
+    return;
+  add_pair (info, _("Page"), user->page_title);
+  add_pair (info, _("Page address"), user->page_url);
 }

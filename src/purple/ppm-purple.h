@@ -165,6 +165,12 @@ void     ppm_history_window_note (PpmAccount *pa, const char *partner,
 void ppm_people_get_info (PurpleConnection *gc, const char *who);
 /* Downloads the buddy's icon unless it already came from icon_url. */
 void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url);
+/* A visitor's page (PpmUser.page_title, page_url) changed: a system line
+ * says where the visitor is in the open window, or in the window once it
+ * opens; Get Info and the tooltip show it too. */
+void ppm_people_page_changed (PpmAccount *pa, const PpmUser *user);
+void ppm_people_window_opened (PpmAccount *pa, PurpleConversation *conv);
+void ppm_people_add_page (PpmAccount *pa, const char *user_uuid, PurpleNotifyUserInfo *info);
 
 /* actions.c: the buddy menu and the account's actions */
 GList *ppm_actions_buddy_menu (PurpleBlistNode *node);
