@@ -11,35 +11,6 @@
 
 #define EARLY_COUNT 24
 
-/* The write of the account whose text is exactly text, or NULL. */
-static const HarnessWrite *
-find_exact_write (PurpleAccount *account, const char *text)
-{
-  GPtrArray *writes = harness_writes ();
-
-  for (guint i = 0; i < writes->len; i++) {
-    const HarnessWrite *w = writes->pdata[i];
-
-    if (w->account == account && g_strcmp0 (w->text, text) == 0)
-      return w;
-  }
-  return NULL;
-}
-
-static guint
-count_exact_writes (PurpleAccount *account, const char *text)
-{
-  GPtrArray *writes = harness_writes ();
-  guint count = 0;
-
-  for (guint i = 0; i < writes->len; i++) {
-    const HarnessWrite *w = writes->pdata[i];
-
-    count += w->account == account && g_strcmp0 (w->text, text) == 0;
-  }
-  return count;
-}
-
 static guint
 write_index (const HarnessWrite *write)
 {
