@@ -222,6 +222,30 @@ test_history_count_option (void)
   ppms_server_free (server);
 }
 
+/* Signed out while a window's history was being read: the answer never
+ * comes, and the window reads again in the next session. */
+static void
+test_read_cut_by_sign_out (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_with_history (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+
+  /* The read is on its way; no answer can have come in between. */
+  sign_out (account);
+  g_assert_cmpuint (harness_count_writes (account, "early"), ==, 0);
+  sign_in_again (account);
+  g_assert_cmpint (run_command (conv, "history 2"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 1, EARLY_COUNT);
+  g_assert_cmpuint (harness_count_writes (account, "being loaded"), ==, 0);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -231,5 +255,6 @@ main (int argc, char **argv)
   harness_add_test ("/purple/history/no-duplicate-against-window",
                     test_no_duplicate_against_window);
   harness_add_test ("/purple/history/count-option", test_history_count_option);
+  harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);
   return g_test_run ();
 }

@@ -371,6 +371,7 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);
   }
+  ppm_history_account_closed (pa);
   g_clear_pointer (&pa->requests, g_ptr_array_unref);
   g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
   g_hash_table_destroy (pa->pending_sends);

@@ -284,3 +284,18 @@ ppm_history_plugin_unload (PurplePlugin *plugin)
   }
   windows_watched = FALSE;
 }
+
+void
+ppm_history_account_closed (PpmAccount *pa)
+{
+  /* The reads of this session will never answer (the library calls back
+   * no more): the windows, which outlive the session, may read again. */
+  for (GList *l = purple_get_conversations (); l != NULL; l = l->next) {
+    WindowHistory *window = purple_conversation_get_account (l->data) == pa->account
+                              ? purple_conversation_get_data (l->data, WINDOW_KEY)
+                              : NULL;
+
+    if (window != NULL)
+      window->reading = FALSE;
+  }
+}

@@ -154,6 +154,8 @@ void     ppm_history_plugin_load (PurplePlugin *plugin);
 void     ppm_history_plugin_unload (PurplePlugin *plugin);
 /* Follows IM windows opening and closing (from the first sign-in on). */
 void     ppm_history_watch_windows (void);
+/* The session ended: its reads will not answer. */
+void     ppm_history_account_closed (PpmAccount *pa);
 /* TRUE when the IM window with partner already shows this message. */
 gboolean ppm_history_window_shows (PpmAccount *pa, const char *partner,
                                    const char *message_uuid);
