@@ -96,6 +96,7 @@ struct _PpmClient {
   char *device_uuid;
   char *app_uuid;
   char *team_name;
+  char *team_icon;            /* the app's icon URL, or NULL */
 
   /* The sign-in sequence running. */
   const PpmSignInStep *steps;

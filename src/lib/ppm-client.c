@@ -115,6 +115,7 @@ ppm_client_free (PpmClient *client)
   g_free (client->device_uuid);
   g_free (client->app_uuid);
   g_free (client->team_name);
+  g_free (client->team_icon);
   g_free (client->peer_certificate);
   g_free (client);
 }
@@ -404,6 +405,12 @@ const char *
 ppm_client_get_team_name (PpmClient *client)
 {
   return client->team_name;
+}
+
+const char *
+ppm_client_get_team_icon (PpmClient *client)
+{
+  return client->team_icon;
 }
 
 const char *

@@ -263,4 +263,8 @@ typedef void (*PpmClientDone) (gpointer user_data, const char *uuid, const GErro
 void       ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
                                           PpmClientDone done, gpointer user_data);
 
+/* Addition: the team's icon URL as PPConsole set it (the app's app_icon),
+ * or NULL (a team whose icon was never set). */
+const char *ppm_client_get_team_icon (PpmClient *client);
+
 G_END_DECLS
