@@ -243,11 +243,14 @@ test_visitor_buddy_is_the_team (void)
   PpmsServer *server = server_start ();
   char *link = visitor_link (server);
   PurpleAccount *account = harness_add_account (link, "visitor@example.com", NULL);
+  char *team_icon = g_strdup_printf ("%s/identicon/identicon/7.png", ppms_server_get_url (server));
   PpmsPeer *alice, *bob;
   const char *conversation_uuid;
   PurpleBuddy *team;
   GSList *buddies;
 
+  /* The team's icon, as PPConsole sets it. */
+  server->app->app_icon = g_strdup (team_icon);
   purple_account_set_string (account, "role", "visitor");
   harness_connect (account);
   g_assert_true (harness_wait_connected (account, WAIT_MS));
@@ -257,6 +260,9 @@ test_visitor_buddy_is_the_team (void)
   g_slist_free (buddies);
   conversation_uuid = purple_buddy_get_name (team);
   g_assert_cmpstr (purple_buddy_get_alias (team), ==, TEAM_NAME);
+  g_assert_true (HARNESS_WAIT_FOR (has_icon_from (account, conversation_uuid, team_icon),
+                                   WAIT_MS));
+  assert_identicon (account, conversation_uuid);
 
   /* Agents answering change the server's name of the conversation, not
    * the buddy's. */
@@ -272,6 +278,7 @@ test_visitor_buddy_is_the_team (void)
   g_assert_cmpstr (purple_buddy_get_alias (harness_find_buddy (account, conversation_uuid)), ==,
                    TEAM_NAME);
   g_free (link);
+  g_free (team_icon);
   sign_out (account);
   ppms_peer_free (alice);
   ppms_peer_free (bob);

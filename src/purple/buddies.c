@@ -232,6 +232,8 @@ ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
     PPM_NODE_CLOSED, FALSE);
   if (user != NULL)
     ppm_people_update_icon (pa, partner, user->icon_url);
+  else if (pa->role == PPM_ROLE_VISITOR)
+    ppm_people_update_icon (pa, partner, ppm_client_get_team_icon (pa->client));
   ppm_status_show_presence (pa, partner,
                             user != NULL ? user->presence : PPM_PRESENCE_UNKNOWN);
   g_free (group);
