@@ -675,24 +675,11 @@ test_dropped_socket_recovers (void)
 
 /* ---- The visitor role ---- */
 
-/* PPConsole's "enterprise" link: the PPCom page of one team. */
-static char *
-enterprise_link (PpmsServer *server)
-{
-  char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", ppms_server_app_uuid (server));
-  char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
-  char *link = g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
-
-  g_free (encoded);
-  g_free (json);
-  return link;
-}
-
 static void
 test_visitor_account (void)
 {
   PpmsServer *server = server_start ();
-  char *link = enterprise_link (server);
+  char *link = visitor_link (server);
   PurpleAccount *account = harness_add_account (link, "visitor@example.com", NULL);
   PpmsPeer *alice;
   const JsonObject *received;

@@ -286,6 +286,8 @@ test_envelope (Fixture *f, gconstpointer data)
   o = reply_json (&r);
   g_assert_cmpint (error_code (o), ==, 0);
   g_assert_cmpstr (json_object_get_string_member (o, "app_name"), ==, "Demo Team");
+  /* A team whose icon was never set in PPConsole. */
+  g_assert_true (json_object_get_null_member (o, "app_icon"));
   json_object_unref (o);
   reply_clear (&r);
   o = api (f, "bm90LWEtdG9rZW4=", "PP_GET_APP_INFO", app_body);

@@ -140,6 +140,11 @@ on_send_result (gpointer owner, const char *conversation_uuid, const char *messa
   conv = error == NULL ? ppm_registry_lookup_conv (&client->registry, conversation_uuid) : NULL;
   if (conv)
     ppm_registry_conv_touch (&client->registry, conv);
+  /* A message reopens a closed conversation on the server, for everyone. */
+  if (conv && !conv->pub.is_open) {
+    conv->pub.is_open = TRUE;
+    ppm_registry_conv_emit (&client->registry, conv);
+  }
   ppm_client_emit_send_result (client, conversation_uuid, message_uuid, error);
 }
 
@@ -249,4 +254,5 @@ ppm_client_init_modules (PpmClient *client)
                      &client->registry, &client->last_seen);
   ppm_catchup_init (&client->catchup, &client->ports, &catchup_sink, client,
                     &client->registry, &client->last_seen);
+  ppm_history_init (&client->history, &client->ports, client, &client->registry);
 }

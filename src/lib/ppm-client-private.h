@@ -10,6 +10,8 @@
  *   ppm-client-ports.c    the ports and sinks of the state modules: what
  *                         follows a catch-up, a shown message, an ack
  *   ppm-client-send.c     sending, new 1:1 conversations, typing
+ *   ppm-client-requests.c the user's requests outside the session's flow:
+ *                         history, profiles, icons, closing a conversation
  *   ppm-socket.c          the websocket: open, authenticate, dispatch frames
  *   ppm-reconnect.c       the repair of a lost session, the team refresh
  *   ppm-signin-agent.c, ppm-signin-visitor.c   the sign-in step tables
@@ -22,6 +24,7 @@
 #include "ppm-api.h"
 #include "ppm-catchup.h"
 #include "ppm-delivery.h"
+#include "ppm-history.h"
 #include "ppm-json.h"
 #include "ppm-last-seen.h"
 #include "ppm-message.h"
@@ -93,6 +96,7 @@ struct _PpmClient {
   char *device_uuid;
   char *app_uuid;
   char *team_name;
+  char *team_icon;            /* the app's icon URL, or NULL */
 
   /* The sign-in sequence running. */
   const PpmSignInStep *steps;
@@ -131,6 +135,7 @@ struct _PpmClient {
   PpmOutbox outbox;
   PpmDelivery delivery;
   PpmCatchUp catchup;
+  PpmHistory history;
 
   /* Sending (ppm-client-send.c). */
   GHashTable *creating;       /* user uuid -> GPtrArray of PendingText* */

@@ -82,6 +82,7 @@ session_stop (PpmClient *client)
   g_clear_handle_id (&client->team_poll_id, g_source_remove);
   ppm_delivery_reset (&client->delivery);
   ppm_outbox_reset (&client->outbox);
+  ppm_history_reset (&client->history);
   ppm_send_reset (client);
 }
 
@@ -93,6 +94,7 @@ ppm_client_free (PpmClient *client)
   session_stop (client);
   ppm_tls_watch_forget (client->tls_watch);
   ppm_catchup_clear (&client->catchup);
+  ppm_history_clear (&client->history);
   ppm_delivery_clear (&client->delivery);
   ppm_outbox_clear (&client->outbox);
   ppm_registry_clear (&client->registry);
@@ -113,6 +115,7 @@ ppm_client_free (PpmClient *client)
   g_free (client->device_uuid);
   g_free (client->app_uuid);
   g_free (client->team_name);
+  g_free (client->team_icon);
   g_free (client->peer_certificate);
   g_free (client);
 }
@@ -402,6 +405,12 @@ const char *
 ppm_client_get_team_name (PpmClient *client)
 {
   return client->team_name;
+}
+
+const char *
+ppm_client_get_team_icon (PpmClient *client)
+{
+  return client->team_icon;
 }
 
 const char *

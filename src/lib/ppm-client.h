@@ -205,4 +205,66 @@ const char *ppm_client_get_device_uuid (PpmClient *client);
 /* The app (team) uuid, or NULL before sign-in. */
 const char *ppm_client_get_app_uuid (PpmClient *client);
 
+/* Addition: earlier messages of a conversation, for a window that opens or
+ * a user paging back: up to count (at most 100) messages older than
+ * before_uuid (NULL: the most recent ones). done gets them oldest first
+ * (PpmMessage*, marked delayed, outgoing set for this user's own), or an
+ * error; reached_start: nothing older exists. Nothing read here is
+ * acknowledged or de-duplicated against what message() showed: that is the
+ * caller's. done is not called once the session stopped. */
+typedef void (*PpmClientHistoryDone) (gpointer user_data, const char *conversation_uuid,
+                                      GPtrArray *messages, gboolean reached_start,
+                                      const GError *error);
+void       ppm_client_read_history (PpmClient *client, const char *conversation_uuid,
+                                    const char *before_uuid, guint count,
+                                    PpmClientHistoryDone done, gpointer user_data);
+
+/* Addition: a user's profile as PP_GET_USER_INFO gives it (strings NULL
+ * when the server has none), for Get Info. */
+typedef enum {
+  PPM_DEVICE_UNKNOWN,
+  PPM_DEVICE_BROWSER,       /* a visitor on PPCom in a desktop browser */
+  PPM_DEVICE_MOBILE,        /* a visitor on PPCom on a phone */
+} PpmDeviceKind;
+typedef struct {
+  const char *uuid;
+  const char *fullname;
+  const char *email;
+  const char *signature;
+  const char *company;
+  const char *language;
+  const char *icon_url;
+  const char *service_status; /* agents: READY, BUSY, REST */
+  gboolean is_service_user;
+  PpmDeviceKind device;
+} PpmUserProfile;
+/* profile is valid during the call; NULL with error. Not called once the
+ * session stopped. */
+typedef void (*PpmClientProfileDone) (gpointer user_data, const char *user_uuid,
+                                      const PpmUserProfile *profile, const GError *error);
+void       ppm_client_read_profile (PpmClient *client, const char *user_uuid,
+                                    PpmClientProfileDone done, gpointer user_data);
+/* Addition: downloads a user's icon (PpmUser.icon_url; at most 1 MB).
+ * body NULL with error. Not called once the session stopped. */
+typedef void (*PpmClientBytesDone) (gpointer user_data, const char *url, GBytes *body,
+                                    const GError *error);
+void       ppm_client_download_icon (PpmClient *client, const char *url,
+                                     PpmClientBytesDone done, gpointer user_data);
+
+/* Addition: closes the conversation for this user (PP_CLOSE_CONVERSATION;
+ * the others in it are not told). Once the server agreed,
+ * conversation_changed reports it closed, then done is called (error NULL).
+ * There is no working call to reopen one on the shipped server
+ * (../shared/protocol/PPMESSAGE-PROTOCOL.md, "Closing and reopening"):
+ * the next message in it, from anyone, reopens it, and
+ * conversation_changed reports it open again. Not called back once the
+ * session stopped. */
+typedef void (*PpmClientDone) (gpointer user_data, const char *uuid, const GError *error);
+void       ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
+                                          PpmClientDone done, gpointer user_data);
+
+/* Addition: the team's icon URL as PPConsole set it (the app's app_icon),
+ * or NULL (a team whose icon was never set). */
+const char *ppm_client_get_team_icon (PpmClient *client);
+
 G_END_DECLS

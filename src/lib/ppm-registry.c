@@ -55,6 +55,8 @@ ppm_user_free (PpmUser *user)
   g_free (user->fullname);
   g_free (user->email);
   g_free (user->icon_url);
+  g_free (user->page_title);
+  g_free (user->page_url);
   g_free (user);
 }
 

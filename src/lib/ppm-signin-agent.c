@@ -96,6 +96,8 @@ take_login_answer (PpmClient *client, JsonObject *answer, GError **error)
   ppm_client_set_identity (client, app_uuid, device_uuid);
   g_free (client->team_name);
   client->team_name = g_strdup (ppm_json_opt_string (app, "app_name"));
+  g_free (client->team_icon);
+  client->team_icon = g_strdup (ppm_json_opt_nonempty (app, "app_icon"));
   return TRUE;
 }
 

@@ -97,6 +97,8 @@ on_app (JsonObject *answer, const GError *error, gpointer data)
     return;
   g_free (client->team_name);
   client->team_name = g_strdup (ppm_json_opt_string (answer, "app_name"));
+  g_free (client->team_icon);
+  client->team_icon = g_strdup (ppm_json_opt_nonempty (answer, "app_icon"));
   ppm_signin_next (client);
 }
 

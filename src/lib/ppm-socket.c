@@ -52,27 +52,50 @@ handle_typing (PpmClient *client, const PpmFrame *frame)
   ppm_client_emit_typing (client, frame->conversation_uuid, frame->user_uuid);
 }
 
+/* Takes a visitor's page from PPCom's navigation data ({"title": ...,
+ * "location": {"href": ...}}, ../shared/protocol/PPMESSAGE-PROTOCOL.md,
+ * the visitor's auth frame); TRUE when it changed. Anything else in it is
+ * ignored. */
+static gboolean
+take_page (PpmUser *user, JsonObject *extra_data)
+{
+  JsonObject *location = extra_data ? ppm_json_opt_object (extra_data, "location") : NULL;
+  const char *title = extra_data ? ppm_json_opt_nonempty (extra_data, "title") : NULL;
+  const char *url = location ? ppm_json_opt_nonempty (location, "href") : NULL;
+
+  if ((title == NULL && url == NULL) ||
+      (g_strcmp0 (title, user->page_title) == 0 && g_strcmp0 (url, user->page_url) == 0))
+    return FALSE;
+  g_free (user->page_title);
+  user->page_title = g_strdup (title);
+  g_free (user->page_url);
+  user->page_url = g_strdup (url);
+  return TRUE;
+}
+
 static void
 handle_online (PpmClient *client, const PpmFrame *frame)
 {
   PpmUser *user = g_hash_table_lookup (client->registry.users, frame->user_uuid);
   PpmPresence presence;
+  gboolean changed;
 
   /* Visitors and agents alike: an ONLINE frame is the server's word
    * (../shared/protocol/transcripts/05b-online-presence-typo-fixed.jsonl). */
   if (user == NULL)
     return;
+  changed = !user->is_service_user && take_page (user, frame->extra_data);
   if (g_strcmp0 (frame->browser, "ONLINE") == 0 || g_strcmp0 (frame->mobile, "ONLINE") == 0)
     presence = PPM_PRESENCE_ONLINE;
   else if (g_strcmp0 (frame->browser, "OFFLINE") == 0 ||
            g_strcmp0 (frame->mobile, "OFFLINE") == 0)
     presence = PPM_PRESENCE_OFFLINE;
   else
-    return;
-  if (presence != user->presence) {
-    user->presence = presence;
+    presence = user->presence;
+  changed |= presence != user->presence;
+  user->presence = presence;
+  if (changed)
     ppm_registry_user_emit (&client->registry, user);
-  }
 }
 
 static void

@@ -27,6 +27,11 @@ typedef struct {
   char *icon_url;
   gboolean is_service_user; /* an agent (colleague) rather than a visitor */
   PpmPresence presence;
+  /* A visitor's page (title and address) as PPCom told the server, from
+   * the navigation data of ONLINE frames (servers that deliver them); NULL
+   * when unknown. */
+  char *page_title;
+  char *page_url;
 } PpmUser;
 
 typedef struct {

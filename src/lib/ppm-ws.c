@@ -328,6 +328,7 @@ ppm_ws_parse_frame (JsonObject *object, PpmFrame *frame, GError **error)
       return FALSE;
     frame->browser = ppm_json_opt_string (object, "browser");
     frame->mobile = ppm_json_opt_string (object, "mobile");
+    frame->extra_data = ppm_json_opt_object (object, "extra_data");
   } else {
     frame->kind = PPM_FRAME_OTHER;
   }

@@ -40,6 +40,9 @@ typedef struct {
   const char *conversation_uuid;
   const char *browser;
   const char *mobile;
+  /* ONLINE: the navigation data of the socket that came or went (a
+   * visitor's page), or NULL. */
+  JsonObject *extra_data;
 } PpmFrame;
 
 typedef struct {

@@ -9,6 +9,12 @@
 
 /* Node setting marking a buddy that lives as long as its conversation. */
 #define PPM_NODE_CONVERSATION_BUDDY "ppm-conversation-buddy"
+/* This agent asked the server to close the buddy's conversation, and the
+ * server did: see actions.c. */
+#define PPM_NODE_CLOSING "ppm-closing"
+#define PPM_NODE_CLOSED  "ppm-closed"
+/* The page a visitor was last said to be on. */
+#define PPM_NODE_PAGE "ppm-page"
 
 static const char *
 team_name (PpmAccount *pa)
@@ -131,8 +137,29 @@ ensure_colleague (PpmAccount *pa, const PpmUser *user)
   char *group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
 
   ensure_buddy (pa, user->uuid, ppm_buddies_display_name (pa, user->uuid), group, FALSE);
+  ppm_people_update_icon (pa, user->uuid, user->icon_url);
   ppm_status_show_presence (pa, user->uuid, user->presence);
   g_free (group);
+}
+
+/* The visitor's page last shown, kept with the buddy: a user_changed for
+ * anything else writes no second line. */
+static gboolean
+page_changed (PurpleBuddy *buddy, const PpmUser *user)
+{
+  char *page;
+  gboolean changed;
+
+  if (user->page_title == NULL && user->page_url == NULL)
+    return FALSE;
+  page = g_strdup_printf ("%s\n%s", user->page_title ? user->page_title : "",
+                          user->page_url ? user->page_url : "");
+  changed = g_strcmp0 (purple_blist_node_get_string (PURPLE_BLIST_NODE (buddy), PPM_NODE_PAGE),
+                       page) != 0;
+  if (changed)
+    purple_blist_node_set_string (PURPLE_BLIST_NODE (buddy), PPM_NODE_PAGE, page);
+  g_free (page);
+  return changed;
 }
 
 void
@@ -154,21 +181,29 @@ ppm_buddies_user_changed (PpmAccount *pa, const PpmUser *user)
   if (buddy == NULL)
     return; /* a visitor shows up with an open conversation */
   set_server_alias (buddy, ppm_buddies_display_name (pa, user->uuid));
-  ppm_status_show_presence (pa, user->uuid, user->presence);
+  ppm_people_update_icon (pa, user->uuid, user->icon_url);
+  if (!ppm_buddies_is_closed (buddy))
+    ppm_status_show_presence (pa, user->uuid, user->presence);
+  if (pa->role == PPM_ROLE_AGENT && page_changed (buddy, user))
+    ppm_people_page_changed (pa, user);
 }
 
 /* The alias of a conversation's buddy: the visitor's name, else the
- * conversation's (the team's name for a visitor account). */
+ * conversation's. A visitor account's one buddy is the team: the server's
+ * name for that conversation lists the agents in it and changes as they
+ * join. */
 static const char *
 conversation_alias (PpmAccount *pa, const PpmConversation *conversation, const char *partner)
 {
   const PpmUser *user = ppm_client_lookup_user (pa->client, partner);
 
+  if (pa->role == PPM_ROLE_VISITOR)
+    return team_name (pa);
   if (user != NULL)
     return ppm_buddies_display_name (pa, partner);
   if (conversation->name != NULL && *conversation->name != '\0')
     return conversation->name;
-  return pa->role == PPM_ROLE_VISITOR ? team_name (pa) : partner;
+  return partner;
 }
 
 /* Makes sure an open conversation has its buddy; returns the buddy's name. */
@@ -192,7 +227,13 @@ ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
     group = g_strdup_printf (_("%s Colleagues"), team_name (pa));
   else
     group = g_strdup_printf (_("%s Visitors"), team_name (pa));
-  ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE);
+  purple_blist_node_set_bool (PURPLE_BLIST_NODE (
+    ensure_buddy (pa, partner, conversation_alias (pa, conversation, partner), group, TRUE)),
+    PPM_NODE_CLOSED, FALSE);
+  if (user != NULL)
+    ppm_people_update_icon (pa, partner, user->icon_url);
+  else if (pa->role == PPM_ROLE_VISITOR)
+    ppm_people_update_icon (pa, partner, ppm_client_get_team_icon (pa->client));
   ppm_status_show_presence (pa, partner,
                             user != NULL ? user->presence : PPM_PRESENCE_UNKNOWN);
   g_free (group);
@@ -215,6 +256,7 @@ void
 ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *conversation)
 {
   const char *partner;
+  PurpleBuddy *buddy;
 
   if (conversation == NULL)
     return;
@@ -223,8 +265,27 @@ ppm_buddies_conversation_changed (PpmAccount *pa, const PpmConversation *convers
     return;
   }
   partner = ppm_buddies_partner_for_conversation (pa, conversation);
+  buddy = partner != NULL ? purple_find_buddy (pa->account, partner) : NULL;
+  if (buddy != NULL && purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING)) {
+    purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING, FALSE);
+    purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSED, TRUE);
+    ppm_status_show_closed (pa, partner);
+    return;
+  }
   if (partner != NULL)
     remove_conversation_buddy (pa, partner);
+}
+
+void
+ppm_buddies_set_closing (PurpleBuddy *buddy, gboolean closing)
+{
+  purple_blist_node_set_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSING, closing);
+}
+
+gboolean
+ppm_buddies_is_closed (PurpleBuddy *buddy)
+{
+  return purple_blist_node_get_bool (PURPLE_BLIST_NODE (buddy), PPM_NODE_CLOSED);
 }
 
 void
@@ -268,11 +329,14 @@ ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean fu
 
   if (pa == NULL || pa->client == NULL || pa->closing)
     return;
+  if (ppm_buddies_is_closed (buddy))
+    purple_notify_user_info_add_pair_plaintext (info, _("Conversation"), _("closed"));
   user = ppm_client_lookup_user (pa->client, purple_buddy_get_name (buddy));
   if (user == NULL)
     return;
   if (user->email != NULL && *user->email != '\0')
     purple_notify_user_info_add_pair_plaintext (info, _("E-mail"), user->email);
+  ppm_people_add_page (pa, user->uuid, info);
   purple_notify_user_info_add_pair_plaintext (info, _("Role"),
                                               user->is_service_user ? _("Colleague") : _("Visitor"));
 }

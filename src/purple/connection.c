@@ -296,6 +296,32 @@ password_cancelled (PurpleConnection *gc, PurpleRequestFields *fields)
                                     _("A password is required to sign in as an agent."));
 }
 
+static void
+request_free (PpmRequest *request)
+{
+  g_free (request->who);
+  g_free (request);
+}
+
+PpmRequest *
+ppm_request_new (PpmAccount *pa, const char *who)
+{
+  PpmRequest *request = g_new0 (PpmRequest, 1);
+
+  request->pa = pa;
+  request->who = g_strdup (who);
+  if (pa->requests == NULL)
+    pa->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
+  g_ptr_array_add (pa->requests, request);
+  return request;
+}
+
+void
+ppm_request_done (PpmRequest *request)
+{
+  g_ptr_array_remove_fast (request->pa->requests, request);
+}
+
 void
 ppm_connection_login (PurpleAccount *account)
 {
@@ -312,6 +338,7 @@ ppm_connection_login (PurpleAccount *account)
   gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE
                | PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
   ppm_typing_start (pa);
+  ppm_history_watch_windows ();
 
   if (pa->role == PPM_ROLE_AGENT && (password == NULL || *password == '\0')) {
     PurpleRequestUiOps *request_ui = purple_request_get_ui_ops ();
@@ -344,6 +371,9 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);
   }
+  ppm_history_account_closed (pa);
+  g_clear_pointer (&pa->requests, g_ptr_array_unref);
+  g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

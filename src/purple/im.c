@@ -56,8 +56,10 @@ deliver_text (PpmAccount *pa, const char *who, const char *text)
     uuid = ppm_client_send_text_to_user (pa->client, who, text);
   }
   /* Remembered until send_result, to report a failure in the right window. */
-  if (uuid != NULL)
+  if (uuid != NULL) {
+    ppm_history_window_note (pa, who, uuid, 0);
     g_hash_table_insert (pa->pending_sends, uuid, g_strdup (who));
+  }
   return TRUE;
 }
 
@@ -150,6 +152,9 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
   partner = partner_for_message (pa, message, conversation);
   if (partner == NULL)
     return;
+  /* Shown already by the history of the window that is open. */
+  if (ppm_history_window_shows (pa, partner, message->uuid))
+    return;
   plain = message_plain_text (message);
   html = ppm_text_to_html (plain);
   delayed = message->delayed ? PURPLE_MESSAGE_DELAYED : 0;
@@ -190,6 +195,7 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
                           PURPLE_MESSAGE_RECV | delayed, when);
     g_free (sender);
   }
+  ppm_history_window_note (pa, partner, message->uuid, message->time_us);
   g_free (html);
   g_free (plain);
 }
@@ -219,4 +225,33 @@ ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid, const char *m
   }
   g_free (pending_uuid);
   g_free (partner);
+}
+
+void
+ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message)
+{
+  const char *partner = purple_conversation_get_name (conv);
+  /* Shown before (or elsewhere) and logged then: not logged twice. */
+  PurpleMessageFlags flags = PURPLE_MESSAGE_DELAYED | PURPLE_MESSAGE_NO_LOG;
+  char *plain = message_plain_text (message);
+  char *html = ppm_text_to_html (plain);
+  char *sender = NULL;
+  time_t when = message->time > 0 ? (time_t) message->time : time (NULL);
+
+  if (message->outgoing)
+    purple_conv_im_write (PURPLE_CONV_IM (conv), purple_account_get_username (pa->account),
+                          html, flags | PURPLE_MESSAGE_SEND, when);
+  else if (pa->role == PPM_ROLE_VISITOR || g_strcmp0 (message->from_uuid, partner) == 0)
+    purple_conv_im_write (PURPLE_CONV_IM (conv), partner, html, flags | PURPLE_MESSAGE_RECV,
+                          when);
+  else {
+    sender = ppm_text_one_line (message->from_name   ? message->from_name
+                                : message->from_uuid ? message->from_uuid
+                                                     : partner);
+    purple_conv_im_write (PURPLE_CONV_IM (conv), sender, html, flags | PURPLE_MESSAGE_RECV,
+                          when);
+  }
+  g_free (sender);
+  g_free (html);
+  g_free (plain);
 }

@@ -26,10 +26,13 @@ static PurplePluginProtocolInfo ppm_protocol_info = {
   .struct_size = sizeof (PurplePluginProtocolInfo),
   /* The password is required for agents only; login asks for it then. */
   .options = OPT_PROTO_PASSWORD_OPTIONAL,
-  .icon_spec = NO_BUDDY_ICONS,
+  /* Users' icons as the server serves them (identicons are PNG). */
+  .icon_spec = { "png,gif,jpeg", 0, 0, 96, 96, 0, PURPLE_ICON_SCALE_DISPLAY },
   .list_icon = ppm_list_icon,
   .status_types = ppm_status_types,
   .tooltip_text = ppm_buddies_tooltip,
+  .get_info = ppm_people_get_info,
+  .blist_node_menu = ppm_actions_buddy_menu,
   .login = ppm_connection_login,
   .close = ppm_connection_close,
   .send_im = ppm_im_send,
@@ -65,6 +68,8 @@ ppm_plugin_load (PurplePlugin *plugin)
                        G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO
                        | G_LOG_LEVEL_DEBUG,
                        forward_lib_log, NULL);
+  ppm_history_plugin_load (plugin);
+  ppm_canned_plugin_load (plugin);
   return TRUE;
 }
 
@@ -74,6 +79,8 @@ ppm_plugin_unload (PurplePlugin *plugin)
   if (ppm_lib_log_handler_id != 0)
     g_log_remove_handler (PPM_LIB_LOG_DOMAIN, ppm_lib_log_handler_id);
   ppm_lib_log_handler_id = 0;
+  ppm_history_plugin_unload (plugin);
+  ppm_canned_plugin_unload (plugin);
   ppm_settings_shutdown ();
   return TRUE;
 }
@@ -91,6 +98,7 @@ static PurplePluginInfo ppm_plugin_info = {
   .load = ppm_plugin_load,
   .unload = ppm_plugin_unload,
   .extra_info = &ppm_protocol_info,
+  .actions = ppm_actions_account,
 };
 
 static void

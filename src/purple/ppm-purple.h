@@ -47,6 +47,8 @@ typedef struct {
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
+  GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
+  GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -55,7 +57,19 @@ ppm_account_from_gc (PurpleConnection *gc)
   return gc != NULL ? purple_connection_get_protocol_data (gc) : NULL;
 }
 
+/* A question to the library whose answer comes back through a callback:
+ * what the answer is for (a buddy or window name). The library never calls
+ * back after the session stopped; those left are freed with the account. */
+typedef struct {
+  PpmAccount *pa;
+  char *who;
+  gboolean paging;           /* history.c: /history (else: a window opened) */
+} PpmRequest;
+
 /* connection.c */
+PpmRequest *ppm_request_new (PpmAccount *pa, const char *who);
+/* The answer came: forgets and frees the request. */
+void        ppm_request_done (PpmRequest *request);
 void ppm_connection_login (PurpleAccount *account);
 void ppm_connection_close (PurpleConnection *gc);
 /* The single place where library errors become libpurple's reasons. */
@@ -107,6 +121,10 @@ const char *ppm_buddies_partner_for_conversation (PpmAccount *pa,
 /* The conversation shown in the IM window with this buddy name, or NULL. */
 const PpmConversation *ppm_buddies_conversation_for_partner (PpmAccount *pa,
                                                              const char *partner);
+/* A conversation this agent is closing (actions.c): once closed its buddy
+ * stays, marked closed and offline, until reopened or the next sign-in. */
+void     ppm_buddies_set_closing (PurpleBuddy *buddy, gboolean closing);
+gboolean ppm_buddies_is_closed (PurpleBuddy *buddy);
 /* prpl tooltip_text: e-mail and role of the buddy's user. */
 void ppm_buddies_tooltip (PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full);
 /* The account's own full name, shown by the UI for its messages. */
@@ -124,6 +142,45 @@ void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
                          const char *message_uuid, const GError *error);
 /* Writes a notice into the IM window with this partner, opening it if needed. */
 void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
+/* Writes an earlier message (history) into an open IM window: delayed, with
+ * its time, not logged again, no notification. */
+void ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message);
+
+/* history.c: earlier messages in an IM window, once when it opens and
+ * on /history; the messages each window holds, so none is shown twice. */
+#define PPM_SETTING_HISTORY_COUNT "history_count"
+#define PPM_HISTORY_COUNT_DEFAULT 20
+void     ppm_history_plugin_load (PurplePlugin *plugin);
+void     ppm_history_plugin_unload (PurplePlugin *plugin);
+/* Follows IM windows opening and closing (from the first sign-in on). */
+void     ppm_history_watch_windows (void);
+/* The session ended: its reads will not answer. */
+void     ppm_history_account_closed (PpmAccount *pa);
+/* TRUE when the IM window with partner already shows this message. */
+gboolean ppm_history_window_shows (PpmAccount *pa, const char *partner,
+                                   const char *message_uuid);
+/* The IM window with partner now shows this message (time_us 0: now). */
+void     ppm_history_window_note (PpmAccount *pa, const char *partner,
+                                  const char *message_uuid, gint64 time_us);
+
+/* people.c: Get Info and buddy icons */
+void ppm_people_get_info (PurpleConnection *gc, const char *who);
+/* Downloads the buddy's icon unless it already came from icon_url. */
+void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url);
+/* A visitor's page (PpmUser.page_title, page_url) changed: a system line
+ * says where the visitor is in the open window, or in the window once it
+ * opens; Get Info and the tooltip show it too. */
+void ppm_people_page_changed (PpmAccount *pa, const PpmUser *user);
+void ppm_people_window_opened (PpmAccount *pa, PurpleConversation *conv);
+void ppm_people_add_page (PpmAccount *pa, const char *user_uuid, PurpleNotifyUserInfo *info);
+
+/* actions.c: the buddy menu and the account's actions */
+GList *ppm_actions_buddy_menu (PurpleBlistNode *node);
+GList *ppm_actions_account (PurplePlugin *plugin, gpointer context);
+
+/* canned.c: /canned, the agent's canned replies kept with the account */
+void ppm_canned_plugin_load (PurplePlugin *plugin);
+void ppm_canned_plugin_unload (PurplePlugin *plugin);
 
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);
@@ -137,6 +194,10 @@ GList *ppm_status_types (PurpleAccount *account);
 void   ppm_status_set (PurpleAccount *account, PurpleStatus *status);
 /* Sends the account's active status to the server (after sign-in). */
 void   ppm_status_push_current (PpmAccount *pa);
+/* A buddy whose conversation this agent closed shows offline. */
+void   ppm_status_show_closed (PpmAccount *pa, const char *who);
+/* Account action: asks for the service status and sets the account's. */
+void   ppm_status_ask_service_status (PurpleConnection *gc);
 /* Shows a user's presence on its buddy. */
 void   ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence presence);
 

@@ -40,6 +40,11 @@ ppm_settings_account_options (void)
   options = g_list_append (options,
     purple_account_option_string_new (_("API key (empty: ask the server)"),
                                       PPM_SETTING_API_KEY, ""));
+  /* BitlBee has its own logs and no command line of ours: no history. */
+  if (!ppm_ui_is_bitlbee ())
+    options = g_list_append (options,
+      purple_account_option_int_new (_("Earlier messages shown when a window opens"),
+                                      PPM_SETTING_HISTORY_COUNT, PPM_HISTORY_COUNT_DEFAULT));
   if (ppm_ui_is_bitlbee ()) {
     /* BitlBee makes every option an account setting, and an option with the
      * name of one of its own settings changes that setting's default. Its
@@ -220,9 +225,14 @@ remembered_string (PurpleAccount *account, const char *name)
 static void
 remember_string (PurpleAccount *account, const char *name, const char *value)
 {
-  if (value == NULL)
+  if (value == NULL) {
+    /* libpurple 2 does not save accounts.xml for a removal alone (the
+     * setting would come back at the next start): a change first
+     * schedules the save, which then finds the setting gone. */
+    if (purple_account_get_string (account, name, NULL) != NULL)
+      purple_account_set_string (account, name, "");
     purple_account_remove_setting (account, name);
-  else
+  } else
     purple_account_set_string (account, name, value);
   if (ppm_ui_is_bitlbee ())
     bitlbee_state_store (account, name, value);

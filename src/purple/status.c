@@ -86,3 +86,36 @@ ppm_status_show_presence (PpmAccount *pa, const char *user_uuid, PpmPresence pre
 
   purple_prpl_got_user_status (pa->account, user_uuid, id, NULL);
 }
+
+/* A conversation this agent closed: its buddy shows offline until it is
+ * reopened (buddies.c). */
+void
+ppm_status_show_closed (PpmAccount *pa, const char *who)
+{
+  purple_prpl_got_user_status (pa->account, who, PPM_STATUS_OFFLINE, NULL);
+}
+
+static void
+on_service_status_chosen (gpointer data, int choice)
+{
+  static const char *const ids[] = { PPM_STATUS_AVAILABLE, PPM_STATUS_BUSY, PPM_STATUS_AWAY };
+  PurpleAccount *account = data;
+
+  /* The account's status is what reaches the server (ppm_status_set). */
+  if (choice >= 0 && choice < (int) G_N_ELEMENTS (ids))
+    purple_account_set_status (account, ids[choice], TRUE, NULL);
+}
+
+void
+ppm_status_ask_service_status (PurpleConnection *gc)
+{
+  PurpleAccount *account = purple_connection_get_account (gc);
+
+  purple_request_action (gc, _("Service status"), _("Set your service status"),
+                         _("PPMessage records it for the team: Ready, Busy or Away."), 0,
+                         account, NULL, NULL, account, 4,
+                         _("Ready"), on_service_status_chosen,
+                         _("Busy"), on_service_status_chosen,
+                         _("Away"), on_service_status_chosen,
+                         _("Cancel"), NULL);
+}

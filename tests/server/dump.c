@@ -255,6 +255,7 @@ ppms_seed_dump (PpmsServer *server)
   set_str (app, "app_key", server->app->app_key);
   set_str (app, "app_secret", server->app->app_secret);
   set_str (app, "welcome_message", server->app->welcome_message);
+  set_str (app, "app_icon", server->app->app_icon);
   set_str (app, "user_uuid", server->app->user_uuid);
   json_object_set_int_member (app, "createtime", server->app->createtime);
   json_object_set_int_member (app, "updatetime", server->app->updatetime);

@@ -37,6 +37,7 @@ typedef struct {
   char *app_key;
   char *app_secret;
   char *welcome_message;
+  char *app_icon;             /* set in PPConsole; NULL as after installation */
   char *user_uuid;      /* owner */
   gint64 createtime;
   gint64 updatetime;

@@ -265,6 +265,7 @@ load_app (PpmsServer *server, JsonObject *o, gint64 now)
   a->app_key = o && ppms_json_get_string (o, "app_key") ? S (o, "app_key") : ppms_uuid_new ();
   a->app_secret = o && ppms_json_get_string (o, "app_secret") ? S (o, "app_secret") : ppms_uuid_new ();
   a->welcome_message = o ? S (o, "welcome_message") : NULL;
+  a->app_icon = o ? S (o, "app_icon") : NULL;
   a->user_uuid = o ? S (o, "user_uuid") : NULL;
   a->createtime = o ? time_member (o, "createtime", now) : now;
   a->updatetime = o ? time_member (o, "updatetime", a->createtime) : now;
@@ -360,6 +361,7 @@ ppms_store_absolutize_urls (PpmsServer *server)
   g_hash_table_iter_init (&iter, server->users);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     absolutize (server, &((PpmsUser *) value)->user_icon);
+  absolutize (server, &server->app->app_icon);
   g_hash_table_iter_init (&iter, server->conversations);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

@@ -20,7 +20,7 @@ ppms_app_free (PpmsApp *a)
   if (a == NULL)
     return;
   g_free (a->uuid); g_free (a->app_name); g_free (a->app_key); g_free (a->app_secret);
-  g_free (a->welcome_message); g_free (a->user_uuid);
+  g_free (a->welcome_message); g_free (a->app_icon); g_free (a->user_uuid);
   g_free (a);
 }
 

@@ -106,7 +106,7 @@ JsonObject *
 ppms_app_to_json (PpmsServer *server)
 {
   static const char *const null_columns[] = {
-    "app_icon", "app_route_policy", "company_name", "app_billing_email", "app_billing_uuid",
+    "app_route_policy", "company_name", "app_billing_email", "app_billing_uuid",
     "return_offline_message", "offline_message", "welcome_message", "show_ppcom_hover",
     "ppcom_launcher_color", "ppcom_launcher_style", "ppcom_powered_by_name",
     "ppcom_powered_by_link", "ppcom_powered_by_visible", "robot_train_chat",
@@ -129,6 +129,7 @@ ppms_app_to_json (PpmsServer *server)
   for (guint i = 0; null_columns[i]; i++)
     json_object_set_null_member (o, null_columns[i]);
   ppms_json_set_string_or_null (o, "welcome_message", a->welcome_message);
+  ppms_json_set_string_or_null (o, "app_icon", a->app_icon);
   return o;
 }
 

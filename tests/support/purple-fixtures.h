@@ -60,4 +60,11 @@ void send_from_pidgin (PurpleAccount *account, const char *who, const char *html
 /* A peer's message, stored (acknowledged) by the server. */
 void send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text);
 
+/* PPConsole's "enterprise" link: the PPCom page of the server's team, the
+ * server URL of a visitor account (g_free). */
+char *visitor_link (PpmsServer *server);
+/* The account's first write whose text is exactly text, or NULL; how many. */
+const HarnessWrite *find_exact_write (PurpleAccount *account, const char *text);
+guint count_exact_writes (PurpleAccount *account, const char *text);
+
 G_END_DECLS

@@ -1,0 +1,260 @@
+/* test-purple-history.c: earlier messages in an IM window, with the built
+ * plugin in a headless libpurple core against the test server: the recent
+ * ones once when a window opens (none at sign-in), /history paging back, and
+ * no message twice in a window whichever way it came first.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include <string.h>
+
+#include "purple-fixtures.h"
+
+#define EARLY_COUNT 24
+
+static guint
+write_index (const HarnessWrite *write)
+{
+  GPtrArray *writes = harness_writes ();
+  guint index = 0;
+
+  g_assert_true (g_ptr_array_find (writes, write, &index));
+  return index;
+}
+
+static char *
+early_text (guint n)
+{
+  return g_strdup_printf ("early %02u", n);
+}
+
+/* A visitor whose conversation holds the greeting and EARLY_COUNT more. */
+static PpmsPeer *
+visitor_with_history (PpmsServer *server)
+{
+  PpmsPeer *visitor = visitor_start (server);
+
+  for (guint n = 1; n <= EARLY_COUNT; n++) {
+    char *text = early_text (n);
+
+    send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), text);
+    g_free (text);
+  }
+  return visitor;
+}
+
+static PurpleCmdStatus
+run_command (PurpleConversation *conv, const char *command)
+{
+  char *error = NULL;
+  PurpleCmdStatus status = purple_cmd_do_command (conv, command, command, &error);
+
+  g_free (error);
+  return status;
+}
+
+/* Early messages first..last were written oldest first, after the write
+ * at index after. */
+static void
+assert_batch_in_order (PurpleAccount *account, guint after, guint first, guint last)
+{
+  guint previous = after;
+
+  for (guint n = first; n <= last; n++) {
+    char *text = early_text (n);
+    guint index = write_index (find_exact_write (account, text));
+
+    g_assert_cmpuint (index, >, previous);
+    previous = index;
+    g_free (text);
+  }
+}
+
+/* Each early message from first to last shown exactly once, earlier ones
+ * not at all; the ones shown delayed, from the visitor. */
+static void
+assert_early_shown (PurpleAccount *account, const char *who, guint first, guint last)
+{
+  for (guint n = 1; n <= EARLY_COUNT; n++) {
+    char *text = early_text (n);
+    const HarnessWrite *w = find_exact_write (account, text);
+
+    if (n < first || n > last) {
+      g_assert_null (w);
+    } else {
+      g_assert_nonnull (w);
+      g_assert_cmpuint (count_exact_writes (account, text), ==, 1);
+      g_assert_true (w->flags & PURPLE_MESSAGE_DELAYED);
+      g_assert_true (w->flags & PURPLE_MESSAGE_RECV);
+      g_assert_cmpstr (w->who, ==, who);
+      g_assert_cmpint (w->time, >, 0);
+      g_assert_cmpint (w->time, <=, time (NULL));
+    }
+    g_free (text);
+  }
+}
+
+static void
+test_recent_once_on_open_then_paging (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_with_history (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+  const HarnessWrite *live;
+
+  /* Signing in opens no window and shows no history. */
+  harness_run_for (500);
+  g_assert_null (purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who, account));
+  g_assert_cmpuint (harness_count_writes (account, "early"), ==, 0);
+
+  /* Opening the window shows the 20 most recent ones, once. */
+  conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 19, EARLY_COUNT);
+  assert_batch_in_order (account, 0, EARLY_COUNT - 19, EARLY_COUNT);
+  g_assert_null (find_exact_write (account, VISITOR_GREETING));
+
+  /* A live message afterwards is not delayed. */
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "live one");
+  live = wait_write (account, "live one");
+  g_assert_false (live->flags & PURPLE_MESSAGE_DELAYED);
+
+  /* /history 3: the three before the oldest shown. */
+  g_assert_cmpint (run_command (conv, "history 3"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "early 04");
+  assert_early_shown (account, who, 2, EARLY_COUNT);
+  assert_batch_in_order (account, write_index (live), 2, 4);
+  /* /history: the default count, back to the greeting. */
+  g_assert_cmpint (run_command (conv, "history"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "early 01");
+  assert_early_shown (account, who, 1, EARLY_COUNT);
+  g_assert_cmpuint (write_index (find_exact_write (account, "early 01")), >,
+                    write_index (find_exact_write (account, VISITOR_GREETING)));
+  g_assert_true (find_exact_write (account, VISITOR_GREETING)->flags & PURPLE_MESSAGE_DELAYED);
+  /* Nothing older. */
+  g_assert_cmpint (run_command (conv, "history 5"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "No earlier messages");
+  g_assert_cmpint (run_command (conv, "history zero"), ==, PURPLE_CMD_STATUS_FAILED);
+
+  assert_early_shown (account, who, 1, EARLY_COUNT);
+  g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "live one"), ==, 1);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* A window opened by a live message, a reply typed in it: neither comes
+ * again from history, there or after /history; a window opened again shows
+ * them once each. */
+static void
+test_no_duplicate_against_window (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+  const HarnessWrite *greeting, *live;
+
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "first live");
+  live = wait_write (account, "first live");
+  g_assert_false (live->flags & PURPLE_MESSAGE_DELAYED);
+  /* The window's history: the greeting, below the live line. */
+  greeting = wait_write (account, VISITOR_GREETING);
+  g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
+  g_assert_cmpuint (write_index (greeting), >, write_index (live));
+  g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+
+  send_from_pidgin (account, who, "my reply");
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "my reply", WAIT_MS));
+  conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who, account);
+  g_assert_cmpint (run_command (conv, "history 10"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "No earlier messages");
+  g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "my reply"), ==, 1);
+
+  /* Closed and opened again: each once, the reply as sent by us. */
+  purple_conversation_destroy (conv);
+  harness_clear ();
+  purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  wait_write (account, "my reply");
+  g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "my reply"), ==, 1);
+  g_assert_true (find_exact_write (account, "my reply")->flags & PURPLE_MESSAGE_SEND);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* The account's history_count: 3 shows three; 0 none. */
+static void
+test_history_count_option (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_with_history (server);
+  PurpleAccount *account = agent_account (server);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+
+  purple_account_set_int (account, "history_count", 3);
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, who), WAIT_MS));
+  conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 2, EARLY_COUNT);
+
+  purple_conversation_destroy (conv);
+  harness_clear ();
+  purple_account_set_int (account, "history_count", 0);
+  conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  harness_run_for (500);
+  g_assert_cmpuint (harness_count_writes (account, "early"), ==, 0);
+  /* /history still works, with the default count. */
+  g_assert_cmpint (run_command (conv, "history"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 19, EARLY_COUNT);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* Signed out while a window's history was being read: the answer never
+ * comes, and the window reads again in the next session. */
+static void
+test_read_cut_by_sign_out (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_with_history (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+
+  /* The read is on its way; no answer can have come in between. */
+  sign_out (account);
+  g_assert_cmpuint (harness_count_writes (account, "early"), ==, 0);
+  sign_in_again (account);
+  g_assert_cmpint (run_command (conv, "history 2"), ==, PURPLE_CMD_STATUS_OK);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 1, EARLY_COUNT);
+  g_assert_cmpuint (harness_count_writes (account, "being loaded"), ==, 0);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  harness_add_test ("/purple/history/recent-once-then-paging",
+                    test_recent_once_on_open_then_paging);
+  harness_add_test ("/purple/history/no-duplicate-against-window",
+                    test_no_duplicate_against_window);
+  harness_add_test ("/purple/history/count-option", test_history_count_option);
+  harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);
+  return g_test_run ();
+}
