@@ -8,6 +8,8 @@
 #include "ppm-api.h"
 #include "ppm-discovery.h"
 #include "ppm-redact.h"
+#include "ppm-test-server.h"
+#include "ppm-test-peer.h"
 
 #include <string.h>
 
@@ -190,6 +192,71 @@ test_redaction_bounds (void)
   g_string_free (big, TRUE);
 }
 
+/* ---- Bodies in the debug log only when it is read ---- */
+
+static gboolean log_read;
+
+static gboolean
+is_log_read (void)
+{
+  return log_read;
+}
+
+static void
+collect_log (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  g_string_append_printf (data, "%s\n", message);
+}
+
+static void
+on_answer (JsonObject *answer, const GError *error, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* One API call against the test server; what the library logged. */
+static char *
+log_of_one_call (PpmsServer *server)
+{
+  GString *log = g_string_new (NULL);
+  guint handler = g_log_set_handler ("ppmessage", G_LOG_LEVEL_DEBUG, collect_log, log);
+  PpmApi *api = ppm_api_new (ppms_server_get_url (server), NULL);
+  g_autoptr (JsonObject) body = json_object_new ();
+  gboolean answered = FALSE;
+
+  json_object_set_string_member (body, "app_uuid", ppms_server_app_uuid (server));
+  ppm_api_call (api, "PP_GET_APP_INFO", body, NULL, on_answer, &answered);
+  g_assert_true (PPMS_WAIT_FOR (answered, 10000));
+  ppm_api_free (api);
+  g_log_remove_handler ("ppmessage", handler);
+  return g_string_free (log, FALSE);
+}
+
+static void
+test_bodies_logged_only_when_read (void)
+{
+  g_autoptr (GError) error = NULL;
+  PpmsServer *server = ppms_server_new (NULL, &error);
+  g_autofree char *unread = NULL;
+  g_autofree char *read = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (server, 0, &error));
+  ppm_client_set_log_bodies_check (is_log_read);
+  log_read = FALSE;
+  unread = log_of_one_call (server);
+  log_read = TRUE;
+  read = log_of_one_call (server);
+  ppm_client_set_log_bodies_check (NULL);
+  /* The call and its answer are always named; their JSON only when read. */
+  g_assert_nonnull (strstr (unread, "-> PP_GET_APP_INFO"));
+  g_assert_nonnull (strstr (unread, "<- PP_GET_APP_INFO HTTP 200"));
+  g_assert_null (strchr (unread, '{'));
+  g_assert_nonnull (strstr (read, "-> PP_GET_APP_INFO {"));
+  g_assert_nonnull (strstr (read, "\"error_code\""));
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -200,5 +267,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/util/discovery-absent", test_discovery_absent);
   g_test_add_func ("/lib/util/redaction", test_redaction);
   g_test_add_func ("/lib/util/redaction-bounds", test_redaction_bounds);
+  g_test_add_func ("/lib/util/bodies-logged-only-when-read", test_bodies_logged_only_when_read);
   return g_test_run ();
 }

@@ -354,6 +354,10 @@ log_answer (Request *request, guint status, GBytes *body)
     g_debug ("<- %s HTTP %u, %" G_GSIZE_FORMAT " bytes", request->what, status, size);
     return;
   }
+  if (!ppm_log_bodies_wanted ()) {
+    g_debug ("<- %s HTTP %u", request->what, status);
+    return;
+  }
   text = g_strndup (data ? data : "", size);
   redacted = ppm_redact (text);
   g_debug ("<- %s HTTP %u %s", request->what, status, redacted);
@@ -584,7 +588,7 @@ ppm_api_call (PpmApi *api, const char *name, JsonObject *body, GCancellable *can
   Request *request = g_new0 (Request, 1);
   g_autofree char *path = g_strconcat ("/api/", name, NULL);
   g_autofree char *json = ppm_json_object_to_string (body);
-  g_autofree char *redacted = ppm_redact (json);
+  g_autofree char *redacted = ppm_log_bodies_wanted () ? ppm_redact (json) : NULL;
 
   request->kind = REQUEST_API;
   request->what = g_strdup (name);
@@ -597,7 +601,7 @@ ppm_api_call (PpmApi *api, const char *name, JsonObject *body, GCancellable *can
     soup_message_headers_replace (soup_message_get_request_headers (request->message),
                                   "Authorization", authorization);
   }
-  g_debug ("-> %s %s", name, redacted);
+  g_debug ("-> %s %s", name, redacted ? redacted : "");
   dispatch (api, request, cancellable);
 }
 

@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "ppmessage"
 
 #include "ppm-client-private.h"
+#include "ppm-redact.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -411,6 +412,12 @@ const char *
 ppm_client_get_team_icon (PpmClient *client)
 {
   return client->team_icon;
+}
+
+void
+ppm_client_set_log_bodies_check (gboolean (*wanted) (void))
+{
+  ppm_log_set_bodies_wanted (wanted);
 }
 
 const char *

@@ -200,6 +200,11 @@ void       ppm_client_set_reconnect_policy (PpmClient *client, const PpmReconnec
  * for the next ppm_client_new()/connect. */
 const char *ppm_client_get_peer_certificate_fingerprint (PpmClient *client);
 GTlsCertificateFlags ppm_client_get_peer_certificate_errors (PpmClient *client);
+/* Process-wide: whether the bodies of requests, answers and frames are
+ * written to the debug log (redacted). Checked at each one; NULL (the
+ * default): always. Formatting them costs about a sixth of a big
+ * sign-in's instructions, wasted when nobody reads the log. */
+void ppm_client_set_log_bodies_check (gboolean (*wanted) (void));
 /* The device uuid the server gave this session, or NULL. */
 const char *ppm_client_get_device_uuid (PpmClient *client);
 /* The app (team) uuid, or NULL before sign-in. */

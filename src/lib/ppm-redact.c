@@ -21,6 +21,22 @@ static const char *const secret_names[] = {
   "Authorization", NULL,
 };
 
+/* A process-wide logging preference, like G_MESSAGES_DEBUG: set once by
+ * the plugin when it loads. */
+static PpmLogBodiesWanted bodies_wanted;
+
+void
+ppm_log_set_bodies_wanted (PpmLogBodiesWanted wanted)
+{
+  bodies_wanted = wanted;
+}
+
+gboolean
+ppm_log_bodies_wanted (void)
+{
+  return bodies_wanted == NULL || bodies_wanted ();
+}
+
 gboolean
 ppm_redact_disabled (void)
 {

@@ -13,6 +13,15 @@ G_BEGIN_DECLS
 /* TRUE when PPM_DEBUG_UNSAFE asks for raw logging. */
 gboolean ppm_redact_disabled (void);
 
+/* Whether request, answer and frame bodies go to the debug log at all.
+ * Redacting and formatting every one of them costs about a sixth of the
+ * instructions of a big sign-in (tests/bench/README.md), wasted when
+ * nobody reads the log. The library's user installs the check (the glue:
+ * libpurple's debug output is on); without one, bodies are logged. */
+typedef gboolean (*PpmLogBodiesWanted) (void);
+void     ppm_log_set_bodies_wanted (PpmLogBodiesWanted wanted);
+gboolean ppm_log_bodies_wanted (void);
+
 /* A copy of text fit for a log line: JSON members and form fields with a
  * secret name have their value replaced by "<redacted>", any long run of
  * token-like characters (base64 keys and tokens, SHA-1 hex) too, and the

@@ -106,8 +106,10 @@ ppm_ws_send (PpmWs *ws, JsonObject *frame)
   if (!ppm_ws_is_open (ws))
     return FALSE;
   text = ppm_json_object_to_string (frame);
-  redacted = ppm_redact (text);
-  g_debug ("=> %s", redacted);
+  if (ppm_log_bodies_wanted ()) {
+    redacted = ppm_redact (text);
+    g_debug ("=> %s", redacted);
+  }
   soup_websocket_connection_send_text (ws->connection, text);
   return TRUE;
 }
@@ -132,7 +134,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message, gpo
     g_debug ("<= ignoring a frame that is not a JSON object: %s", error->message);
     return;
   }
-  if (ppm_redact_disabled () || size < 4096) {
+  if (ppm_log_bodies_wanted () && (ppm_redact_disabled () || size < 4096)) {
     g_autofree char *copy = g_strndup (text, size);
     g_autofree char *redacted = ppm_redact (copy);
 

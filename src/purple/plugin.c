@@ -59,6 +59,20 @@ forward_lib_log (const char *domain, GLogLevelFlags level, const char *message, 
     purple_debug_misc (PPM_DEBUG_CATEGORY, "%s\n", message);
 }
 
+/* Bodies are worth formatting only when the debug log is read: libpurple's
+ * debug output is on (pidgin -d, finch -d), or the UI's debug window says
+ * it shows our category (Pidgin's, while it is open). */
+static gboolean
+debug_log_read (void)
+{
+  PurpleDebugUiOps *ops = purple_debug_get_ui_ops ();
+
+  if (purple_debug_is_enabled ())
+    return TRUE;
+  return ops != NULL && ops->print != NULL &&
+         (ops->is_enabled == NULL || ops->is_enabled (PURPLE_DEBUG_MISC, PPM_DEBUG_CATEGORY));
+}
+
 static gboolean
 ppm_plugin_load (PurplePlugin *plugin)
 {
@@ -68,6 +82,7 @@ ppm_plugin_load (PurplePlugin *plugin)
                        G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO
                        | G_LOG_LEVEL_DEBUG,
                        forward_lib_log, NULL);
+  ppm_client_set_log_bodies_check (debug_log_read);
   ppm_history_plugin_load (plugin);
   ppm_canned_plugin_load (plugin);
   return TRUE;
@@ -79,6 +94,7 @@ ppm_plugin_unload (PurplePlugin *plugin)
   if (ppm_lib_log_handler_id != 0)
     g_log_remove_handler (PPM_LIB_LOG_DOMAIN, ppm_lib_log_handler_id);
   ppm_lib_log_handler_id = 0;
+  ppm_client_set_log_bodies_check (NULL);
   ppm_history_plugin_unload (plugin);
   ppm_canned_plugin_unload (plugin);
   ppm_settings_shutdown ();
