@@ -7,6 +7,8 @@
 #include "ppm-message.h"
 #include "ppm-json.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +26,9 @@ ppm_message_free (PpmMessage *message)
   g_free (message->file_url);
   g_free (message->file_name);
   g_free (message->mime);
+  g_free (message->preview_url);
+  g_clear_pointer (&message->image, g_bytes_unref);
+  g_free (message->image_error);
   g_free (message);
 }
 
@@ -42,6 +47,9 @@ ppm_message_copy (const PpmMessage *message)
   copy->file_url = g_strdup (message->file_url);
   copy->file_name = g_strdup (message->file_name);
   copy->mime = g_strdup (message->mime);
+  copy->preview_url = g_strdup (message->preview_url);
+  copy->image = message->image ? g_bytes_ref (message->image) : NULL;
+  copy->image_error = g_strdup (message->image_error);
   return copy;
 }
 
@@ -140,6 +148,57 @@ ppm_message_set_text (PpmMessage *message, const char *text)
   message->text = g_strdup (text);
 }
 
+const char *
+ppm_message_pending_download (const PpmMessage *message, gsize *max_bytes)
+{
+  if (ppm_message_needs_text (message)) {
+    *max_bytes = PPM_MAX_TEXT_BYTES;
+    return message->file_url;
+  }
+  if (message->kind == PPM_MESSAGE_IMAGE && message->preview_url != NULL &&
+      message->image == NULL && message->image_error == NULL) {
+    *max_bytes = PPM_MAX_IMAGE_BYTES;
+    return message->preview_url;
+  }
+  return NULL;
+}
+
+static void
+complete_text (PpmMessage *message, GBytes *body, const GError *error)
+{
+  g_autofree char *text = NULL;
+
+  if (error == NULL) {
+    gsize size = 0;
+    const char *data = g_bytes_get_data (body, &size);
+
+    text = g_utf8_make_valid (data ? data : "", size);
+  } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    text = g_strdup_printf ("(a message longer than %u KiB, not shown here: %s)",
+                            PPM_MAX_TEXT_BYTES / 1024, message->file_url);
+  } else {
+    text = g_strdup_printf ("(a long message that could not be downloaded: %s)",
+                            message->file_url);
+  }
+  ppm_message_set_text (message, text);
+}
+
+void
+ppm_message_complete_download (PpmMessage *message, GBytes *body, const GError *error)
+{
+  if (message->kind != PPM_MESSAGE_IMAGE) {
+    complete_text (message, body, error);
+  } else if (error == NULL && body != NULL && g_bytes_get_size (body) > 0) {
+    message->image = g_bytes_ref (body);
+  } else if (error != NULL &&
+             g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    message->image_error = g_strdup_printf (_("larger than %u MiB"),
+                                            PPM_MAX_IMAGE_BYTES / (1024 * 1024));
+  } else {
+    message->image_error = g_strdup (error != NULL ? error->message : _("empty file"));
+  }
+}
+
 /* "1.5 MB" and the like. */
 static char *
 size_text (gint64 size)
@@ -169,11 +228,31 @@ fill_txt (PpmMessage *message, const char *body, const char *base_url)
   message->mime = g_strdup ("text/plain");
 }
 
+/* The thumbnail where the server made one with fewer pixels, else the
+ * original: a small image is its own thumbnail (thum = orig, observed in
+ * ../shared/protocol/transcripts/06-upload-image-file.jsonl), and a GIF
+ * is never reduced (../shared/protocol/PPMESSAGE-PROTOCOL.md, "Body by
+ * sub-type"); PPM_MAX_IMAGE_BYTES bounds a large one. */
+static const char *
+preview_fid (JsonObject *object, const char *orig)
+{
+  const char *thum = ppm_json_opt_nonempty (object, "thum");
+  gint64 orig_pixels = ppm_json_opt_int (object, "orig_width", 0) *
+                       ppm_json_opt_int (object, "orig_height", 0);
+  gint64 thum_pixels = ppm_json_opt_int (object, "thum_width", 0) *
+                       ppm_json_opt_int (object, "thum_height", 0);
+
+  if (thum == NULL || (orig_pixels > 0 && thum_pixels >= orig_pixels))
+    return orig;
+  return thum;
+}
+
 static void
 fill_image (PpmMessage *message, const char *body, const char *base_url)
 {
   g_autoptr (JsonObject) object = body_object (body);
   const char *fid = object ? ppm_json_opt_nonempty (object, "orig") : NULL;
+  const char *preview;
 
   if (fid == NULL && object)
     fid = ppm_json_opt_nonempty (object, "fid");
@@ -187,6 +266,8 @@ fill_image (PpmMessage *message, const char *body, const char *base_url)
   message->kind = PPM_MESSAGE_IMAGE;
   message->file_url = ppm_message_download_url (base_url, fid, NULL);
   message->mime = g_strdup (ppm_json_opt_nonempty (object, "mime"));
+  preview = preview_fid (object, fid);
+  message->preview_url = ppm_message_download_url (base_url, preview, NULL);
   message->text = g_strdup_printf ("Image: %s", message->file_url);
 }
 

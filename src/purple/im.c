@@ -137,13 +137,58 @@ partner_for_message (PpmAccount *pa, const PpmMessage *message,
   return message->conversation_uuid;
 }
 
+/* The picture the library downloaded, put in libpurple's image store
+ * ahead of the text fallback: Pidgin shows <img id=N> inline, Finch and
+ * the text log strip it and keep the name, size and link. Returns the
+ * store id (0: none), to unref once the line is written (the window
+ * holds its own reference). */
+static int
+prepend_image (const PpmMessage *message, char **html)
+{
+  gsize size = 0;
+  const guint8 *data;
+  int id;
+  char *with_image;
+
+  if (message->image == NULL)
+    return 0;
+  data = g_bytes_get_data (message->image, &size);
+  id = purple_imgstore_add_with_id (g_memdup2 (data, size), size, message->file_name);
+  if (id == 0)
+    return 0;
+  with_image = g_strdup_printf ("<img id=\"%d\"><br>%s", id, *html);
+  g_free (*html);
+  *html = with_image;
+  return id;
+}
+
+/* An image that could not be shown inline: its fallback line stays, with a
+ * notice saying why. */
+static void
+write_image_notice (PpmAccount *pa, const char *partner, const PpmMessage *message)
+{
+  char *notice, *html;
+
+  if (message->image_error == NULL)
+    return;
+  /* TRANSLATORS: the reason follows, e.g. "Connection refused". */
+  notice = g_strdup_printf (_("The image above could not be shown here: %s"),
+                            message->image_error);
+  html = ppm_text_to_html (notice);
+  purple_conversation_write (im_window (pa, partner), NULL, html, PURPLE_MESSAGE_SYSTEM,
+                             time (NULL));
+  g_free (html);
+  g_free (notice);
+}
+
 void
 ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation *conversation)
 {
   const char *partner;
   char *plain, *html;
-  PurpleMessageFlags delayed;
+  PurpleMessageFlags line_flags;
   time_t when;
+  int image_id;
 
   if (message == NULL || message->conversation_uuid == NULL)
     return;
@@ -152,7 +197,10 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
     return;
   plain = message_plain_text (message);
   html = ppm_text_to_html (plain);
-  delayed = message->delayed ? PURPLE_MESSAGE_DELAYED : 0;
+  line_flags = message->delayed ? PURPLE_MESSAGE_DELAYED : 0;
+  image_id = prepend_image (message, &html);
+  if (image_id != 0)
+    line_flags |= PURPLE_MESSAGE_IMAGES;
   when = message->time > 0 ? (time_t) message->time : time (NULL);
 
   if (message->outgoing) {
@@ -162,9 +210,9 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
     purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)),
                           ppm_ui_is_bitlbee () ? partner
                                                : purple_account_get_username (pa->account),
-                          html, PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_REMOTE_SEND | delayed, when);
+                          html, PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_REMOTE_SEND | line_flags, when);
   } else if (pa->role == PPM_ROLE_VISITOR || g_strcmp0 (message->from_uuid, partner) == 0) {
-    serv_got_im (pa->gc, partner, html, delayed, when);
+    serv_got_im (pa->gc, partner, html, line_flags, when);
   } else if (ppm_ui_is_bitlbee () && message->from_uuid != NULL) {
     /* BitlBee shows an IM line as a private message from its writer's nick
      * (a name that is no contact becomes a stray one): a colleague's answer
@@ -176,7 +224,7 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
     char *addressed_html = ppm_text_to_html (addressed);
 
     purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), message->from_uuid,
-                          addressed_html, PURPLE_MESSAGE_RECV | delayed, when);
+                          addressed_html, PURPLE_MESSAGE_RECV | line_flags, when);
     g_free (addressed_html);
     g_free (addressed);
     g_free (visitor);
@@ -187,9 +235,12 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
                                                          : message->from_uuid);
 
     purple_conv_im_write (PURPLE_CONV_IM (im_window (pa, partner)), sender, html,
-                          PURPLE_MESSAGE_RECV | delayed, when);
+                          PURPLE_MESSAGE_RECV | line_flags, when);
     g_free (sender);
   }
+  if (image_id != 0)
+    purple_imgstore_unref_by_id (image_id);
+  write_image_notice (pa, partner, message);
   g_free (html);
   g_free (plain);
 }

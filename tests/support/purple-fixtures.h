@@ -59,5 +59,7 @@ void assert_log_has_no_secrets (PpmsServer *server, const char *password);
 void send_from_pidgin (PurpleAccount *account, const char *who, const char *html);
 /* A peer's message, stored (acknowledged) by the server. */
 void send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text);
+/* A valid RGB PNG of this size with a gradient (each size its own bytes). */
+GBytes *test_png (guint width, guint height);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "purple-harness.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <gmodule.h>
 
 #include "ppm-test-peer.h"
@@ -96,6 +97,7 @@ write_free (gpointer p)
   g_free (w->who);
   g_free (w->alias);
   g_free (w->text);
+  g_clear_pointer (&w->images, g_ptr_array_unref);
   g_free (w);
 }
 
@@ -126,6 +128,27 @@ typing_free (gpointer p)
   g_free (t);
 }
 
+/* The bytes of every <img id=N> of a line, read from libpurple's image
+ * store while the line is written (the plugin unrefs its images after
+ * writing, as Pidgin's window then holds its own reference). */
+static GPtrArray *
+images_of_line (const char *html)
+{
+  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  const char *at = html;
+
+  while (at != NULL && (at = strstr (at, "<img id=\"")) != NULL) {
+    PurpleStoredImage *image;
+
+    at += strlen ("<img id=\"");
+    image = purple_imgstore_find_by_id ((int) g_ascii_strtoll (at, NULL, 10));
+    if (image != NULL)
+      g_ptr_array_add (images, g_bytes_new (purple_imgstore_get_data (image),
+                                            purple_imgstore_get_size (image)));
+  }
+  return images;
+}
+
 static void
 on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
                const char *message, PurpleMessageFlags flags, time_t mtime)
@@ -140,6 +163,7 @@ on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
   w->text = g_strdup (message);
   w->flags = flags;
   w->time = mtime;
+  w->images = images_of_line (message);
   g_ptr_array_add (harness.writes, w);
   if (g_getenv ("HARNESS_VERBOSE") != NULL)
     g_printerr ("[write %s] %s (%s) flags 0x%x: %s\n", w->conversation, name ? name : "",

@@ -28,6 +28,7 @@ typedef struct {
   char *text;
   PurpleMessageFlags flags;
   time_t time;
+  GPtrArray *images;          /* GBytes* of each <img id=N> in text, from the image store */
 } HarnessWrite;
 
 typedef struct {

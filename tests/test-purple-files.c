@@ -1,0 +1,122 @@
+/* test-purple-files.c: images and files through the built plugin in a
+ * headless libpurple core, against the in-process test server: a visitor's
+ * picture shown inline from libpurple's image store with its text fallback,
+ * a download that fails, and the order of the messages around them.
+ * Protocol: ../shared/protocol/PPMESSAGE-PROTOCOL.md ("Body by sub-type",
+ * "Files: upload, download, icons, long text") and
+ * ../shared/protocol/transcripts/06-upload-image-file.jsonl.
+ *
+ * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
+ */
+#include <string.h>
+
+#include "purple-fixtures.h"
+
+/* The visitor uploads a picture and sends it as PPCom does ({"fid",
+ * "mime"}); returns the fid. */
+static char *
+visitor_sends_image (PpmsPeer *visitor, const char *name, GBytes *png)
+{
+  GError *error = NULL;
+  char *fid = ppms_peer_upload_sync (visitor, name, "image/png", png, &error);
+  char *body, *uuid;
+
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"mime\": \"image/png\"}", fid);
+  uuid = ppms_peer_send_message (visitor, ppms_peer_conversation_uuid (visitor), "IMAGE", body);
+  g_assert_nonnull (uuid);
+  g_free (uuid);
+  g_free (body);
+  return fid;
+}
+
+static guint
+write_index (const HarnessWrite *wanted)
+{
+  GPtrArray *writes = harness_writes ();
+
+  for (guint i = 0; i < writes->len; i++)
+    if (g_ptr_array_index (writes, i) == wanted)
+      return i;
+  g_assert_not_reached ();
+}
+
+/* A 320 x 240 picture: the server makes a 120 x 90 thumbnail, which is
+ * what the agent downloads and sees inline; the line keeps the link for
+ * Finch and the log. */
+static void
+test_image_shown_inline (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *png = test_png (320, 240);
+  char *fid = visitor_sends_image (visitor, "screenshot.png", png);
+  char *original_path = g_strconcat ("/download/download/", fid, NULL);
+  const HarnessWrite *w = wait_write (account, fid);
+
+  g_assert_true (w->flags & PURPLE_MESSAGE_RECV);
+  g_assert_true (w->flags & PURPLE_MESSAGE_IMAGES);
+  g_assert_nonnull (strstr (w->text, "<img id=\""));
+  g_assert_nonnull (strstr (w->text, ppms_server_get_url (server)));
+  g_assert_cmpuint (w->images->len, ==, 1);
+  /* The test server's thumbnail holds the original's bytes under its own
+   * fid: the bytes are the server's, and the original was not fetched. */
+  g_assert_true (g_bytes_equal (g_ptr_array_index (w->images, 0), png));
+  g_assert_cmpuint (ppms_server_count_requests (server, original_path), ==, 0);
+  g_assert_cmpuint (ppms_server_count_requests (server, "/download/download/"), ==, 1);
+  g_assert_cmpuint (harness_count_writes (account, "could not be shown"), ==, 0);
+
+  g_free (original_path);
+  g_free (fid);
+  g_bytes_unref (png);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* Downloads that fail: the picture's line is still written once, with its
+ * link and a notice, and the text sent after it comes after it. */
+static void
+test_image_download_fails (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *png = test_png (64, 64);  /* small: its own thumbnail */
+  char *fid, *uuid;
+  const HarnessWrite *image_line, *notice, *text_line;
+
+  ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "/download/download/", 1.0, 0, 1);
+  fid = visitor_sends_image (visitor, "small.png", png);
+  uuid = ppms_peer_send_text (visitor, ppms_peer_conversation_uuid (visitor),
+                              "after the picture");
+  g_free (uuid);
+  text_line = wait_write (account, "after the picture");
+  image_line = harness_find_write (account, fid);
+  notice = harness_find_write (account, "could not be shown");
+  g_assert_nonnull (image_line);
+  g_assert_nonnull (notice);
+  g_assert_cmpuint (image_line->images->len, ==, 0);
+  g_assert_false (image_line->flags & PURPLE_MESSAGE_IMAGES);
+  g_assert_null (strstr (image_line->text, "<img"));
+  g_assert_true (notice->flags & PURPLE_MESSAGE_SYSTEM);
+  g_assert_cmpuint (write_index (image_line), <, write_index (notice));
+  g_assert_cmpuint (write_index (notice), <, write_index (text_line));
+  g_assert_cmpuint (harness_count_writes (account, "Image:"), ==, 1);
+
+  g_free (fid);
+  g_bytes_unref (png);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  harness_add_test ("/purple/files/image-inline", test_image_shown_inline);
+  harness_add_test ("/purple/files/image-download-fails", test_image_download_fails);
+  return g_test_run ();
+}
