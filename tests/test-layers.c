@@ -44,6 +44,7 @@ static const struct {
   { "ppm-tls", LAYER_LEAF },
   { "ppm-message", LAYER_LEAF },
   { "ppm-discovery", LAYER_LEAF },
+  { "ppm-transfer", LAYER_LEAF },
   { "ppm-registry", LAYER_STATE },
   { "ppm-last-seen", LAYER_STATE },
   { "ppm-ports", LAYER_STATE },
@@ -57,6 +58,7 @@ static const struct {
   { "ppm-client-private", LAYER_OWNER },
   { "ppm-client-ports", LAYER_OWNER },
   { "ppm-client-send", LAYER_OWNER },
+  { "ppm-client-files", LAYER_OWNER },
   { "ppm-socket", LAYER_OWNER },
   { "ppm-reconnect", LAYER_OWNER },
 };

@@ -9,6 +9,7 @@
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "purple-fixtures.h"
 
@@ -112,11 +113,93 @@ test_image_download_fails (void)
   ppms_server_free (server);
 }
 
+/* Bytes that differ everywhere, so a lost, doubled or reordered chunk shows. */
+static GBytes *
+patterned_bytes (gsize size)
+{
+  guint8 *data = g_malloc (size);
+  guint32 state = 2463534242u;
+
+  for (gsize i = 0; i < size; i++) {
+    state ^= state << 13, state ^= state >> 17, state ^= state << 5;
+    data[i] = (guint8) state;
+  }
+  return g_bytes_new_take (data, size);
+}
+
+static HarnessXfer *
+wait_xfer_ended (PurpleXferType type)
+{
+  HarnessXfer *found = NULL;
+
+  HARNESS_WAIT_FOR (({
+    found = NULL;
+    for (guint i = 0; i < harness_xfers ()->len; i++) {
+      HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
+
+      if (record->type == type && record->destroyed)
+        found = record;
+    }
+    found != NULL;
+  }), WAIT_MS);
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* A visitor's file, named by a hostile client with a path, a leading dot
+ * and a line break: offered under a safe name, accepted, saved where the
+ * user chose, byte for byte, with progress on the way. */
+static void
+test_file_received (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
+  g_autofree char *expected_path = g_build_filename (directory, "evil_name.pdf", NULL);
+  g_autofree char *saved = NULL;
+  GBytes *content = patterned_bytes (700 * 1024);  /* several chunks */
+  GError *error = NULL;
+  gsize saved_size = 0;
+  char *fid, *body, *uuid;
+  HarnessXfer *xfer;
+
+  harness_set_action_answer ("Accept");
+  harness_set_save_directory (directory);
+  fid = ppms_peer_upload_sync (visitor, "upload.bin", "application/pdf", content, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"../../.evil\\nname.pdf\", "
+                          "\"mime\": \"application/pdf\"}", fid);
+  uuid = ppms_peer_send_message (visitor, ppms_peer_conversation_uuid (visitor), "FILE", body);
+  g_free (uuid);
+  g_free (body);
+
+  xfer = wait_xfer_ended (PURPLE_XFER_RECEIVE);
+  g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_DONE);
+  g_assert_cmpstr (xfer->filename, ==, "evil_name.pdf");
+  g_assert_cmpstr (xfer->local_filename, ==, expected_path);
+  g_assert_cmpuint (xfer->partial_progress_updates, >, 0);
+  g_assert_true (g_file_get_contents (expected_path, &saved, &saved_size, NULL));
+  g_assert_cmpuint (saved_size, ==, g_bytes_get_size (content));
+  g_assert_cmpmem (saved, saved_size, g_bytes_get_data (content, NULL), saved_size);
+  /* The fallback line for Finch and the log is there too. */
+  g_assert_nonnull (harness_find_write (account, "File:"));
+  g_remove (expected_path);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);  /* nothing else was written there */
+
+  g_free (fid);
+  g_bytes_unref (content);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/files/image-inline", test_image_shown_inline);
   harness_add_test ("/purple/files/image-download-fails", test_image_download_fails);
+  harness_add_test ("/purple/files/file-received", test_file_received);
   return g_test_run ();
 }

@@ -59,6 +59,12 @@ ppm_message_download_url (const char *base_url, const char *fid, const char *nam
   g_autofree char *escaped_fid = g_uri_escape_string (fid, NULL, FALSE);
   g_autofree char *escaped_name = NULL;
 
+  /* The server puts file_name into a Content-Disposition header, and
+   * answers HTTP 500 for a control character in it (Tornado's "Unsafe
+   * header value"): such a name is left out of the address. */
+  for (const char *c = name; c != NULL && *c != '\0'; c++)
+    if ((guchar) *c < 0x20)
+      name = NULL;
   if (name == NULL || *name == '\0')
     return g_strconcat (base_url, "/download/download/", escaped_fid, NULL);
   escaped_name = g_uri_escape_string (name, NULL, FALSE);

@@ -340,6 +340,7 @@ ppm_connection_close (PurpleConnection *gc)
     return;
   pa->closing = TRUE;
   ppm_typing_stop (pa);
+  ppm_xfer_cancel_all (pa);
   if (pa->client != NULL) {
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);

@@ -241,6 +241,8 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
   if (image_id != 0)
     purple_imgstore_unref_by_id (image_id);
   write_image_notice (pa, partner, message);
+  if (message->kind == PPM_MESSAGE_FILE)
+    ppm_xfer_offer (pa, partner, message);
   g_free (html);
   g_free (plain);
 }

@@ -47,6 +47,7 @@ typedef struct {
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
+  GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -162,3 +163,9 @@ char *ppm_certificate_readable_fingerprint (const char *hex);
 
 /* proxy.c */
 GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);
+
+/* xfer.c: files as libpurple file transfers */
+/* Offers the file of a received FILE message for download. */
+void ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message);
+/* The account closes: its transfers are cancelled. */
+void ppm_xfer_cancel_all (PpmAccount *pa);
