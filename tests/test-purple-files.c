@@ -10,6 +10,9 @@
  */
 #include <string.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "purple-fixtures.h"
 
@@ -194,6 +197,182 @@ test_file_received (void)
   ppms_server_free (server);
 }
 
+static void
+on_file_read (GObject *session, GAsyncResult *result, gpointer data)
+{
+  GBytes **body = data;
+  GError *error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &error);
+  g_assert_no_error (error);
+}
+
+/* What the server stores under fid, fetched as any client would (the
+ * server runs on this main loop: no synchronous request). */
+static GBytes *
+server_file (PpmsServer *server, const char *fid)
+{
+  g_autofree char *url = g_strconcat (ppms_server_get_url (server), "/download/download/", fid,
+                                      NULL);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
+  GBytes *body = NULL;
+
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_file_read,
+                                    &body);
+  g_assert_true (HARNESS_WAIT_FOR (body != NULL, WAIT_MS));
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  return body;
+}
+
+static char *
+write_temp_file (const char *name, GBytes *content)
+{
+  g_autofree char *directory = g_dir_make_tmp ("ppm-send-XXXXXX", NULL);
+  char *path = g_build_filename (directory, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (content, NULL),
+                                      (gssize) g_bytes_get_size (content), NULL));
+  return path;
+}
+
+static void
+remove_temp_file (char *path)
+{
+  g_autofree char *directory = g_path_get_dirname (path);
+
+  g_remove (path);
+  g_rmdir (directory);
+  g_free (path);
+}
+
+/* "Send File" to a visitor: uploaded with progress, sent as a FILE
+ * message the visitor receives with its name and size, and the server
+ * holds the very bytes. */
+static void
+test_file_sent (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *content = patterned_bytes (3 * 1024 * 1024 + 17);
+  char *path = write_temp_file ("figures.bin", content);
+  const JsonObject *received;
+  g_autoptr (JsonNode) body_node = NULL;
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  HarnessXfer *xfer;
+
+  serv_send_file (purple_account_get_connection (account), ppms_peer_user_uuid (visitor), path);
+  xfer = wait_xfer_ended (PURPLE_XFER_SEND);
+  g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_DONE);
+  g_assert_cmpuint (xfer->partial_progress_updates, >, 0);
+  g_assert_cmpuint (xfer->bytes_sent, ==, g_bytes_get_size (content));
+
+  received = ppms_peer_wait_message (visitor, "figures.bin", WAIT_MS);
+  g_assert_nonnull (received);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) received, "ms"), ==, "FILE");
+  body_node = json_from_string (json_object_get_string_member ((JsonObject *) received, "bo"),
+                                NULL);
+  g_assert_nonnull (body_node);
+  body = json_node_dup_object (body_node);
+  g_assert_cmpint (json_object_get_int_member (body, "size"), ==, g_bytes_get_size (content));
+  stored = server_file (server, json_object_get_string_member (body, "fid"));
+  g_assert_true (g_bytes_equal (stored, content));
+  g_assert_cmpuint (harness_count_writes (account, "not delivered"), ==, 0);
+  g_assert_cmpuint (harness_count_writes (account, "was not sent"), ==, 0);
+
+  remove_temp_file (path);
+  g_bytes_unref (content);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* Cancelled at a third of the upload: the server stores nothing that is
+ * sent, the visitor gets no file, libpurple never says "complete", and
+ * the conversation goes on. */
+static void
+test_file_send_cancelled (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *content = patterned_bytes (16 * 1024 * 1024);
+  char *path = write_temp_file ("big.bin", content);
+  guint messages_before = ppms_server_count_messages (server,
+                                                      ppms_peer_conversation_uuid (visitor));
+  HarnessXfer *xfer;
+
+  harness_set_cancel_at_progress (0.3);
+  serv_send_file (purple_account_get_connection (account), ppms_peer_user_uuid (visitor), path);
+  xfer = wait_xfer_ended (PURPLE_XFER_SEND);
+  g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_CANCEL_LOCAL);
+  g_assert_cmpfloat (xfer->cancelled_at, >=, 0.3);
+  g_assert_cmpfloat (xfer->cancelled_at, <, 1.0);
+  g_assert_cmpuint (harness_count_writes (account, "complete"), ==, 0);
+  /* Long enough for the rest of the upload and its message, had they gone
+   * on (16 MiB over loopback take a fraction of it). */
+  harness_run_for (3000);
+  g_assert_null (ppms_peer_wait_message (visitor, "big.bin", 0));
+
+  /* A text sent afterwards arrives, and nothing came before it. */
+  send_from_pidgin (account, ppms_peer_user_uuid (visitor), "after the cancel");
+  g_assert_nonnull (ppms_peer_wait_message (visitor, "after the cancel", WAIT_MS));
+  g_assert_cmpuint (ppms_server_count_messages (server, ppms_peer_conversation_uuid (visitor)),
+                    ==, messages_before + 1);
+  g_assert_null (ppms_peer_wait_message (visitor, "big.bin", 0));
+
+  remove_temp_file (path);
+  g_bytes_unref (content);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* A file over the server's limit is refused before a byte is sent, with
+ * the reason; an upload the server fails is reported the same way. */
+static void
+test_file_send_refused (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *small = patterned_bytes (1000);
+  char *small_path = write_temp_file ("small.bin", small);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-send-XXXXXX", NULL);
+  g_autofree char *big_path = g_build_filename (directory, "huge.iso", NULL);
+  FILE *big = fopen (big_path, "wb");
+  const HarnessWrite *refusal, *failure;
+
+  /* A sparse file just over 20 MiB. */
+  g_assert_nonnull (big);
+  g_assert_cmpint (ftruncate (fileno (big), 20 * 1024 * 1024 + 1), ==, 0);
+  fclose (big);
+  serv_send_file (purple_account_get_connection (account), ppms_peer_user_uuid (visitor),
+                  big_path);
+  refusal = wait_write (account, "huge.iso was not sent");
+  g_assert_true (refusal->flags & PURPLE_MESSAGE_ERROR);
+  g_assert_nonnull (strstr (refusal->text, "20"));
+  g_assert_cmpuint (ppms_server_count_requests (server, "/upload/upload/"), ==, 0);
+
+  ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "/upload/upload/", 1.0, 0, 1);
+  serv_send_file (purple_account_get_connection (account), ppms_peer_user_uuid (visitor),
+                  small_path);
+  failure = wait_write (account, "small.bin was not sent");
+  g_assert_nonnull (strstr (failure->text, "500"));
+  g_assert_cmpuint (ppms_server_count_requests (server, "/upload/upload/"), ==, 1);
+  g_assert_cmpuint (harness_count_writes (account, "complete"), ==, 0);
+
+  g_remove (big_path);
+  g_rmdir (directory);
+  remove_temp_file (small_path);
+  g_bytes_unref (small);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,5 +380,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/files/image-inline", test_image_shown_inline);
   harness_add_test ("/purple/files/image-download-fails", test_image_download_fails);
   harness_add_test ("/purple/files/file-received", test_file_received);
+  harness_add_test ("/purple/files/file-sent", test_file_sent);
+  harness_add_test ("/purple/files/file-send-cancelled", test_file_send_cancelled);
+  harness_add_test ("/purple/files/file-send-refused", test_file_send_refused);
   return g_test_run ();
 }

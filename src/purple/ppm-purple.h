@@ -167,5 +167,10 @@ GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);
 /* xfer.c: files as libpurple file transfers */
 /* Offers the file of a received FILE message for download. */
 void ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message);
+/* prpl send_file, new_xfer, can_receive_file: "Send File" to a contact
+ * with an open conversation. */
+void        ppm_xfer_send_file (PurpleConnection *gc, const char *who, const char *file);
+PurpleXfer *ppm_xfer_new (PurpleConnection *gc, const char *who);
+gboolean    ppm_xfer_can_receive (PurpleConnection *gc, const char *who);
 /* The account closes: its transfers are cancelled. */
 void ppm_xfer_cancel_all (PpmAccount *pa);

@@ -63,12 +63,14 @@ attach (PpmAccount *pa, PurpleXfer *xfer)
 static void
 fail (PurpleXfer *xfer, const char *format, const GError *error)
 {
-  char *reason = g_strdup_printf (format, purple_xfer_get_filename (xfer),
+  XferData *data = xfer_data (xfer);
+  const char *name = purple_xfer_get_filename (xfer);
+  char *reason = g_strdup_printf (format, name != NULL ? name : "",
                                   error != NULL ? error->message : _("unknown error"));
 
   purple_debug_warning (PPM_DEBUG_CATEGORY, "file transfer failed: %s\n", reason);
-  xfer_data (xfer)->transfer = NULL;    /* it ended by itself */
-  purple_xfer_conversation_write (xfer, reason, TRUE);
+  data->transfer = NULL;        /* it ended by itself */
+  ppm_im_write_error (data->pa, purple_xfer_get_remote_user (xfer), reason);
   purple_xfer_cancel_local (xfer);
   g_free (reason);
 }
@@ -156,6 +158,123 @@ ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message)
   purple_xfer_set_start_fnc (xfer, start_download);
   purple_xfer_request (xfer);
   g_free (name);
+}
+
+/* ---- Sending ---- */
+
+static void
+on_upload_finished (gpointer user_data, const char *message_uuid, const GError *error)
+{
+  PurpleXfer *xfer = user_data;
+  XferData *data = xfer_data (xfer);
+
+  if (error != NULL) {
+    /* TRANSLATORS: the file's name, then the reason. */
+    fail (xfer, _("%s was not sent: %s"), error);
+    return;
+  }
+  data->transfer = NULL;
+  /* Stored: the FILE message is on its way, and a send_result that fails
+   * is reported in this window as for text. */
+  g_hash_table_insert (data->pa->pending_sends, g_strdup (message_uuid),
+                       g_strdup (purple_xfer_get_remote_user (xfer)));
+  purple_xfer_set_completed (xfer, TRUE);
+  purple_xfer_end (xfer);
+}
+
+static const PpmTransferCallbacks upload_callbacks = {
+  .progress = on_progress,
+  .finished = on_upload_finished,
+};
+
+static char *
+mime_type_of (const char *path)
+{
+  char *content_type = g_content_type_guess (path, NULL, 0, NULL);
+  char *mime = g_content_type_get_mime_type (content_type);
+
+  g_free (content_type);
+  return mime != NULL ? mime : g_strdup ("application/octet-stream");
+}
+
+/* libpurple opened the chosen file: the upload starts. */
+static void
+start_upload (PurpleXfer *xfer)
+{
+  XferData *data = xfer_data (xfer);
+  const PpmConversation *conversation =
+    ppm_buddies_conversation_for_partner (data->pa, purple_xfer_get_remote_user (xfer));
+  char *mime = mime_type_of (purple_xfer_get_local_filename (xfer));
+  GError *error = NULL;
+
+  data->transfer = ppm_client_send_file (data->pa->client, conversation->uuid,
+                                         purple_xfer_get_local_filename (xfer),
+                                         purple_xfer_get_filename (xfer), mime, FALSE,
+                                         &upload_callbacks, xfer, &error);
+  if (data->transfer == NULL)
+    fail (xfer, _("%s was not sent: %s"), error);
+  g_clear_error (&error);
+  g_free (mime);
+}
+
+/* The file is chosen: what the server would refuse is refused here,
+ * before a byte is sent. */
+static void
+accept_upload (PurpleXfer *xfer)
+{
+  XferData *data = xfer_data (xfer);
+  const char *who = purple_xfer_get_remote_user (xfer);
+  char *refusal = NULL;
+
+  if (ppm_buddies_conversation_for_partner (data->pa, who) == NULL)
+    refusal = g_strdup (_("there is no open conversation with this contact."));
+  else
+    refusal = ppm_transfer_upload_refusal ((goffset) purple_xfer_get_size (xfer));
+  if (refusal != NULL) {
+    GError *error = g_error_new_literal (PPM_ERROR, PPM_ERROR_SEND_REFUSED, refusal);
+
+    fail (xfer, _("%s was not sent: %s"), error);
+    g_error_free (error);
+    g_free (refusal);
+    return;
+  }
+  purple_xfer_start (xfer, -1, NULL, 0);
+}
+
+PurpleXfer *
+ppm_xfer_new (PurpleConnection *gc, const char *who)
+{
+  PpmAccount *pa = ppm_account_from_gc (gc);
+  PurpleXfer *xfer;
+
+  if (pa == NULL || pa->client == NULL || pa->closing)
+    return NULL;
+  xfer = purple_xfer_new (pa->account, PURPLE_XFER_SEND, who);
+  attach (pa, xfer);
+  purple_xfer_set_init_fnc (xfer, accept_upload);
+  purple_xfer_set_start_fnc (xfer, start_upload);
+  return xfer;
+}
+
+void
+ppm_xfer_send_file (PurpleConnection *gc, const char *who, const char *file)
+{
+  PurpleXfer *xfer = ppm_xfer_new (gc, who);
+
+  if (xfer == NULL)
+    return;
+  if (file != NULL)
+    purple_xfer_request_accepted (xfer, file);
+  else
+    purple_xfer_request (xfer);  /* the UI asks which file */
+}
+
+gboolean
+ppm_xfer_can_receive (PurpleConnection *gc, const char *who)
+{
+  PpmAccount *pa = ppm_account_from_gc (gc);
+
+  return pa != NULL && ppm_buddies_conversation_for_partner (pa, who) != NULL;
 }
 
 void
