@@ -373,6 +373,64 @@ test_file_send_refused (void)
   ppms_server_free (server);
 }
 
+static JsonObject *
+message_body_object (const JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_from_string (
+    json_object_get_string_member ((JsonObject *) msg, "bo"), NULL);
+
+  g_assert_nonnull (node);
+  return json_node_dup_object (node);
+}
+
+/* An image inserted into Pidgin's message box between two words: the
+ * visitor gets the text before, the image (the server holds its very
+ * bytes) and the text after, in that order. */
+static void
+test_image_from_entry (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  GBytes *png = test_png (40, 30);
+  int id = purple_imgstore_add_with_id (g_memdup2 (g_bytes_get_data (png, NULL),
+                                                   g_bytes_get_size (png)),
+                                        g_bytes_get_size (png), "pasted.png");
+  char *html = g_strdup_printf ("Look at this: <IMG ID=\"%d\"> and <b>tell me</b>", id);
+  const JsonObject *first, *second, *third;
+  g_autoptr (JsonObject) image_body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+
+  /* Pidgin offers Insert > Image only without this flag. */
+  g_assert_false (purple_account_get_connection (account)->flags
+                  & PURPLE_CONNECTION_NO_IMAGES);
+  send_from_pidgin (account, ppms_peer_user_uuid (visitor), html);
+  first = ppms_peer_wait_message (visitor, NULL, WAIT_MS);
+  second = ppms_peer_wait_message (visitor, NULL, WAIT_MS);
+  third = ppms_peer_wait_message (visitor, NULL, WAIT_MS);
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  g_assert_nonnull (third);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) first, "bo"), ==,
+                   "Look at this:");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) second, "ms"), ==, "IMAGE");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) third, "bo"), ==,
+                   "and tell me");
+  image_body = message_body_object (second);
+  g_assert_cmpstr (json_object_get_string_member (image_body, "mime"), ==, "image/png");
+  stored = server_file (server, json_object_get_string_member (image_body, "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_cmpuint (harness_count_writes (account, "not sent"), ==, 0);
+  g_assert_cmpuint (harness_count_writes (account, "not delivered"), ==, 0);
+
+  purple_imgstore_unref_by_id (id);
+  g_free (html);
+  g_bytes_unref (png);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +441,6 @@ main (int argc, char **argv)
   harness_add_test ("/purple/files/file-sent", test_file_sent);
   harness_add_test ("/purple/files/file-send-cancelled", test_file_send_cancelled);
   harness_add_test ("/purple/files/file-send-refused", test_file_send_refused);
+  harness_add_test ("/purple/files/image-from-entry", test_image_from_entry);
   return g_test_run ();
 }

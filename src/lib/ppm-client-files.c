@@ -146,33 +146,80 @@ ppm_client_download_file (PpmClient *client, const char *url, goffset expected_s
   return job->transfer;
 }
 
-PpmTransfer *
-ppm_client_send_file (PpmClient *client, const char *conversation_uuid, const char *path,
-                      const char *name, const char *mime, gboolean as_image,
-                      const PpmTransferCallbacks *callbacks, gpointer user_data,
-                      GError **error)
+/* An upload's job, or NULL with error when there is no session to send it. */
+static FileJob *
+upload_job_new (PpmClient *client, const char *conversation_uuid, const char *name,
+                const char *mime, gboolean as_image, const PpmTransferCallbacks *callbacks,
+                gpointer user_data, GError **error)
 {
-  g_autofree char *url = NULL;
   FileJob *job;
 
   if (client->registry.self == NULL || client->api == NULL) {
     g_set_error_literal (error, PPM_ERROR, PPM_ERROR_NETWORK, _("Not connected"));
     return NULL;
   }
-  url = g_strconcat (ppm_api_get_base_url (client->api), "/upload/upload/", NULL);
   job = job_new (client, callbacks, user_data);
   job->conversation_uuid = g_strdup (conversation_uuid);
   job->name = g_strdup (name);
   job->mime = g_strdup (mime ? mime : "application/octet-stream");
   job->as_image = as_image;
-  job->transfer = ppm_transfer_upload (ppm_api_get_session (client->api), url, path, name,
-                                       job->mime, client->registry.self->uuid, &job_callbacks,
-                                       job, error);
-  if (job->transfer == NULL) {
-    job->client = NULL;         /* nothing started: no callback */
+  return job;
+}
+
+/* The upload started (kept until it ends), or did not: no callback. */
+static PpmTransfer *
+upload_job_started (PpmClient *client, FileJob *job, PpmTransfer *transfer)
+{
+  job->transfer = transfer;
+  if (transfer == NULL) {
+    job->client = NULL;
     job_destroy (job);
     return NULL;
   }
   g_hash_table_add (file_jobs (client), job);
-  return job->transfer;
+  return transfer;
+}
+
+static char *
+upload_url (PpmClient *client)
+{
+  return g_strconcat (ppm_api_get_base_url (client->api), "/upload/upload/", NULL);
+}
+
+PpmTransfer *
+ppm_client_send_file (PpmClient *client, const char *conversation_uuid, const char *path,
+                      const char *name, const char *mime, gboolean as_image,
+                      const PpmTransferCallbacks *callbacks, gpointer user_data,
+                      GError **error)
+{
+  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
+                                 user_data, error);
+  g_autofree char *url = NULL;
+
+  if (job == NULL)
+    return NULL;
+  url = upload_url (client);
+  return upload_job_started (
+    client, job,
+    ppm_transfer_upload (ppm_api_get_session (client->api), url, path, name, job->mime,
+                         client->registry.self->uuid, &job_callbacks, job, error));
+}
+
+PpmTransfer *
+ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid, GBytes *data,
+                           const char *name, const char *mime, gboolean as_image,
+                           const PpmTransferCallbacks *callbacks, gpointer user_data,
+                           GError **error)
+{
+  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
+                                 user_data, error);
+  g_autofree char *url = NULL;
+
+  if (job == NULL)
+    return NULL;
+  url = upload_url (client);
+  return upload_job_started (
+    client, job,
+    ppm_transfer_upload_bytes (ppm_api_get_session (client->api), url, data, name, job->mime,
+                               client->registry.self->uuid, &job_callbacks, job, error));
 }

@@ -228,5 +228,11 @@ PpmTransfer *ppm_client_send_file (PpmClient *client, const char *conversation_u
                                    const char *path, const char *name, const char *mime,
                                    gboolean as_image, const PpmTransferCallbacks *callbacks,
                                    gpointer user_data, GError **error);
+/* The same for bytes in memory (an image pasted into a message). */
+PpmTransfer *ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid,
+                                        GBytes *data, const char *name, const char *mime,
+                                        gboolean as_image,
+                                        const PpmTransferCallbacks *callbacks,
+                                        gpointer user_data, GError **error);
 
 G_END_DECLS

@@ -404,38 +404,29 @@ ppm_transfer_upload_refusal (goffset size)
   return NULL;
 }
 
-PpmTransfer *
-ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *path,
-                     const char *name, const char *mime, const char *user_uuid,
-                     const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
+/* The upload of size bytes read from source (taken), framed as the part
+ * "file" of a multipart body. */
+static PpmTransfer *
+upload_stream (SoupSession *session, const char *upload_url, GInputStream *source,
+               goffset size, const char *name, const char *mime, const char *user_uuid,
+               const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                  G_FILE_QUERY_INFO_NONE, NULL, error);
-  g_autofree char *refusal = NULL, *boundary = NULL, *quoted_name = NULL, *content_type = NULL;
+  g_autofree char *refusal = ppm_transfer_upload_refusal (size);
+  g_autofree char *boundary = NULL, *quoted_name = NULL, *content_type = NULL;
   g_autofree char *head = NULL, *tail = NULL;
-  GFileInputStream *file_stream;
   PpmUploadStream *body;
   PpmTransfer *transfer;
   SoupMessage *message;
-  goffset size;
 
-  if (info == NULL)
-    return NULL;
-  size = g_file_info_get_size (info);
-  refusal = ppm_transfer_upload_refusal (size);
   if (refusal != NULL) {
     g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SEND_REFUSED, refusal);
+    g_object_unref (source);
     return NULL;
   }
   message = soup_message_new (SOUP_METHOD_POST, upload_url);
   if (message == NULL) {
     g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SETTINGS, _("invalid file address"));
-    return NULL;
-  }
-  file_stream = g_file_read (file, NULL, error);
-  if (file_stream == NULL) {
-    g_object_unref (message);
+    g_object_unref (source);
     return NULL;
   }
   boundary = g_strdup_printf ("ppm%08x%08x", g_random_int (), g_random_int ());
@@ -448,7 +439,7 @@ ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *p
   tail = g_strdup_printf ("\r\n--%s--\r\n", boundary);
   body = g_object_new (ppm_upload_stream_get_type (), NULL);
   body->parts[0] = g_bytes_new (head, strlen (head));
-  body->file = G_INPUT_STREAM (file_stream);
+  body->file = source;
   body->parts[2] = g_bytes_new (tail, strlen (tail));
   content_type = g_strconcat ("multipart/form-data; boundary=", boundary, NULL);
   /* The server requires a Content-Length (a chunked upload fails). */
@@ -464,6 +455,44 @@ ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *p
   soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT,
                                     transfer->cancellable, on_upload_answered, transfer);
   return transfer;
+}
+
+PpmTransfer *
+ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *path,
+                     const char *name, const char *mime, const char *user_uuid,
+                     const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                  G_FILE_QUERY_INFO_NONE, NULL, error);
+  g_autofree char *refusal = NULL;
+  GFileInputStream *source;
+
+  if (info == NULL)
+    return NULL;
+  /* Refused before the file is even opened. */
+  refusal = ppm_transfer_upload_refusal (g_file_info_get_size (info));
+  if (refusal != NULL) {
+    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_SEND_REFUSED, refusal);
+    return NULL;
+  }
+  source = g_file_read (file, NULL, error);
+  if (source == NULL)
+    return NULL;
+  return upload_stream (session, upload_url, G_INPUT_STREAM (source),
+                        g_file_info_get_size (info), name, mime, user_uuid, callbacks,
+                        user_data, error);
+}
+
+PpmTransfer *
+ppm_transfer_upload_bytes (SoupSession *session, const char *upload_url, GBytes *data,
+                           const char *name, const char *mime, const char *user_uuid,
+                           const PpmTransferCallbacks *callbacks, gpointer user_data,
+                           GError **error)
+{
+  return upload_stream (session, upload_url, g_memory_input_stream_new_from_bytes (data),
+                        (goffset) g_bytes_get_size (data), name, mime, user_uuid, callbacks,
+                        user_data, error);
 }
 
 /* ---- Names ---- */

@@ -49,6 +49,12 @@ PpmTransfer *ppm_transfer_upload (SoupSession *session, const char *upload_url,
                                   const char *path, const char *name, const char *mime,
                                   const char *user_uuid, const PpmTransferCallbacks *callbacks,
                                   gpointer user_data, GError **error);
+/* The same for bytes in memory (a picture pasted into a message). */
+PpmTransfer *ppm_transfer_upload_bytes (SoupSession *session, const char *upload_url,
+                                        GBytes *data, const char *name, const char *mime,
+                                        const char *user_uuid,
+                                        const PpmTransferCallbacks *callbacks,
+                                        gpointer user_data, GError **error);
 /* Stops the transfer; no callback follows. */
 void         ppm_transfer_cancel (PpmTransfer *transfer);
 

@@ -308,9 +308,10 @@ ppm_connection_login (PurpleAccount *account)
   pa->role = ppm_settings_role (account);
   pa->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   purple_connection_set_protocol_data (gc, pa);
-  /* Plain text only: no fonts, colours, link descriptions or inline images. */
+  /* Plain text and images: no fonts, colours or link descriptions. An
+   * image inserted into the message is uploaded and sent (im.c). */
   gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE
-               | PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
+               | PURPLE_CONNECTION_NO_URLDESC;
   ppm_typing_start (pa);
 
   if (pa->role == PPM_ROLE_AGENT && (password == NULL || *password == '\0')) {
@@ -345,6 +346,7 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);
   }
+  ppm_im_clear_outgoing (pa);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

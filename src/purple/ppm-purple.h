@@ -48,6 +48,8 @@ typedef struct {
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
+  GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
+  gpointer image_upload;     /* the image being uploaded, or NULL (im.c) */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -123,6 +125,8 @@ void ppm_im_message (PpmAccount *pa, const PpmMessage *message,
                      const PpmConversation *conversation);
 void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
                          const char *message_uuid, const GError *error);
+/* The account closes: messages waiting behind an image are dropped. */
+void ppm_im_clear_outgoing (PpmAccount *pa);
 /* Writes a notice into the IM window with this partner, opening it if needed. */
 void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
 
