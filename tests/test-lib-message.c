@@ -376,7 +376,7 @@ static void
 test_other_subtypes (void)
 {
   static const char *const bodies[][2] = {
-    { "AUDIO", "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}}" },
+    { "AUDIO", "{\"m4a\": {\"dura\": 3}}" },
     { "GPS_LOCATION", "{}" },
     { "IMAGE", "not json" },
     { "FILE", "{\"name\": \"no fid\"}" },
@@ -398,6 +398,33 @@ test_other_subtypes (void)
     g_assert_false (ppm_message_needs_text (message));
     if (i < 4)
       g_assert_cmpint (message->kind, ==, PPM_MESSAGE_OTHER);
+  }
+}
+
+/* A voice message is a file to download: mp3 where the server made one
+ * (a desktop plays it), else m4a or amr. */
+static void
+test_audio_as_file (void)
+{
+  static const char *const bodies[][3] = {
+    { "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}, \"amr\": {\"dura\": 3, \"fid\": \"f2\"}, "
+      "\"mp3\": {\"dura\": 3, \"fid\": \"f3\"}}", "voice-message.mp3", "/f3?" },
+    { "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}}", "voice-message.m4a", "/f1?" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++) {
+    g_autoptr (JsonObject) msg = json_object_new ();
+    g_autoptr (PpmMessage) message = NULL;
+
+    json_object_set_string_member (msg, "id", "m");
+    json_object_set_string_member (msg, "fi", "u");
+    json_object_set_string_member (msg, "ci", "c");
+    json_object_set_string_member (msg, "ms", "AUDIO");
+    json_object_set_string_member (msg, "bo", bodies[i][0]);
+    message = ppm_message_parse_compact (msg, BASE, NULL, NULL);
+    g_assert_cmpint (message->kind, ==, PPM_MESSAGE_FILE);
+    g_assert_cmpstr (message->file_name, ==, bodies[i][1]);
+    g_assert_nonnull (strstr (message->file_url, bodies[i][2]));
   }
 }
 
@@ -741,6 +768,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/message/file", test_file);
   g_test_add_func ("/lib/message/s2s", test_s2s);
   g_test_add_func ("/lib/message/other-subtypes", test_other_subtypes);
+  g_test_add_func ("/lib/message/audio-as-file", test_audio_as_file);
   g_test_add_func ("/lib/message/missing-members", test_missing_members);
   g_test_add_func ("/lib/message/logout", test_logout);
   g_test_add_func ("/lib/message/history-records", test_history_records);

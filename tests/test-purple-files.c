@@ -431,6 +431,78 @@ test_image_from_entry (void)
   ppms_server_free (server);
 }
 
+static guint
+count_xfers_ended (PurpleXferType type)
+{
+  guint ended = 0;
+
+  for (guint i = 0; i < harness_xfers ()->len; i++) {
+    HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
+
+    ended += record->type == type && record->destroyed;
+  }
+  return ended;
+}
+
+static void
+assert_saved (const char *directory, const char *name, GBytes *content)
+{
+  g_autofree char *path = g_build_filename (directory, name, NULL);
+  g_autofree char *saved = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &saved, &size, NULL));
+  g_assert_cmpuint (size, ==, g_bytes_get_size (content));
+  g_assert_cmpmem (saved, size, g_bytes_get_data (content, NULL), size);
+  g_remove (path);
+}
+
+/* A voice message and a text too long to show are files too: offered,
+ * saved byte for byte, with a line naming what they are. */
+static void
+test_voice_and_long_text_offered (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
+  const char *conversation = ppms_peer_conversation_uuid (visitor);
+  GBytes *voice = patterned_bytes (5000);
+  gsize long_size = 1100 * 1024;  /* over the 1 MiB shown inline */
+  GBytes *long_text = g_bytes_new_take (memset (g_malloc (long_size), 'a', long_size),
+                                        long_size);
+  GError *error = NULL;
+  char *fid, *body;
+
+  harness_set_action_answer ("Accept");
+  harness_set_save_directory (directory);
+  fid = ppms_peer_upload_sync (visitor, "memo.m4a", "audio/m4a", voice, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"mime\": \"audio/m4a\", \"dura\": 3}", fid);
+  g_free (ppms_peer_send_message (visitor, conversation, "AUDIO", body));
+  g_free (body);
+  g_free (fid);
+  fid = ppms_peer_upload_sync (visitor, "long.txt", "text/plain", long_text, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\"}", fid);
+  g_free (ppms_peer_send_message (visitor, conversation, "TXT", body));
+  g_free (body);
+  g_free (fid);
+
+  g_assert_true (HARNESS_WAIT_FOR (count_xfers_ended (PURPLE_XFER_RECEIVE) == 2, WAIT_MS));
+  assert_saved (directory, "voice-message.mp3", voice);
+  assert_saved (directory, "long-message.txt", long_text);
+  g_assert_nonnull (harness_find_write (account, "Voice message:"));
+  g_assert_nonnull (harness_find_write (account, "Long message:"));
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+
+  g_bytes_unref (voice);
+  g_bytes_unref (long_text);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -438,6 +510,7 @@ main (int argc, char **argv)
   harness_add_test ("/purple/files/image-inline", test_image_shown_inline);
   harness_add_test ("/purple/files/image-download-fails", test_image_download_fails);
   harness_add_test ("/purple/files/file-received", test_file_received);
+  harness_add_test ("/purple/files/voice-and-long-text", test_voice_and_long_text_offered);
   harness_add_test ("/purple/files/file-sent", test_file_sent);
   harness_add_test ("/purple/files/file-send-cancelled", test_file_send_cancelled);
   harness_add_test ("/purple/files/file-send-refused", test_file_send_refused);

@@ -182,6 +182,9 @@ complete_text (PpmMessage *message, GBytes *body, const GError *error)
   } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
     text = g_strdup_printf ("(a message longer than %u KiB, not shown here: %s)",
                             PPM_MAX_TEXT_BYTES / 1024, message->file_url);
+    /* Too long to show: offered as a file instead. */
+    message->kind = PPM_MESSAGE_FILE;
+    message->file_name = g_strdup ("long-message.txt");
   } else {
     text = g_strdup_printf ("(a long message that could not be downloaded: %s)",
                             message->file_url);
@@ -301,6 +304,38 @@ fill_file (PpmMessage *message, const char *body, const char *base_url)
                                    message->file_url);
 }
 
+/* A voice message: the server keeps it as mp3, m4a and amr (a desktop
+ * plays mp3, ../shared/protocol/PPMESSAGE-PROTOCOL.md "Download"), offered
+ * as a file. */
+static void
+fill_audio (PpmMessage *message, const char *body, const char *base_url)
+{
+  static const struct {
+    const char *member, *name, *mime;
+  } formats[] = {
+    { "mp3", "voice-message.mp3", "audio/mpeg" },
+    { "m4a", "voice-message.m4a", "audio/mp4" },
+    { "amr", "voice-message.amr", "audio/amr" },
+  };
+  g_autoptr (JsonObject) object = body_object (body);
+
+  for (guint i = 0; object != NULL && i < G_N_ELEMENTS (formats); i++) {
+    JsonObject *format = ppm_json_opt_object (object, formats[i].member);
+    const char *fid = format ? ppm_json_opt_nonempty (format, "fid") : NULL;
+
+    if (fid == NULL)
+      continue;
+    message->kind = PPM_MESSAGE_FILE;
+    message->file_name = g_strdup (formats[i].name);
+    message->mime = g_strdup (formats[i].mime);
+    message->file_url = ppm_message_download_url (base_url, fid, message->file_name);
+    message->text = g_strdup_printf ("Voice message: %s", message->file_url);
+    return;
+  }
+  message->kind = PPM_MESSAGE_OTHER;
+  message->text = g_strdup ("(a voice message that could not be read)");
+}
+
 static void
 fill_body (PpmMessage *message, const char *body, const char *base_url)
 {
@@ -316,8 +351,7 @@ fill_body (PpmMessage *message, const char *body, const char *base_url)
   } else if (g_strcmp0 (subtype, "FILE") == 0) {
     fill_file (message, body, base_url);
   } else if (g_strcmp0 (subtype, "AUDIO") == 0) {
-    message->kind = PPM_MESSAGE_OTHER;
-    message->text = g_strdup ("(a voice message, which this client cannot play)");
+    fill_audio (message, body, base_url);
   } else {
     message->kind = PPM_MESSAGE_OTHER;
     message->text = g_strdup_printf ("(a message of type %s, which this client cannot show)",

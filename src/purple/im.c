@@ -343,6 +343,10 @@ message_plain_text (const PpmMessage *message)
   case PPM_MESSAGE_IMAGE:
     return file_fallback (message, _("Image"));
   case PPM_MESSAGE_FILE:
+    if (g_strcmp0 (message->subtype, "AUDIO") == 0)
+      return file_fallback (message, _("Voice message"));
+    if (g_strcmp0 (message->subtype, "TXT") == 0)
+      return file_fallback (message, _("Long message"));
     return file_fallback (message, _("File"));
   case PPM_MESSAGE_TEXT:
   case PPM_MESSAGE_OTHER:
