@@ -192,19 +192,36 @@ complete_text (PpmMessage *message, GBytes *body, const GError *error)
   ppm_message_set_text (message, text);
 }
 
+/* PNG, JPEG or GIF, the types the server takes for images, by their
+ * first bytes: anything else would be a broken picture in the window. */
+static gboolean
+looks_like_image (GBytes *body)
+{
+  gsize size = 0;
+  const guint8 *data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
+
+  return data != NULL && ((size >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0) ||
+                          (size >= 3 && memcmp (data, "\xff\xd8\xff", 3) == 0) ||
+                          (size >= 6 && (memcmp (data, "GIF87a", 6) == 0 ||
+                                         memcmp (data, "GIF89a", 6) == 0)));
+}
+
 void
 ppm_message_complete_download (PpmMessage *message, GBytes *body, const GError *error)
 {
   if (message->kind != PPM_MESSAGE_IMAGE) {
     complete_text (message, body, error);
-  } else if (error == NULL && body != NULL && g_bytes_get_size (body) > 0) {
+  } else if (error == NULL && looks_like_image (body)) {
     message->image = g_bytes_ref (body);
+  } else if (error == NULL) {
+    g_debug ("message %s: the picture downloaded is no PNG, JPEG or GIF", message->uuid);
+    message->image_error = g_strdup (_("the server sent no picture"));
   } else if (error != NULL &&
              g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
     message->image_error = g_strdup_printf (_("larger than %u MiB"),
                                             PPM_MAX_IMAGE_BYTES / (1024 * 1024));
   } else {
-    message->image_error = g_strdup (error != NULL ? error->message : _("empty file"));
+    message->image_error = g_strdup (error->message);
   }
 }
 
