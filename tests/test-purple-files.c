@@ -1,7 +1,11 @@
 /* test-purple-files.c: images and files through the built plugin in a
  * headless libpurple core, against the in-process test server: a visitor's
  * picture shown inline from libpurple's image store with its text fallback,
- * a download that fails, and the order of the messages around them.
+ * a download that fails and the order of the messages around it; files,
+ * voice messages and over-long texts offered as transfers and saved under
+ * a safe name; "Send File" with progress, cancel and refusals; an image
+ * from the message box; an agent and a visitor account of this plugin
+ * exchanging all of it.
  * Protocol: ../shared/protocol/PPMESSAGE-PROTOCOL.md ("Body by sub-type",
  * "Files: upload, download, icons, long text") and
  * ../shared/protocol/transcripts/06-upload-image-file.jsonl.
@@ -503,6 +507,120 @@ test_voice_and_long_text_offered (void)
   ppms_server_free (server);
 }
 
+/* PPConsole's "enterprise" link: the PPCom page of one team. */
+static char *
+enterprise_link (PpmsServer *server)
+{
+  g_autofree char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", ppms_server_app_uuid (server));
+  g_autofree char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
+
+  return g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
+}
+
+/* The first write of account whose text contains text and that holds an
+ * image, waited for. */
+static const HarnessWrite *
+wait_image_write (PurpleAccount *account, const char *text)
+{
+  const HarnessWrite *found = NULL;
+
+  HARNESS_WAIT_FOR (({
+    GPtrArray *writes = harness_writes ();
+
+    found = NULL;
+    for (guint i = 0; i < writes->len && found == NULL; i++) {
+      const HarnessWrite *w = g_ptr_array_index (writes, i);
+
+      if (w->account == account && w->images->len > 0 && strstr (w->text, text) != NULL &&
+          (w->flags & PURPLE_MESSAGE_RECV))
+        found = w;
+    }
+    found != NULL;
+  }), WAIT_MS);
+  g_assert_nonnull (found);
+  return found;
+}
+
+static void
+send_image_from_pidgin (PurpleAccount *account, const char *who, GBytes *png, const char *name)
+{
+  int id = purple_imgstore_add_with_id (g_memdup2 (g_bytes_get_data (png, NULL),
+                                                   g_bytes_get_size (png)),
+                                        g_bytes_get_size (png), name);
+  g_autofree char *html = g_strdup_printf ("<IMG ID=\"%d\">", id);
+
+  send_from_pidgin (account, who, html);
+  purple_imgstore_unref_by_id (id);
+}
+
+/* An agent account and a visitor account of this plugin in one libpurple
+ * core: text, an image from the message box and a file, both ways. */
+static void
+test_agent_and_visitor_accounts (void)
+{
+  PpmsServer *server = server_start ();
+  PurpleAccount *agent = agent_sign_in (server);
+  g_autofree char *link = enterprise_link (server);
+  PurpleAccount *visitor = harness_add_account (link, "visitor@example.com", NULL);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
+  g_autofree char *team = NULL, *visitor_user = NULL;
+  g_autofree char *visitor_file_path = NULL, *agent_file_path = NULL;
+  GBytes *visitor_png = test_png (50, 40), *agent_png = test_png (30, 60);
+  GBytes *visitor_file = patterned_bytes (200 * 1024), *agent_file = patterned_bytes (90 * 1000);
+  GSList *buddies;
+  const HarnessWrite *w;
+
+  harness_set_action_answer ("Accept");
+  harness_set_save_directory (directory);
+  purple_account_set_string (visitor, "role", "visitor");
+  harness_connect (visitor);
+  g_assert_true (harness_wait_connected (visitor, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (harness_count_buddies (visitor, NULL) == 1, WAIT_MS));
+  buddies = purple_find_buddies (visitor, NULL);
+  team = g_strdup (purple_buddy_get_name (buddies->data));
+  g_slist_free (buddies);
+
+  /* Text both ways. */
+  send_from_pidgin (visitor, team, "Hello from the visitor account");
+  w = wait_write (agent, "Hello from the visitor account");
+  visitor_user = g_strdup (w->conversation);
+  send_from_pidgin (agent, visitor_user, "Hello from the agent account");
+  g_assert_true (wait_write (visitor, "Hello from the agent account")->flags
+                 & PURPLE_MESSAGE_RECV);
+
+  /* Images both ways, inline with the sender's bytes. */
+  send_image_from_pidgin (visitor, team, visitor_png, "visitor.png");
+  w = wait_image_write (agent, "Image:");
+  g_assert_true (g_bytes_equal (g_ptr_array_index (w->images, 0), visitor_png));
+  send_image_from_pidgin (agent, visitor_user, agent_png, "agent.png");
+  w = wait_image_write (visitor, "Image:");
+  g_assert_true (g_bytes_equal (g_ptr_array_index (w->images, 0), agent_png));
+
+  /* Files both ways, offered, accepted and saved. */
+  visitor_file_path = write_temp_file ("from-visitor.bin", visitor_file);
+  serv_send_file (purple_account_get_connection (visitor), team, visitor_file_path);
+  g_assert_true (HARNESS_WAIT_FOR (count_xfers_ended (PURPLE_XFER_RECEIVE) == 1, WAIT_MS));
+  assert_saved (directory, "from-visitor.bin", visitor_file);
+  agent_file_path = write_temp_file ("from-agent.bin", agent_file);
+  serv_send_file (purple_account_get_connection (agent), visitor_user, agent_file_path);
+  g_assert_true (HARNESS_WAIT_FOR (count_xfers_ended (PURPLE_XFER_RECEIVE) == 2, WAIT_MS));
+  assert_saved (directory, "from-agent.bin", agent_file);
+  g_assert_cmpuint (count_xfers_ended (PURPLE_XFER_SEND), ==, 2);
+  g_assert_cmpuint (harness_count_writes (NULL, "not sent"), ==, 0);
+  g_assert_cmpuint (harness_count_writes (NULL, "not delivered"), ==, 0);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+
+  remove_temp_file (g_steal_pointer (&visitor_file_path));
+  remove_temp_file (g_steal_pointer (&agent_file_path));
+  g_bytes_unref (visitor_png);
+  g_bytes_unref (agent_png);
+  g_bytes_unref (visitor_file);
+  g_bytes_unref (agent_file);
+  sign_out (visitor);
+  sign_out (agent);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -515,5 +633,6 @@ main (int argc, char **argv)
   harness_add_test ("/purple/files/file-send-cancelled", test_file_send_cancelled);
   harness_add_test ("/purple/files/file-send-refused", test_file_send_refused);
   harness_add_test ("/purple/files/image-from-entry", test_image_from_entry);
+  harness_add_test ("/purple/files/agent-and-visitor-accounts", test_agent_and_visitor_accounts);
   return g_test_run ();
 }
