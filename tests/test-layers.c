@@ -57,8 +57,8 @@ static const struct {
   { "ppm-client", LAYER_OWNER },
   { "ppm-client-private", LAYER_OWNER },
   { "ppm-client-ports", LAYER_OWNER },
-  { "ppm-client-send", LAYER_OWNER },
   { "ppm-client-files", LAYER_OWNER },
+  { "ppm-client-send", LAYER_OWNER },
   { "ppm-socket", LAYER_OWNER },
   { "ppm-reconnect", LAYER_OWNER },
 };

@@ -342,11 +342,12 @@ ppm_connection_close (PurpleConnection *gc)
   pa->closing = TRUE;
   ppm_typing_stop (pa);
   ppm_xfer_cancel_all (pa);
+  /* The library calls nothing back from here on: what waits is ours. */
+  ppm_im_clear_outgoing (pa);
   if (pa->client != NULL) {
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);
   }
-  ppm_im_clear_outgoing (pa);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

@@ -469,13 +469,13 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
                           PURPLE_MESSAGE_RECV | line_flags, when);
     g_free (sender);
   }
+  g_free (html);
+  g_free (plain);
   if (image_id != 0)
     purple_imgstore_unref_by_id (image_id);
   write_image_notice (pa, partner, message);
   if (message->kind == PPM_MESSAGE_FILE)
     ppm_xfer_offer (pa, partner, message);
-  g_free (html);
-  g_free (plain);
 }
 
 void

@@ -46,10 +46,10 @@ typedef struct {
   PpmRole role;
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
-  char *typing_partner;      /* IM window whose conversation we watch for typing */
   GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
   GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
   gpointer image_upload;     /* the image being uploaded, or NULL (im.c) */
+  char *typing_partner;      /* IM window whose conversation we watch for typing */
 } PpmAccount;
 
 static inline PpmAccount *

@@ -192,30 +192,6 @@ send_from_pidgin (PurpleAccount *account, const char *who, const char *html)
   purple_conv_im_send (PURPLE_CONV_IM (conv), html);
 }
 
-PurpleAccount *
-agent_with_visitor (PpmsServer *server, PpmsPeer *visitor)
-{
-  PurpleAccount *account = agent_sign_in (server);
-
-  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, ppms_peer_user_uuid (visitor)),
-                                   WAIT_MS));
-  return account;
-}
-
-/* Wait until a sent message is stored (acknowledged) on the server. */
-void
-send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text)
-{
-  char *uuid = ppms_peer_send_text (peer, conversation_uuid, text);
-  int code = -1;
-
-  g_assert_nonnull (uuid);
-  g_assert_true (ppms_peer_wait_ack (peer, uuid, WAIT_MS, &code));
-  g_assert_cmpint (code, ==, 0);
-  g_free (uuid);
-}
-
-
 static void
 png_chunk (GByteArray *png, const char *type, const guint8 *data, guint32 length)
 {
@@ -264,4 +240,27 @@ test_png (guint width, guint height)
   g_free (raw);
   g_free (packed);
   return g_byte_array_free_to_bytes (png);
+}
+
+PurpleAccount *
+agent_with_visitor (PpmsServer *server, PpmsPeer *visitor)
+{
+  PurpleAccount *account = agent_sign_in (server);
+
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, ppms_peer_user_uuid (visitor)),
+                                   WAIT_MS));
+  return account;
+}
+
+/* Wait until a sent message is stored (acknowledged) on the server. */
+void
+send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text)
+{
+  char *uuid = ppms_peer_send_text (peer, conversation_uuid, text);
+  int code = -1;
+
+  g_assert_nonnull (uuid);
+  g_assert_true (ppms_peer_wait_ack (peer, uuid, WAIT_MS, &code));
+  g_assert_cmpint (code, ==, 0);
+  g_free (uuid);
 }
