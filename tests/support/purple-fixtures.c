@@ -264,3 +264,4 @@ send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *te
   g_assert_cmpint (code, ==, 0);
   g_free (uuid);
 }
+
