@@ -357,7 +357,8 @@ test_file_send_refused (void)
                   big_path);
   refusal = wait_write (account, "huge.iso was not sent");
   g_assert_true (refusal->flags & PURPLE_MESSAGE_ERROR);
-  g_assert_nonnull (strstr (refusal->text, "20"));
+  g_assert_nonnull (strstr (refusal->text, "19.9"));
+  g_assert_nonnull (strstr (refusal->text, "MiB"));
   g_assert_cmpuint (ppms_server_count_requests (server, "/upload/upload/"), ==, 0);
 
   ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "/upload/upload/", 1.0, 0, 1);

@@ -395,7 +395,8 @@ on_upload_answered (GObject *source, GAsyncResult *result, gpointer data)
 char *
 ppm_transfer_upload_refusal (goffset size)
 {
-  g_autofree char *limit = g_format_size (PPM_UPLOAD_MAX_BYTES);
+  /* In MiB, the unit of the server's limit (not g_format_size's MB). */
+  g_autofree char *limit = g_format_size_full (PPM_UPLOAD_MAX_BYTES, G_FORMAT_SIZE_IEC_UNITS);
 
   if (size <= 0)
     return g_strdup (_("the server does not accept empty files"));
