@@ -694,6 +694,9 @@ harness_shutdown (void)
   g_free (harness.password_answer);
   g_free (harness.action_answer);
   g_ptr_array_unref (harness.questions);
+  g_clear_pointer (&harness.xfers, g_ptr_array_unref);
+  g_clear_pointer (&harness.save_directory, g_free);
+  harness.cancel_at_progress = 0;
   /* harness.plugin_module stays open until exit, on purpose. */
   memset (&harness, 0, sizeof harness);
 }
