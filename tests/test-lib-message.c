@@ -376,7 +376,7 @@ static void
 test_other_subtypes (void)
 {
   static const char *const bodies[][2] = {
-    { "AUDIO", "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}}" },
+    { "AUDIO", "{\"m4a\": {\"dura\": 3}}" },
     { "GPS_LOCATION", "{}" },
     { "IMAGE", "not json" },
     { "FILE", "{\"name\": \"no fid\"}" },
@@ -399,6 +399,84 @@ test_other_subtypes (void)
     if (i < 4)
       g_assert_cmpint (message->kind, ==, PPM_MESSAGE_OTHER);
   }
+}
+
+/* A voice message is a file to download: mp3 where the server made one
+ * (a desktop plays it), else m4a or amr. */
+static void
+test_audio_as_file (void)
+{
+  static const char *const bodies[][3] = {
+    { "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}, \"amr\": {\"dura\": 3, \"fid\": \"f2\"}, "
+      "\"mp3\": {\"dura\": 3, \"fid\": \"f3\"}}", "voice-message.mp3", "/f3?" },
+    { "{\"m4a\": {\"dura\": 3, \"fid\": \"f1\"}}", "voice-message.m4a", "/f1?" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++) {
+    g_autoptr (JsonObject) msg = json_object_new ();
+    g_autoptr (PpmMessage) message = NULL;
+
+    json_object_set_string_member (msg, "id", "m");
+    json_object_set_string_member (msg, "fi", "u");
+    json_object_set_string_member (msg, "ci", "c");
+    json_object_set_string_member (msg, "ms", "AUDIO");
+    json_object_set_string_member (msg, "bo", bodies[i][0]);
+    message = ppm_message_parse_compact (msg, BASE, NULL, NULL);
+    g_assert_cmpint (message->kind, ==, PPM_MESSAGE_FILE);
+    g_assert_cmpstr (message->file_name, ==, bodies[i][1]);
+    g_assert_nonnull (strstr (message->file_url, bodies[i][2]));
+  }
+}
+
+static PpmMessage *
+image_message (const char *body)
+{
+  g_autoptr (JsonObject) msg = json_object_new ();
+
+  json_object_set_string_member (msg, "id", "m");
+  json_object_set_string_member (msg, "fi", "u");
+  json_object_set_string_member (msg, "ci", "c");
+  json_object_set_string_member (msg, "ms", "IMAGE");
+  json_object_set_string_member (msg, "bo", body);
+  return ppm_message_parse_compact (msg, BASE, NULL, NULL);
+}
+
+/* The picture shown inline: the thumbnail when it has fewer pixels, else
+ * the original; only a PNG, JPEG or GIF is kept, anything else leaves the
+ * fallback with a reason. */
+static void
+test_image_download (void)
+{
+  g_autoptr (PpmMessage) reduced = image_message (
+    "{\"thum\": \"t1\", \"orig\": \"o1\", \"mime\": \"image/png\", \"orig_width\": 320, "
+    "\"orig_height\": 240, \"thum_width\": 120, \"thum_height\": 90}");
+  g_autoptr (PpmMessage) own_thumbnail = image_message (
+    "{\"thum\": \"o2\", \"orig\": \"o2\", \"mime\": \"image/png\", \"orig_width\": 64, "
+    "\"orig_height\": 64, \"thum_width\": 64, \"thum_height\": 64}");
+  g_autoptr (PpmMessage) broken = image_message ("{\"orig\": \"o3\", \"mime\": \"image/png\"}");
+  g_autoptr (GBytes) png = g_bytes_new_static ("\x89PNG\r\n\x1a\n....", 12);
+  g_autoptr (GBytes) html = g_bytes_new_static ("<html>", 6);
+  g_autoptr (GError) failure = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "HTTP 500");
+  gsize max_bytes = 0;
+
+  g_assert_nonnull (strstr (ppm_message_pending_download (reduced, &max_bytes), "/t1"));
+  g_assert_cmpuint (max_bytes, ==, PPM_MAX_IMAGE_BYTES);
+  g_assert_nonnull (strstr (ppm_message_pending_download (own_thumbnail, &max_bytes), "/o2"));
+
+  ppm_message_complete_download (reduced, png, NULL);
+  g_assert_true (reduced->image != NULL && g_bytes_equal (reduced->image, png));
+  g_assert_null (reduced->image_error);
+  g_assert_null (ppm_message_pending_download (reduced, &max_bytes));
+
+  ppm_message_complete_download (own_thumbnail, html, NULL);
+  g_assert_null (own_thumbnail->image);
+  g_assert_nonnull (own_thumbnail->image_error);
+  g_assert_null (ppm_message_pending_download (own_thumbnail, &max_bytes));
+
+  ppm_message_complete_download (broken, NULL, failure);
+  g_assert_null (broken->image);
+  g_assert_cmpstr (broken->image_error, ==, "HTTP 500");
+  g_assert_nonnull (strstr (broken->text, "/o3"));  /* the fallback keeps the link */
 }
 
 static void
@@ -741,6 +819,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/message/file", test_file);
   g_test_add_func ("/lib/message/s2s", test_s2s);
   g_test_add_func ("/lib/message/other-subtypes", test_other_subtypes);
+  g_test_add_func ("/lib/message/audio-as-file", test_audio_as_file);
+  g_test_add_func ("/lib/message/image-download", test_image_download);
   g_test_add_func ("/lib/message/missing-members", test_missing_members);
   g_test_add_func ("/lib/message/logout", test_logout);
   g_test_add_func ("/lib/message/history-records", test_history_records);

@@ -257,6 +257,48 @@ test_bodies_logged_only_when_read (void)
   ppms_server_free (server);
 }
 
+/* A server's file name becomes one safe to save under. */
+static void
+test_file_name_safe (void)
+{
+  static const struct {
+    const char *name;
+    const char *safe;
+  } cases[] = {
+    { "report.pdf", "report.pdf" },
+    { "../../etc/passwd", "passwd" },
+    { "C:\\Users\\x\\evil.exe", "evil.exe" },
+    { ".bashrc", "bashrc" },
+    { "../../.evil\nname.pdf", "evil_name.pdf" },
+    { " ..hidden", "hidden" },
+    { "a:b", "a_b" },
+    { "..", "download" },
+    { "dir/", "download" },
+    { "", "download" },
+    { NULL, "download" },
+    { "\xff\xfeimage.png", "\xef\xbf\xbd\xef\xbf\xbdimage.png" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *safe = ppm_file_name_safe (cases[i].name);
+
+    g_assert_cmpstr (safe, ==, cases[i].safe);
+  }
+}
+
+/* The sizes the shipped server refuses are refused before uploading. */
+static void
+test_upload_refusal (void)
+{
+  g_autofree char *empty = ppm_transfer_upload_refusal (0);
+  g_autofree char *too_big = ppm_transfer_upload_refusal (PPM_UPLOAD_MAX_BYTES + 1);
+  g_autofree char *fine = ppm_transfer_upload_refusal (PPM_UPLOAD_MAX_BYTES);
+
+  g_assert_nonnull (empty);
+  g_assert_nonnull (too_big);
+  g_assert_null (fine);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -266,6 +308,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/util/discovery-parsers", test_discovery_parsers);
   g_test_add_func ("/lib/util/discovery-absent", test_discovery_absent);
   g_test_add_func ("/lib/util/redaction", test_redaction);
+  g_test_add_func ("/lib/util/file-name-safe", test_file_name_safe);
+  g_test_add_func ("/lib/util/upload-refusal", test_upload_refusal);
   g_test_add_func ("/lib/util/redaction-bounds", test_redaction_bounds);
   g_test_add_func ("/lib/util/bodies-logged-only-when-read", test_bodies_logged_only_when_read);
   return g_test_run ();

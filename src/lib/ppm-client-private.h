@@ -146,6 +146,9 @@ struct _PpmClient {
   PpmTlsWatch *tls_watch;
   char *peer_certificate;     /* fingerprint of a refused certificate */
   GTlsCertificateFlags peer_certificate_errors;
+
+  /* Files (ppm-client-files.c). */
+  GHashTable *file_jobs;      /* FileJob* running, cancelled when the client goes */
 };
 
 /* ---- ppm-client.c: the state, failures, events ---- */
@@ -233,6 +236,13 @@ void      ppm_team_poll_start (PpmClient *client);
 /* ---- ppm-client-send.c ---- */
 
 void      ppm_send_init (PpmClient *client);
+/* Cancels the downloads and uploads still running (ppm-client-files.c). */
+void      ppm_files_clear (PpmClient *client);
+/* Queues a message of any sub-type with this body and uuid (ends with a
+ * send_result, as a text does). */
+void      ppm_send_message_with_uuid (PpmClient *client, const char *conversation_uuid,
+                                      const char *subtype, const char *body,
+                                      const char *uuid);
 void      ppm_send_clear (PpmClient *client);
 /* The session ended: conversations being created are forgotten. */
 void      ppm_send_reset (PpmClient *client);

@@ -44,6 +44,7 @@ ppm_send_reset (PpmClient *client)
 void
 ppm_send_clear (PpmClient *client)
 {
+  ppm_files_clear (client);
   g_clear_pointer (&client->creating, g_hash_table_unref);
   g_clear_pointer (&client->typing_sent, g_hash_table_unref);
   g_clear_pointer (&client->watched_conversation, g_free);
@@ -58,8 +59,10 @@ ppm_send_flush (PpmClient *client)
 }
 
 static JsonObject *
-send_frame (PpmClient *client, PpmConv *conv, const char *uuid, const char *text)
+send_frame (PpmClient *client, PpmConv *conv, const char *uuid, const char *subtype,
+            const char *body)
 {
+  JsonObject *frame;
   gboolean visitor_chat = g_strcmp0 (conv->pub.type, "P2S") == 0;
   gboolean as_visitor = client->role == PPM_ROLE_VISITOR;
   const char *to = conv->pub.peer_uuid ? conv->pub.peer_uuid : conv->creator_uuid;
@@ -70,9 +73,15 @@ send_frame (PpmClient *client, PpmConv *conv, const char *uuid, const char *text
    * answer a visitor's P2S conversation as S2P ("Conversation types"). */
   if (as_visitor)
     to = conv->pub.uuid;
-  return ppm_ws_send_text_frame (uuid, client->app_uuid, conv->pub.uuid, type,
-                                 client->registry.self->uuid, client->device_uuid,
-                                 to ? to : conv->pub.uuid, text);
+  frame = ppm_ws_send_text_frame (uuid, client->app_uuid, conv->pub.uuid, type,
+                                  client->registry.self->uuid, client->device_uuid,
+                                  to ? to : conv->pub.uuid, body);
+  /* A file or an image travels as a TEXT does, with its own sub-type and
+   * a JSON body (../shared/protocol/PPMESSAGE-PROTOCOL.md, "Body by
+   * sub-type"). */
+  json_object_set_string_member (json_object_get_object_member (frame, "send"),
+                                 "message_subtype", subtype);
+  return frame;
 }
 
 /* Sends are taken once signed in, and queued while a repair runs. */
@@ -84,9 +93,9 @@ session_usable (PpmClient *client)
   return client->state == SESSION_CATCHING_UP || ppm_client_was_connected (client);
 }
 
-static void
-send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *text,
-                const char *uuid)
+void
+ppm_send_message_with_uuid (PpmClient *client, const char *conversation_uuid,
+                            const char *subtype, const char *body, const char *uuid)
 {
   PpmConv *conv = ppm_registry_lookup_conv (&client->registry, conversation_uuid);
   g_autofree char *seen_before = NULL;
@@ -106,8 +115,15 @@ send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *te
   ppm_delivery_mark_seen (&client->delivery, uuid);
   seen_before = ppm_last_seen_get (&client->last_seen, conversation_uuid);
   ppm_outbox_queue (&client->outbox, uuid, conversation_uuid, seen_before,
-                    send_frame (client, conv, uuid, text ? text : ""));
+                    send_frame (client, conv, uuid, subtype, body ? body : ""));
   ppm_send_flush (client);
+}
+
+static void
+send_with_uuid (PpmClient *client, const char *conversation_uuid, const char *text,
+                const char *uuid)
+{
+  ppm_send_message_with_uuid (client, conversation_uuid, "TEXT", text, uuid);
 }
 
 char *

@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "ppm-error.h"
+#include "ppm-transfer.h"
 #include "ppm-types.h"
 
 G_BEGIN_DECLS
@@ -156,6 +157,35 @@ void       ppm_client_set_service_status (PpmClient *client, const char *status)
  * settings): both use the one SoupSession of the client. Set it before
  * ppm_client_connect(); later it applies to new connections. */
 void       ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver);
+
+/* ---- Addition: files, streamed to and from disk (ppm-transfer.h) ---- */
+
+/* Downloads a file of a message (its file_url), handing the bytes to
+ * callbacks->data as they arrive; expected_size (the message's file_size,
+ * -1 unknown) bounds it. Stop it with ppm_transfer_cancel(); the client
+ * cancels what still runs when it is freed (no callback then). */
+PpmTransfer *ppm_client_download_file (PpmClient *client, const char *url,
+                                       goffset expected_size,
+                                       const PpmTransferCallbacks *callbacks,
+                                       gpointer user_data);
+/* Uploads the file at path (streamed; progress through callbacks), then
+ * sends it to the conversation under this name: as an IMAGE when
+ * as_image (mime must be a PNG, JPEG or GIF type), else as a FILE.
+ * callbacks->finished reports the upload; on success its fid argument is
+ * the new message's uuid (owned by the library), whose send_result
+ * follows as for text; on failure or cancel nothing is sent. NULL with
+ * error when the file cannot be read or the server would refuse its size
+ * (ppm_transfer_upload_refusal()), before anything is sent. */
+PpmTransfer *ppm_client_send_file (PpmClient *client, const char *conversation_uuid,
+                                   const char *path, const char *name, const char *mime,
+                                   gboolean as_image, const PpmTransferCallbacks *callbacks,
+                                   gpointer user_data, GError **error);
+/* The same for bytes in memory (an image pasted into a message). */
+PpmTransfer *ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid,
+                                        GBytes *data, const char *name, const char *mime,
+                                        gboolean as_image,
+                                        const PpmTransferCallbacks *callbacks,
+                                        gpointer user_data, GError **error);
 
 /* ---- Additions (optional; defaults suit real use) ---- */
 

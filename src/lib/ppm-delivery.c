@@ -364,8 +364,10 @@ typedef struct {
 
 static void start_download (PpmDelivery *delivery, Download *download, PpmMessage *message);
 
+/* The head's long text or picture arrived, or finally failed: the message
+ * is completed (a failure leaves it its text) and shown. */
 static void
-on_text_downloaded (GBytes *body, const GError *error, gpointer data)
+on_downloaded (GBytes *body, const GError *error, gpointer data)
 {
   Download *download = data;
   PpmDelivery *delivery = download->delivery;
@@ -378,30 +380,15 @@ on_text_downloaded (GBytes *body, const GError *error, gpointer data)
   queued = g_queue_peek_head (&delivery->queue);
   if (error && queued && download->attempts < PPM_DOWNLOAD_ATTEMPTS &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
-    g_debug ("long text download failed (%s); trying again", error->message);
+    g_debug ("download failed (%s); trying again", error->message);
     start_download (delivery, download, queued->message);
     return;
   }
   g_free (download);
   if (queued != NULL) {
-    if (error == NULL) {
-      gsize size = 0;
-      const char *data = g_bytes_get_data (body, &size);
-      g_autofree char *text = g_utf8_make_valid (data ? data : "", size);
-
-      ppm_message_set_text (queued->message, text);
-    } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
-      g_autofree char *text = g_strdup_printf ("(a message longer than %u KiB, not shown "
-                                               "here: %s)", PPM_MAX_TEXT_BYTES / 1024,
-                                               queued->message->file_url);
-
-      ppm_message_set_text (queued->message, text);
-    } else {
-      g_autofree char *text = g_strdup_printf ("(a long message that could not be "
-                                               "downloaded: %s)", queued->message->file_url);
-
-      ppm_message_set_text (queued->message, text);
-    }
+    if (error != NULL)
+      g_debug ("download for message %s failed: %s", queued->message->uuid, error->message);
+    ppm_message_complete_download (queued->message, body, error);
   }
   resume_delivery (delivery, NULL);
 }
@@ -409,14 +396,17 @@ on_text_downloaded (GBytes *body, const GError *error, gpointer data)
 static void
 start_download (PpmDelivery *delivery, Download *download, PpmMessage *message)
 {
+  gsize max_bytes = 0;
+  const char *url = ppm_message_pending_download (message, &max_bytes);
+
   download->attempts++;
   delivery->busy = TRUE;
-  delivery->ports->download (delivery->owner, message->file_url, PPM_MAX_TEXT_BYTES,
-                             delivery->cancellable, on_text_downloaded, download);
+  delivery->ports->download (delivery->owner, url, max_bytes, delivery->cancellable,
+                             on_downloaded, download);
 }
 
 static void
-download_text (PpmDelivery *delivery, PpmMessage *message)
+download_for_head (PpmDelivery *delivery, PpmMessage *message)
 {
   Download *download = g_new0 (Download, 1);
 
@@ -425,11 +415,15 @@ download_text (PpmDelivery *delivery, PpmMessage *message)
 }
 
 /* The next message is shown only when its conversation is known and its
- * text is at hand; returns FALSE while waiting for either. */
+ * text or picture is at hand; returns FALSE while waiting for either. The
+ * queue waits for a picture as it does for a long text, so that messages
+ * keep their order and each is written once, whole (a picture shown later
+ * would be a second line or an edit no libpurple UI has). */
 static gboolean
 prepare_head (PpmDelivery *delivery, PpmQueued *queued)
 {
   PpmMessage *message = queued->message;
+  gsize max_bytes;
 
   if (ppm_registry_lookup_conv (delivery->registry, message->conversation_uuid) == NULL) {
     delivery->busy = TRUE;
@@ -439,8 +433,8 @@ prepare_head (PpmDelivery *delivery, PpmQueued *queued)
                               delivery->cancellable, resume_delivery, delivery);
     return FALSE;
   }
-  if (ppm_message_needs_text (message)) {
-    download_text (delivery, message);
+  if (ppm_message_pending_download (message, &max_bytes) != NULL) {
+    download_for_head (delivery, message);
     return FALSE;
   }
   return TRUE;

@@ -30,8 +30,6 @@ G_BEGIN_DECLS
 #define PPM_UNCONFIRMED_ACKS_MAX 5000
 /* Failed ACK_MESSAGE calls are retried after this delay. */
 #define PPM_ACK_RETRY_MS 1000
-/* Long (TXT) messages longer than this are not downloaded. */
-#define PPM_MAX_TEXT_BYTES (1024 * 1024)
 /* A download that fails is tried this many times in all. */
 #define PPM_DOWNLOAD_ATTEMPTS 3
 

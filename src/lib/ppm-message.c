@@ -7,6 +7,8 @@
 #include "ppm-message.h"
 #include "ppm-json.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +26,9 @@ ppm_message_free (PpmMessage *message)
   g_free (message->file_url);
   g_free (message->file_name);
   g_free (message->mime);
+  g_free (message->preview_url);
+  g_clear_pointer (&message->image, g_bytes_unref);
+  g_free (message->image_error);
   g_free (message);
 }
 
@@ -42,6 +47,9 @@ ppm_message_copy (const PpmMessage *message)
   copy->file_url = g_strdup (message->file_url);
   copy->file_name = g_strdup (message->file_name);
   copy->mime = g_strdup (message->mime);
+  copy->preview_url = g_strdup (message->preview_url);
+  copy->image = message->image ? g_bytes_ref (message->image) : NULL;
+  copy->image_error = g_strdup (message->image_error);
   return copy;
 }
 
@@ -51,6 +59,12 @@ ppm_message_download_url (const char *base_url, const char *fid, const char *nam
   g_autofree char *escaped_fid = g_uri_escape_string (fid, NULL, FALSE);
   g_autofree char *escaped_name = NULL;
 
+  /* The server puts file_name into a Content-Disposition header, and
+   * answers HTTP 500 for a control character in it (Tornado's "Unsafe
+   * header value"): such a name is left out of the address. */
+  for (const char *c = name; c != NULL && *c != '\0'; c++)
+    if ((guchar) *c < 0x20)
+      name = NULL;
   if (name == NULL || *name == '\0')
     return g_strconcat (base_url, "/download/download/", escaped_fid, NULL);
   escaped_name = g_uri_escape_string (name, NULL, FALSE);
@@ -140,6 +154,77 @@ ppm_message_set_text (PpmMessage *message, const char *text)
   message->text = g_strdup (text);
 }
 
+const char *
+ppm_message_pending_download (const PpmMessage *message, gsize *max_bytes)
+{
+  if (ppm_message_needs_text (message)) {
+    *max_bytes = PPM_MAX_TEXT_BYTES;
+    return message->file_url;
+  }
+  if (message->kind == PPM_MESSAGE_IMAGE && message->preview_url != NULL &&
+      message->image == NULL && message->image_error == NULL) {
+    *max_bytes = PPM_MAX_IMAGE_BYTES;
+    return message->preview_url;
+  }
+  return NULL;
+}
+
+static void
+complete_text (PpmMessage *message, GBytes *body, const GError *error)
+{
+  g_autofree char *text = NULL;
+
+  if (error == NULL) {
+    gsize size = 0;
+    const char *data = g_bytes_get_data (body, &size);
+
+    text = g_utf8_make_valid (data ? data : "", size);
+  } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    text = g_strdup_printf ("(a message longer than %u KiB, not shown here: %s)",
+                            PPM_MAX_TEXT_BYTES / 1024, message->file_url);
+    /* Too long to show: offered as a file instead. */
+    message->kind = PPM_MESSAGE_FILE;
+    message->file_name = g_strdup ("long-message.txt");
+  } else {
+    text = g_strdup_printf ("(a long message that could not be downloaded: %s)",
+                            message->file_url);
+  }
+  ppm_message_set_text (message, text);
+}
+
+/* PNG, JPEG or GIF, the types the server takes for images, by their
+ * first bytes: anything else would be a broken picture in the window. */
+static gboolean
+looks_like_image (GBytes *body)
+{
+  gsize size = 0;
+  const guint8 *data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
+
+  return data != NULL && ((size >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0) ||
+                          (size >= 3 && memcmp (data, "\xff\xd8\xff", 3) == 0) ||
+                          (size >= 6 && (memcmp (data, "GIF87a", 6) == 0 ||
+                                         memcmp (data, "GIF89a", 6) == 0)));
+}
+
+void
+ppm_message_complete_download (PpmMessage *message, GBytes *body, const GError *error)
+{
+  if (message->kind != PPM_MESSAGE_IMAGE) {
+    complete_text (message, body, error);
+  } else if (error == NULL && looks_like_image (body)) {
+    message->image = g_bytes_ref (body);
+  } else if (error == NULL) {
+    g_debug ("message %s: the picture downloaded is no PNG, JPEG or GIF", message->uuid);
+    message->image_error = g_strdup (_("the server sent no picture"));
+  } else if (error != NULL &&
+             g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    message->image_error = g_strdup_printf (_("larger than %u MiB"),
+                                            PPM_MAX_IMAGE_BYTES / (1024 * 1024));
+  } else {
+    message->image_error = g_strdup (error->message);
+  }
+}
+
 /* "1.5 MB" and the like. */
 static char *
 size_text (gint64 size)
@@ -169,11 +254,31 @@ fill_txt (PpmMessage *message, const char *body, const char *base_url)
   message->mime = g_strdup ("text/plain");
 }
 
+/* The thumbnail where the server made one with fewer pixels, else the
+ * original: a small image is its own thumbnail (thum = orig, observed in
+ * ../shared/protocol/transcripts/06-upload-image-file.jsonl), and a GIF
+ * is never reduced (../shared/protocol/PPMESSAGE-PROTOCOL.md, "Body by
+ * sub-type"); PPM_MAX_IMAGE_BYTES bounds a large one. */
+static const char *
+preview_fid (JsonObject *object, const char *orig)
+{
+  const char *thum = ppm_json_opt_nonempty (object, "thum");
+  gint64 orig_pixels = ppm_json_opt_int (object, "orig_width", 0) *
+                       ppm_json_opt_int (object, "orig_height", 0);
+  gint64 thum_pixels = ppm_json_opt_int (object, "thum_width", 0) *
+                       ppm_json_opt_int (object, "thum_height", 0);
+
+  if (thum == NULL || (orig_pixels > 0 && thum_pixels >= orig_pixels))
+    return orig;
+  return thum;
+}
+
 static void
 fill_image (PpmMessage *message, const char *body, const char *base_url)
 {
   g_autoptr (JsonObject) object = body_object (body);
   const char *fid = object ? ppm_json_opt_nonempty (object, "orig") : NULL;
+  const char *preview;
 
   if (fid == NULL && object)
     fid = ppm_json_opt_nonempty (object, "fid");
@@ -187,6 +292,8 @@ fill_image (PpmMessage *message, const char *body, const char *base_url)
   message->kind = PPM_MESSAGE_IMAGE;
   message->file_url = ppm_message_download_url (base_url, fid, NULL);
   message->mime = g_strdup (ppm_json_opt_nonempty (object, "mime"));
+  preview = preview_fid (object, fid);
+  message->preview_url = ppm_message_download_url (base_url, preview, NULL);
   message->text = g_strdup_printf ("Image: %s", message->file_url);
 }
 
@@ -214,6 +321,38 @@ fill_file (PpmMessage *message, const char *body, const char *base_url)
                                    message->file_url);
 }
 
+/* A voice message: the server keeps it as mp3, m4a and amr (a desktop
+ * plays mp3, ../shared/protocol/PPMESSAGE-PROTOCOL.md "Download"), offered
+ * as a file. */
+static void
+fill_audio (PpmMessage *message, const char *body, const char *base_url)
+{
+  static const struct {
+    const char *member, *name, *mime;
+  } formats[] = {
+    { "mp3", "voice-message.mp3", "audio/mpeg" },
+    { "m4a", "voice-message.m4a", "audio/mp4" },
+    { "amr", "voice-message.amr", "audio/amr" },
+  };
+  g_autoptr (JsonObject) object = body_object (body);
+
+  for (guint i = 0; object != NULL && i < G_N_ELEMENTS (formats); i++) {
+    JsonObject *format = ppm_json_opt_object (object, formats[i].member);
+    const char *fid = format ? ppm_json_opt_nonempty (format, "fid") : NULL;
+
+    if (fid == NULL)
+      continue;
+    message->kind = PPM_MESSAGE_FILE;
+    message->file_name = g_strdup (formats[i].name);
+    message->mime = g_strdup (formats[i].mime);
+    message->file_url = ppm_message_download_url (base_url, fid, message->file_name);
+    message->text = g_strdup_printf ("Voice message: %s", message->file_url);
+    return;
+  }
+  message->kind = PPM_MESSAGE_OTHER;
+  message->text = g_strdup ("(a voice message that could not be read)");
+}
+
 static void
 fill_body (PpmMessage *message, const char *body, const char *base_url)
 {
@@ -229,8 +368,7 @@ fill_body (PpmMessage *message, const char *body, const char *base_url)
   } else if (g_strcmp0 (subtype, "FILE") == 0) {
     fill_file (message, body, base_url);
   } else if (g_strcmp0 (subtype, "AUDIO") == 0) {
-    message->kind = PPM_MESSAGE_OTHER;
-    message->text = g_strdup ("(a voice message, which this client cannot play)");
+    fill_audio (message, body, base_url);
   } else {
     message->kind = PPM_MESSAGE_OTHER;
     message->text = g_strdup_printf ("(a message of type %s, which this client cannot show)",

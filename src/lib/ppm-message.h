@@ -38,6 +38,19 @@ gboolean    ppm_message_is_logout (JsonObject *msg, const char **device_uuid);
 gboolean    ppm_message_needs_text (const PpmMessage *message);
 /* Sets the downloaded text of a TXT message. */
 void        ppm_message_set_text (PpmMessage *message, const char *text);
+/* What must be downloaded before the message is shown (the text of a
+ * TXT, the picture of an IMAGE), with the most bytes to read, or NULL. */
+const char *ppm_message_pending_download (const PpmMessage *message, gsize *max_bytes);
+/* The outcome of that download: the body, or the error that leaves the
+ * message its text (a TXT says why; an IMAGE keeps its fallback and gets
+ * image_error). Afterwards nothing is pending. */
+void        ppm_message_complete_download (PpmMessage *message, GBytes *body,
+                                           const GError *error);
+
+/* Long (TXT) messages longer than this are not downloaded. */
+#define PPM_MAX_TEXT_BYTES (1024 * 1024)
+/* Pictures larger than this are not shown inline (the link remains). */
+#define PPM_MAX_IMAGE_BYTES (2 * 1024 * 1024)
 
 PpmMessage *ppm_message_copy (const PpmMessage *message);
 void        ppm_message_free (PpmMessage *message);

@@ -66,6 +66,13 @@ typedef struct {
   gint64 time_us;           /* server time in microseconds, for ordering; 0 unknown */
   gboolean outgoing;        /* sent by this user (from another device, or backfilled) */
   gboolean delayed;         /* recovered at sign-in or after a reconnect */
+  /* Addition, images: the picture shown inline (the thumbnail when the
+   * server made a smaller one, else the original), its bytes once
+   * downloaded (before the message is shown), or why it is not shown
+   * inline (the text of a notice; the link in text still works). */
+  char *preview_url;
+  GBytes *image;
+  char *image_error;
 } PpmMessage;
 
 G_END_DECLS

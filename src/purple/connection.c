@@ -334,9 +334,10 @@ ppm_connection_login (PurpleAccount *account)
   pa->role = ppm_settings_role (account);
   pa->pending_sends = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   purple_connection_set_protocol_data (gc, pa);
-  /* Plain text only: no fonts, colours, link descriptions or inline images. */
+  /* Plain text and images: no fonts, colours or link descriptions. An
+   * image inserted into the message is uploaded and sent (im.c). */
   gc->flags |= PURPLE_CONNECTION_NO_BGCOLOR | PURPLE_CONNECTION_NO_FONTSIZE
-               | PURPLE_CONNECTION_NO_URLDESC | PURPLE_CONNECTION_NO_IMAGES;
+               | PURPLE_CONNECTION_NO_URLDESC;
   ppm_typing_start (pa);
   ppm_history_watch_windows ();
 
@@ -367,6 +368,9 @@ ppm_connection_close (PurpleConnection *gc)
     return;
   pa->closing = TRUE;
   ppm_typing_stop (pa);
+  ppm_xfer_cancel_all (pa);
+  /* The library calls nothing back from here on: what waits is ours. */
+  ppm_im_clear_outgoing (pa);
   if (pa->client != NULL) {
     ppm_client_disconnect (pa->client);
     ppm_client_free (pa->client);

@@ -39,6 +39,9 @@ static PurplePluginProtocolInfo ppm_protocol_info = {
   .send_typing = ppm_typing_send,
   .set_status = ppm_status_set,
   .offline_message = ppm_offline_message,
+  .can_receive_file = ppm_xfer_can_receive,
+  .send_file = ppm_xfer_send_file,
+  .new_xfer = ppm_xfer_new,
 };
 
 /* The client library logs with GLib under this domain (already redacted). */

@@ -46,6 +46,9 @@ typedef struct {
   PpmRole role;
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
+  GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
+  GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
+  gpointer image_upload;     /* the image being uploaded, or NULL (im.c) */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
   GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
@@ -140,6 +143,8 @@ void ppm_im_message (PpmAccount *pa, const PpmMessage *message,
                      const PpmConversation *conversation);
 void ppm_im_send_result (PpmAccount *pa, const char *conversation_uuid,
                          const char *message_uuid, const GError *error);
+/* The account closes: messages waiting behind an image are dropped. */
+void ppm_im_clear_outgoing (PpmAccount *pa);
 /* Writes a notice into the IM window with this partner, opening it if needed. */
 void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
 /* Writes an earlier message (history) into an open IM window: delayed, with
@@ -223,3 +228,14 @@ char *ppm_certificate_readable_fingerprint (const char *hex);
 
 /* proxy.c */
 GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);
+
+/* xfer.c: files as libpurple file transfers */
+/* Offers the file of a received FILE message for download. */
+void ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message);
+/* prpl send_file, new_xfer, can_receive_file: "Send File" to a contact
+ * with an open conversation. */
+void        ppm_xfer_send_file (PurpleConnection *gc, const char *who, const char *file);
+PurpleXfer *ppm_xfer_new (PurpleConnection *gc, const char *who);
+gboolean    ppm_xfer_can_receive (PurpleConnection *gc, const char *who);
+/* The account closes: its transfers are cancelled. */
+void ppm_xfer_cancel_all (PpmAccount *pa);

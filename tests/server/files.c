@@ -122,6 +122,16 @@ serve_file (SoupServerMessage *msg, PpmsFile *f, const char *content_type, const
   soup_message_headers_replace (h, "Accept-Ranges", "bytes");
   soup_message_headers_replace (h, "Etag", etag);
   soup_message_headers_replace (h, "Last-Modified", modified);
+  /* Tornado refuses a header value with a control character ("Unsafe
+   * header value", a ValueError): the ?file_name= of a name holding a line
+   * break ends in HTTP 500. */
+  for (const char *c = attachment; c != NULL && *c != '\0'; c++)
+    if ((guchar) *c < 0x20)
+      {
+        ppms_respond_bytes (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "text/html; charset=UTF-8",
+                            "500: Internal Server Error", 26);
+        return;
+      }
   if (attachment != NULL)
     {
       g_autofree char *value = g_strdup_printf ("attachment; filename=\"%s\"", attachment);

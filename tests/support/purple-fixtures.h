@@ -59,6 +59,8 @@ void assert_log_has_no_secrets (PpmsServer *server, const char *password);
 void send_from_pidgin (PurpleAccount *account, const char *who, const char *html);
 /* A peer's message, stored (acknowledged) by the server. */
 void send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text);
+/* A valid RGB PNG of this size with a gradient (each size its own bytes). */
+GBytes *test_png (guint width, guint height);
 
 /* PPConsole's "enterprise" link: the PPCom page of the server's team, the
  * server URL of a visitor account (g_free). */

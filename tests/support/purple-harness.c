@@ -5,6 +5,7 @@
 #include "purple-harness.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <gmodule.h>
 
 #include "ppm-test-peer.h"
@@ -22,6 +23,9 @@ typedef struct {
   guint password_prompts;
   char *action_answer;       /* label of the action to choose; NULL: none */
   GPtrArray *questions;      /* HarnessQuestion*: every action request */
+  char *save_directory;      /* file requests answered with a file in it; NULL: cancelled */
+  GPtrArray *xfers;          /* HarnessXfer*: every file transfer */
+  double cancel_at_progress; /* > 0: a transfer is cancelled on reaching it (below 1) */
 } Harness;
 
 static Harness harness;
@@ -96,6 +100,7 @@ write_free (gpointer p)
   g_free (w->who);
   g_free (w->alias);
   g_free (w->text);
+  g_clear_pointer (&w->images, g_ptr_array_unref);
   g_free (w);
 }
 
@@ -126,6 +131,27 @@ typing_free (gpointer p)
   g_free (t);
 }
 
+/* The bytes of every <img id=N> of a line, read from libpurple's image
+ * store while the line is written (the plugin unrefs its images after
+ * writing, as Pidgin's window then holds its own reference). */
+static GPtrArray *
+images_of_line (const char *html)
+{
+  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  const char *at = html;
+
+  while (at != NULL && (at = strstr (at, "<img id=\"")) != NULL) {
+    PurpleStoredImage *image;
+
+    at += strlen ("<img id=\"");
+    image = purple_imgstore_find_by_id ((int) g_ascii_strtoll (at, NULL, 10));
+    if (image != NULL)
+      g_ptr_array_add (images, g_bytes_new (purple_imgstore_get_data (image),
+                                            purple_imgstore_get_size (image)));
+  }
+  return images;
+}
+
 static void
 on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
                const char *message, PurpleMessageFlags flags, time_t mtime)
@@ -140,6 +166,7 @@ on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
   w->text = g_strdup (message);
   w->flags = flags;
   w->time = mtime;
+  w->images = images_of_line (message);
   g_ptr_array_add (harness.writes, w);
   if (g_getenv ("HARNESS_VERBOSE") != NULL)
     g_printerr ("[write %s] %s (%s) flags 0x%x: %s\n", w->conversation, name ? name : "",
@@ -366,6 +393,9 @@ action_free (HarnessAction *action)
   g_free (action);
 }
 
+typedef struct _HarnessFileAnswer HarnessFileAnswer;
+static void file_answer_free (HarnessFileAnswer *answer);
+
 static void
 on_close_any_request (PurpleRequestType type, void *ui_handle)
 {
@@ -373,6 +403,10 @@ on_close_any_request (PurpleRequestType type, void *ui_handle)
     /* The idle answer may still be pending: it must not see freed memory. */
     g_idle_remove_by_data (ui_handle);
     action_free (ui_handle);
+    return;
+  }
+  if (type == PURPLE_REQUEST_FILE) {
+    file_answer_free (ui_handle);
     return;
   }
   on_close_request (type, ui_handle);
@@ -391,9 +425,163 @@ harness_questions (void)
   return harness.questions;
 }
 
+/* ---- File requests and file transfers ---- */
+
+struct _HarnessFileAnswer {
+  PurpleRequestFileCb ok;
+  PurpleRequestFileCb cancel;
+  gpointer user_data;
+  char *path;                /* NULL: cancelled */
+};
+
+static gboolean
+answer_file (gpointer data)
+{
+  HarnessFileAnswer *answer = data;
+
+  if (answer->path != NULL)
+    answer->ok (answer->user_data, answer->path);
+  else if (answer->cancel != NULL)
+    answer->cancel (answer->user_data, NULL);
+  return G_SOURCE_REMOVE;      /* libpurple closes the request later */
+}
+
+static void
+file_answer_free (HarnessFileAnswer *answer)
+{
+  g_idle_remove_by_data (answer);
+  g_free (answer->path);
+  g_free (answer);
+}
+
+/* The save dialog: the file the plugin suggested, in save_directory. */
+static void *
+on_request_file (const char *title, const char *filename, gboolean savedialog,
+                 GCallback ok_cb, GCallback cancel_cb, PurpleAccount *account, const char *who,
+                 PurpleConversation *conv, void *user_data)
+{
+  HarnessFileAnswer *answer = g_new0 (HarnessFileAnswer, 1);
+
+  answer->ok = (PurpleRequestFileCb) ok_cb;
+  answer->cancel = (PurpleRequestFileCb) cancel_cb;
+  answer->user_data = user_data;
+  if (harness.save_directory != NULL)
+    answer->path = g_build_filename (harness.save_directory, filename ? filename : "", NULL);
+  g_idle_add (answer_file, answer);
+  return answer;
+}
+
+void
+harness_set_save_directory (const char *directory)
+{
+  g_free (harness.save_directory);
+  harness.save_directory = g_strdup (directory);
+}
+
+static void
+xfer_record_free (gpointer p)
+{
+  HarnessXfer *record = p;
+
+  g_free (record->filename);
+  g_free (record->local_filename);
+  g_free (record);
+}
+
+static HarnessXfer *
+xfer_record (PurpleXfer *xfer)
+{
+  for (guint i = 0; i < harness.xfers->len; i++) {
+    HarnessXfer *record = g_ptr_array_index (harness.xfers, i);
+
+    if (record->xfer == xfer)
+      return record;
+  }
+  return NULL;
+}
+
+/* Copies what a test asserts while the transfer still exists. */
+static void
+xfer_note (PurpleXfer *xfer)
+{
+  HarnessXfer *record = xfer_record (xfer);
+
+  if (record == NULL)
+    return;
+  record->status = purple_xfer_get_status (xfer);
+  record->bytes_sent = purple_xfer_get_bytes_sent (xfer);
+  record->size = purple_xfer_get_size (xfer);
+  if (record->filename == NULL && purple_xfer_get_filename (xfer) != NULL)
+    record->filename = g_strdup (purple_xfer_get_filename (xfer));
+  if (record->local_filename == NULL && purple_xfer_get_local_filename (xfer) != NULL)
+    record->local_filename = g_strdup (purple_xfer_get_local_filename (xfer));
+}
+
+static void
+on_new_xfer (PurpleXfer *xfer)
+{
+  HarnessXfer *record = g_new0 (HarnessXfer, 1);
+
+  record->xfer = xfer;
+  record->type = purple_xfer_get_type (xfer);
+  g_ptr_array_add (harness.xfers, record);
+}
+
+static void
+on_xfer_progress (PurpleXfer *xfer, double percent)
+{
+  HarnessXfer *record = xfer_record (xfer);
+
+  xfer_note (xfer);
+  if (record == NULL)
+    return;
+  record->progress_updates++;
+  if (percent > 0 && percent < 1)
+    record->partial_progress_updates++;
+  if (harness.cancel_at_progress > 0 && percent >= harness.cancel_at_progress && percent < 1 &&
+      !purple_xfer_is_canceled (xfer)) {
+    record->cancelled_at = percent;
+    purple_xfer_cancel_local (xfer);
+  }
+}
+
+static void
+on_xfer_destroy (PurpleXfer *xfer)
+{
+  HarnessXfer *record = xfer_record (xfer);
+
+  xfer_note (xfer);
+  if (record != NULL) {
+    record->destroyed = TRUE;
+    record->xfer = NULL;
+  }
+}
+
+static PurpleXferUiOps xfer_ops = {
+  .new_xfer = on_new_xfer,
+  .destroy = on_xfer_destroy,
+  .add_xfer = xfer_note,
+  .update_progress = on_xfer_progress,
+  .cancel_local = xfer_note,
+  .cancel_remote = xfer_note,
+};
+
+GPtrArray *
+harness_xfers (void)
+{
+  return harness.xfers;
+}
+
+void
+harness_set_cancel_at_progress (double fraction)
+{
+  harness.cancel_at_progress = fraction;
+}
+
 static PurpleRequestUiOps request_ops = {
   .request_fields = on_request_fields,
   .request_action = on_request_action,
+  .request_file = on_request_file,
   .close_request = on_close_any_request,
 };
 
@@ -428,6 +616,7 @@ ui_init (void)
   purple_conversations_set_ui_ops (&conversation_ops);
   purple_connections_set_ui_ops (&connection_ops);
   purple_request_set_ui_ops (&request_ops);
+  purple_xfers_set_ui_ops (&xfer_ops);
 }
 
 static PurpleCoreUiOps core_ops = {
@@ -448,6 +637,7 @@ harness_init (void)
   harness.errors = g_ptr_array_new_with_free_func (error_free);
   harness.typing = g_ptr_array_new_with_free_func (typing_free);
   harness.questions = g_ptr_array_new_with_free_func (question_free);
+  harness.xfers = g_ptr_array_new_with_free_func (xfer_record_free);
   harness.debug_log = g_string_new (NULL);
   harness.user_dir = g_dir_make_tmp ("ppm-purple-XXXXXX", NULL);
   g_assert_nonnull (harness.user_dir);
@@ -504,6 +694,9 @@ harness_shutdown (void)
   g_free (harness.password_answer);
   g_free (harness.action_answer);
   g_ptr_array_unref (harness.questions);
+  g_clear_pointer (&harness.xfers, g_ptr_array_unref);
+  g_clear_pointer (&harness.save_directory, g_free);
+  harness.cancel_at_progress = 0;
   /* harness.plugin_module stays open until exit, on purpose. */
   memset (&harness, 0, sizeof harness);
 }

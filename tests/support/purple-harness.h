@@ -30,6 +30,7 @@ typedef struct {
   char *text;
   PurpleMessageFlags flags;
   time_t time;
+  GPtrArray *images;          /* GBytes* of each <img id=N> in text, from the image store */
 } HarnessWrite;
 
 typedef struct {
@@ -58,6 +59,21 @@ typedef struct {
   char *primary;
   char *secondary;
 } HarnessQuestion;
+
+/* A file transfer as the UI saw it (kept after libpurple frees it). */
+typedef struct {
+  PurpleXfer *xfer;           /* NULL once libpurple destroyed it */
+  PurpleXferType type;
+  char *filename;             /* the name offered or sent */
+  char *local_filename;       /* where it was saved or read from */
+  PurpleXferStatusType status;  /* the last seen */
+  size_t bytes_sent;
+  size_t size;
+  guint progress_updates;
+  guint partial_progress_updates;  /* strictly between 0 and 100 % */
+  double cancelled_at;        /* the progress at which the harness cancelled it, or 0 */
+  gboolean destroyed;
+} HarnessXfer;
 
 /* Registers a test case that runs body in a child process with its own
  * libpurple core (harness_init before, harness_shutdown after). */
@@ -104,7 +120,15 @@ guint harness_count_password_prompts (void);
  * default) or no action has that label. */
 void  harness_set_action_answer (const char *label);
 
+/* Save dialogs (purple_request_file) are answered with the suggested
+ * name in this directory, or cancelled when it is NULL (the default). */
+void  harness_set_save_directory (const char *directory);
+/* A transfer whose progress reaches this fraction (0 < fraction < 1) is
+ * cancelled by the user at once; 0 (the default): never. */
+void  harness_set_cancel_at_progress (double fraction);
+
 /* ---- Captured ---- */
+GPtrArray *harness_xfers (void);         /* HarnessXfer*, in order of creation */
 GPtrArray *harness_questions (void);     /* HarnessQuestion*, in order */
 GPtrArray *harness_writes (void);        /* HarnessWrite*, in order */
 GPtrArray *harness_progress (void);      /* HarnessProgress* */
