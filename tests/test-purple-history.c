@@ -190,6 +190,48 @@ test_no_duplicate_against_window (void)
   ppms_server_free (server);
 }
 
+/* A window opened by a live message while a newer one is stored but not
+ * shown yet (the plugin's socket went down meanwhile): the window's
+ * history shows what came before the live one; the newer one comes in its
+ * place, through libpurple's received-im-msg (here from the catch-up after
+ * the repair), not as an earlier message. */
+static void
+test_newer_than_window_not_history (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor;
+  PurpleAccount *account;
+  const char *conversation;
+  const HarnessWrite *greeting, *newer;
+
+  /* The faults hit the plugin only (a socket is marked when it opens). */
+  ppms_server_set_fault_target (server, "purple-ppmessage");
+  visitor = visitor_start (server);
+  account = agent_sign_in (server);
+  conversation = ppms_peer_conversation_uuid (visitor);
+  ppms_server_set_http_fault (server, PPMS_FAULT_DELAY, "PP_PAGE_HISTORY_MESSAGE", 1.0, 1500, 0);
+  send_and_wait_ack (visitor, conversation, "first live");
+  wait_write (account, "first live");
+  /* The window's history read is on its way when the plugin's socket goes
+   * down and the next message is stored. */
+  ppms_server_set_ws_down (server, TRUE);
+  send_and_wait_ack (visitor, conversation, "stored meanwhile");
+  greeting = wait_write (account, VISITOR_GREETING);
+  g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
+  g_assert_cmpuint (count_exact_writes (account, "stored meanwhile"), ==, 0);
+
+  ppms_server_clear_faults (server);
+  ppms_server_set_ws_down (server, FALSE);
+  newer = wait_write (account, "stored meanwhile");
+  g_assert_cmpuint (write_index (newer), >, write_index (greeting));
+  g_assert_cmpuint (count_exact_writes (account, "stored meanwhile"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 /* The account's history_count: 3 shows three; 0 none. */
 static void
 test_history_count_option (void)
@@ -255,6 +297,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/history/no-duplicate-against-window",
                     test_no_duplicate_against_window);
   harness_add_test ("/purple/history/count-option", test_history_count_option);
+  harness_add_test ("/purple/history/newer-than-window-not-history",
+                    test_newer_than_window_not_history);
   harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);
   return g_test_run ();
 }

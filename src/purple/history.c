@@ -114,6 +114,7 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
   PurpleConversation *conv = find_window (pa, read->who);
   WindowHistory *window = conv != NULL ? window_history (conv, TRUE) : NULL;
   gboolean header_written = FALSE;
+  gint64 limit_us;
 
   if (window == NULL) {
     ppm_request_done (read);
@@ -133,10 +134,17 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
     ppm_request_done (read);
     return;
   }
+  /* A window opened by a message shows what came before it: anything newer
+   * that the server already holds is on its way live and is shown then, in
+   * its place, not as earlier history (as pushes or catch-up, it would
+   * otherwise be skipped as shown and come out of order). */
+  limit_us = !read->paging && window->oldest_uuid != NULL ? window->oldest_time_us : 0;
   for (guint i = 0; i < messages->len; i++) {
     const PpmMessage *message = messages->pdata[i];
 
     if (message->uuid == NULL || g_hash_table_contains (window->shown, message->uuid))
+      continue;
+    if (limit_us > 0 && message->time_us >= limit_us)
       continue;
     if (!header_written)
       write_system_line (conv, _("Earlier messages:"));
