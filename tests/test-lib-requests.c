@@ -187,9 +187,11 @@ test_pages_back_to_start (Fixture *f, gconstpointer data)
   const char *conversation = ppms_peer_conversation_uuid (f->visitor);
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *before = NULL;
+  g_autofree char *sent = NULL;
   guint reads = 0;
 
-  g_assert_nonnull (ppm_client_send_text (f->client, conversation, "agent answer"));
+  sent = ppm_client_send_text (f->client, conversation, "agent answer");
+  g_assert_nonnull (sent);
   g_assert_true (ppms_wait_until (one_sent, f, WAIT_MS));
 
   read_history (f, conversation, NULL, PAGE);
@@ -362,6 +364,7 @@ test_close_then_reopen_by_sending (Fixture *f, gconstpointer data)
   const char *conversation = ppms_peer_conversation_uuid (f->visitor);
   const char *alice = ppms_server_user_uuid_by_email (f->server, AGENT_EMAIL);
   Answer answer = { 0 };
+  g_autofree char *sent = NULL;
 
   f->conversation_open = -1;
   ppm_client_close_conversation (f->client, conversation, on_closed, &answer);
@@ -373,7 +376,8 @@ test_close_then_reopen_by_sending (Fixture *f, gconstpointer data)
   g_assert_cmpstr (ppms_conversation_find_member (ppms_conversation_lookup (f->server,
                                                                             conversation),
                                                   alice)->status, ==, "CLOSE");
-  g_assert_nonnull (ppm_client_send_text (f->client, conversation, "reopening"));
+  sent = ppm_client_send_text (f->client, conversation, "reopening");
+  g_assert_nonnull (sent);
   g_assert_true (ppms_wait_until (is_reopened, f, WAIT_MS));
   g_assert_cmpstr (ppms_conversation_find_member (ppms_conversation_lookup (f->server,
                                                                             conversation),
