@@ -186,23 +186,39 @@ upload_url (PpmClient *client)
   return g_strconcat (ppm_api_get_base_url (client->api), "/upload/upload/", NULL);
 }
 
+/* An upload of a file on disk (path) or of bytes in memory (data). */
+static PpmTransfer *
+send_upload (PpmClient *client, const char *conversation_uuid, const char *path, GBytes *data,
+             const char *name, const char *mime, gboolean as_image,
+             const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
+                                 user_data, error);
+  g_autofree char *url = NULL;
+  SoupSession *session;
+  const char *from;
+
+  if (job == NULL)
+    return NULL;
+  url = upload_url (client);
+  session = ppm_api_get_session (client->api);
+  from = client->registry.self->uuid;
+  return upload_job_started (
+    client, job,
+    path ? ppm_transfer_upload (session, url, path, name, job->mime, from, &job_callbacks, job,
+                                error)
+         : ppm_transfer_upload_bytes (session, url, data, name, job->mime, from,
+                                      &job_callbacks, job, error));
+}
+
 PpmTransfer *
 ppm_client_send_file (PpmClient *client, const char *conversation_uuid, const char *path,
                       const char *name, const char *mime, gboolean as_image,
                       const PpmTransferCallbacks *callbacks, gpointer user_data,
                       GError **error)
 {
-  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
-                                 user_data, error);
-  g_autofree char *url = NULL;
-
-  if (job == NULL)
-    return NULL;
-  url = upload_url (client);
-  return upload_job_started (
-    client, job,
-    ppm_transfer_upload (ppm_api_get_session (client->api), url, path, name, job->mime,
-                         client->registry.self->uuid, &job_callbacks, job, error));
+  return send_upload (client, conversation_uuid, path, NULL, name, mime, as_image, callbacks,
+                      user_data, error);
 }
 
 PpmTransfer *
@@ -211,15 +227,6 @@ ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid, GBy
                            const PpmTransferCallbacks *callbacks, gpointer user_data,
                            GError **error)
 {
-  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
-                                 user_data, error);
-  g_autofree char *url = NULL;
-
-  if (job == NULL)
-    return NULL;
-  url = upload_url (client);
-  return upload_job_started (
-    client, job,
-    ppm_transfer_upload_bytes (ppm_api_get_session (client->api), url, data, name, job->mime,
-                               client->registry.self->uuid, &job_callbacks, job, error));
+  return send_upload (client, conversation_uuid, NULL, data, name, mime, as_image, callbacks,
+                      user_data, error);
 }
