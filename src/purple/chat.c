@@ -260,6 +260,18 @@ ppm_chat_conversations_synced (PpmAccount *pa, GPtrArray *open_conversations)
 
 /* ---- Messages ---- */
 
+/* A notice in the group's window (NULL: none open); reasons may quote the
+ * server or the user. */
+static void
+write_error (PurpleConversation *conv, const char *text)
+{
+  char *html = ppm_text_to_html (text);
+
+  if (conv != NULL)
+    purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
+  g_free (html);
+}
+
 /* Writes a message into the group's window: live (flags 0) or from
  * history (delayed, not logged again). Own messages typed elsewhere are
  * under this agent's name. */
@@ -316,7 +328,7 @@ ppm_chat_send_result (PpmAccount *pa, const char *conversation_uuid, const char 
                       const GError *error)
 {
   PurpleConversation *conv;
-  char *notice, *html;
+  char *notice;
 
   if (!ppm_chat_is_group (pa, conversation_uuid))
     return FALSE;
@@ -325,11 +337,8 @@ ppm_chat_send_result (PpmAccount *pa, const char *conversation_uuid, const char 
   conv = open_chat (pa, group_of (pa, conversation_uuid));
   notice = g_strdup_printf (_("Message not delivered: %s"),
                             error->message != NULL ? error->message : _("unknown error"));
-  html = ppm_text_to_html (notice);
-  if (conv != NULL)
-    purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
+  write_error (conv, notice);
   purple_debug_warning (PPM_DEBUG_CATEGORY, "send to a group failed: %s\n", notice);
-  g_free (html);
   g_free (notice);
   return TRUE;
 }
@@ -579,13 +588,9 @@ on_member_added (gpointer data, const char *conversation_uuid, const GError *err
   PpmRequest *request = data;
 
   if (error != NULL) {
-    PurpleConversation *conv = find_chat_window (request->pa, conversation_uuid);
     char *notice = g_strdup_printf (_("%s could not be added: %s"), request->who, error->message);
-    char *html = ppm_text_to_html (notice);
 
-    if (conv != NULL)
-      purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
-    g_free (html);
+    write_error (find_chat_window (request->pa, conversation_uuid), notice);
     g_free (notice);
   }
   ppm_request_done (request);
@@ -602,10 +607,8 @@ ppm_chat_invite (PurpleConnection *gc, int id, const char *message, const char *
     return;
   if (uuid == NULL) {
     char *notice = g_strdup_printf (_("No colleague is called %s."), who ? who : "");
-    char *html = ppm_text_to_html (notice);
 
-    purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
-    g_free (html);
+    write_error (conv, notice);
     g_free (notice);
     return;
   }
