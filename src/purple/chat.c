@@ -564,9 +564,15 @@ ppm_chat_join (PurpleConnection *gc, GHashTable *components)
   const char *name = g_hash_table_lookup (components, CHAT_NAME);
   const char *members = g_hash_table_lookup (components, CHAT_MEMBERS);
   const PpmConversation *group;
+  PpmAccount *visitor = ppm_account_from_gc (gc);
 
-  if (pa == NULL)
+  if (pa == NULL) {
+    if (visitor != NULL && visitor->role == PPM_ROLE_VISITOR && !visitor->closing)
+      notify_failure (visitor, _("No group chats here"),
+                      _("A visitor talks with the team in one conversation; group chats are "
+                        "for agents."));
     return;
+  }
   if (uuid != NULL && *uuid == '\0')
     uuid = NULL;
   group = find_group (pa, uuid, name);
