@@ -4,7 +4,8 @@
  * "entered" lines for them), messages both ways under each sender's name,
  * closing the window and coming back; a group created from "Join a Chat"
  * (the server sees the creation and the membership call, also when a
- * one-to-one with the first colleague exists); inviting; the room list;
+ * one-to-one with the first colleague exists); inviting; typing; leaving
+ * the group from the buddy list; the room list;
  * /history in a chat; a visitor's conversation with three agents stays an
  * IM.
  *
@@ -188,6 +189,71 @@ test_group_of_colleague (void)
   g_assert_cmpuint (count_exact_writes (account, "Still there?"), ==, 1);
   g_assert_true (HARNESS_WAIT_FOR (count_exact_writes (account, "Hello group") == 2, WAIT_MS));
   g_assert_true (last_exact_write (account, "Hello group")->flags & PURPLE_MESSAGE_DELAYED);
+
+  ppms_peer_free (bob);
+  g_free (group);
+  sign_out (account);
+  ppms_server_free (server);
+}
+
+/* Runs the item of the chat's buddy-list menu with this label; FALSE when
+ * there is none. */
+static gboolean
+run_chat_menu_item (PurpleChat *chat, const char *label)
+{
+  PurplePluginProtocolInfo *info = PURPLE_PLUGIN_PROTOCOL_INFO (purple_find_prpl (
+                                                                  HARNESS_PLUGIN_ID));
+  GList *items = info->blist_node_menu (PURPLE_BLIST_NODE (chat));
+  gboolean found = FALSE;
+
+  for (GList *l = items; l != NULL; l = l->next) {
+    PurpleMenuAction *item = l->data;
+
+    if (g_strcmp0 (item->label, label) == 0) {
+      found = TRUE;
+      ((void (*) (PurpleBlistNode *, gpointer)) item->callback) (PURPLE_BLIST_NODE (chat),
+                                                                 item->data);
+    }
+  }
+  g_list_free_full (items, (GDestroyNotify) purple_menu_action_free);
+  return found;
+}
+
+static gboolean
+member_types (PurpleConversation *conv, const char *user_uuid)
+{
+  return (purple_conv_chat_user_get_flags (PURPLE_CONV_CHAT (conv), user_uuid)
+          & PURPLE_CBFLAGS_TYPING) != 0;
+}
+
+/* Bob types in the group whose window is open: his member entry says so,
+ * for a while. Then Alice leaves the group for good from the buddy list:
+ * the server forgets her membership and the chat leaves the list. */
+static void
+test_typing_then_leave_group (void)
+{
+  PpmsServer *server = server_start_with_seed (TEAM_OF_FOUR);
+  PurpleAccount *account = agent_sign_in (server);
+  PpmsPeer *bob = colleague_start (server, BOB_EMAIL, BOB_PASSWORD);
+  char *group = bob_makes_group (server, bob);
+  const char *alice = uuid_of (server, AGENT_EMAIL);
+  const char *bob_uuid = uuid_of (server, BOB_EMAIL);
+  PurpleConversation *conv;
+
+  send_and_wait_ack (bob, group, "Anyone around?");
+  wait_write (account, "Anyone around?");
+  conv = chat_window (account, group);
+  g_assert_nonnull (conv);
+  g_assert_false (member_types (conv, bob_uuid));
+  ppms_peer_watch_typing (bob, group);
+  ppms_peer_send_typing (bob);
+  g_assert_true (HARNESS_WAIT_FOR (member_types (conv, bob_uuid), WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (!member_types (conv, bob_uuid), PPM_TYPING_TIMEOUT_TEST_MS));
+
+  g_assert_true (run_chat_menu_item (purple_blist_find_chat (account, group), "Leave group"));
+  g_assert_true (HARNESS_WAIT_FOR (!server_has_member (server, group, alice), WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (purple_blist_find_chat (account, group) == NULL, WAIT_MS));
+  g_assert_true (server_has_member (server, group, bob_uuid));
 
   ppms_peer_free (bob);
   g_free (group);
@@ -423,6 +489,7 @@ main (int argc, char **argv)
   harness_add_test ("/purple/chat/group-of-colleague", test_group_of_colleague);
   harness_add_test ("/purple/chat/create-from-join-dialog", test_create_from_join_dialog);
   harness_add_test ("/purple/chat/invite", test_invite);
+  harness_add_test ("/purple/chat/typing-then-leave-group", test_typing_then_leave_group);
   harness_add_test ("/purple/chat/room-list", test_room_list);
   harness_add_test ("/purple/chat/history", test_history_in_chat);
   harness_add_test ("/purple/chat/visitor-with-three-agents-stays-im",
