@@ -739,30 +739,12 @@ wait_received (Session *s, const char *sender, const char *text)
     fail_with_log (s, "Pidgin did not receive the visitor's message");
 }
 
-/* The IM conversation Pidgin opened with name, or 0. */
+/* The conversation of those list_method lists (PurpleGetIms,
+ * PurpleGetChats) that Pidgin opened with name, or 0. */
 static gint32
-find_im (Session *s, const char *name)
+find_conversation (Session *s, const char *list_method, const char *name)
 {
-  g_autoptr (GVariant) reply = purple_call (s, "PurpleGetIms", NULL, "(ai)");
-  g_autoptr (GVariantIter) iter = NULL;
-  gint32 conv, found = 0;
-
-  g_variant_get (reply, "(ai)", &iter);
-  while (found == 0 && g_variant_iter_next (iter, "i", &conv)) {
-    g_autofree char *conv_name = purple_call_string (s, "PurpleConversationGetName",
-                                                     g_variant_new ("(i)", conv));
-
-    if (g_strcmp0 (conv_name, name) == 0)
-      found = conv;
-  }
-  return found;
-}
-
-/* The chat conversation Pidgin opened with this name (a group's uuid), or 0. */
-static gint32
-find_chat (Session *s, const char *name)
-{
-  g_autoptr (GVariant) reply = purple_call (s, "PurpleGetChats", NULL, "(ai)");
+  g_autoptr (GVariant) reply = purple_call (s, list_method, NULL, "(ai)");
   g_autoptr (GVariantIter) iter = NULL;
   gint32 conv, found = 0;
 
@@ -788,7 +770,8 @@ chat_is_open (gpointer data)
 {
   ChatWait *wait = data;
 
-  wait->found = find_chat (wait->session, wait->name);
+  /* A group's chat is named by the group's uuid. */
+  wait->found = find_conversation (wait->session, "PurpleGetChats", wait->name);
   return wait->found != 0;
 }
 
@@ -1063,7 +1046,7 @@ test_pidgin_chat (void)
   /* Visitor -> Pidgin. */
   visitor_says (visitor, VISITOR_TEXT);
   wait_received (&s, ppms_peer_user_uuid (visitor), VISITOR_TEXT);
-  conv = find_im (&s, ppms_peer_user_uuid (visitor));
+  conv = find_conversation (&s, "PurpleGetIms", ppms_peer_user_uuid (visitor));
   g_assert_cmpint (conv, !=, 0);
 
   /* Pidgin -> visitor. */
