@@ -61,6 +61,7 @@ static const struct {
   { "ppm-client-files", LAYER_OWNER },
   { "ppm-client-send", LAYER_OWNER },
   { "ppm-client-requests", LAYER_OWNER },
+  { "ppm-client-groups", LAYER_OWNER },
   { "ppm-socket", LAYER_OWNER },
   { "ppm-reconnect", LAYER_OWNER },
 };

@@ -5,6 +5,8 @@
  * through Pidgin's D-Bus API); a reply sent through that API must reach the
  * visitor. Screenshots of the buddy list and the conversation window go to
  * $PPM_SCREENSHOTS_DIR (the README's pictures) or $BUILD/screenshots.
+ * A second session shows a group conversation of agents as a Pidgin chat
+ * with its member list (group-chat.png).
  *
  * Pidgin finds protocol icons only in its own data directory. When our icons
  * are not installed there, Pidgin runs in a private mount namespace where a
@@ -42,6 +44,11 @@
 #define VISITOR_TEXT     "Hi! My order 4711 has not arrived yet. Could you check?"
 #define REPLY_TEXT       "Sorry about that, Dana! Order 4711 left our warehouse today."
 #define THANKS_TEXT      "Great, thank you!"
+#define BOB_EMAIL        "bob@ppmessage.local"
+#define GROUP_NAME       "Escalations"
+#define GROUP_FIRST      "Morning! Acme's order 4711 is late again, who takes it?"
+#define GROUP_SECOND     "Carol, could you look at their invoice too?"
+#define GROUP_REPLY      "I'll call Acme now and report back here."
 
 #define PURPLE_SERVICE   "im.pidgin.purple.PurpleService"
 #define PURPLE_PATH      "/im/pidgin/purple/PurpleObject"
@@ -64,6 +71,18 @@ static const char TEAM_SEED[] =
   "  {\"user_email\": \"bob@ppmessage.local\", \"password\": \"bobpass\","
   "   \"user_fullname\": \"Bob Assistance\", \"user_status\": \"SERVICE\","
   "   \"is_service_user\": true}"
+  " ]}";
+
+/* Three agents, for a group conversation. */
+static const char GROUP_TEAM_SEED[] =
+  "{\"app\": {\"app_name\": \"Demo Team\"},"
+  " \"users\": ["
+  "  {\"user_email\": \"" AGENT_EMAIL "\", \"password\": \"" AGENT_PASSWORD "\","
+  "   \"user_fullname\": \"" AGENT_NAME "\", \"is_service_user\": true, \"is_owner_user\": true},"
+  "  {\"user_email\": \"" BOB_EMAIL "\", \"password\": \"bobpass\","
+  "   \"user_fullname\": \"Bob Assistance\", \"is_service_user\": true},"
+  "  {\"user_email\": \"carol@ppmessage.local\", \"password\": \"carolpass\","
+  "   \"user_fullname\": \"Carol Care\", \"is_service_user\": true}"
   " ]}";
 
 typedef struct {
@@ -720,11 +739,12 @@ wait_received (Session *s, const char *sender, const char *text)
     fail_with_log (s, "Pidgin did not receive the visitor's message");
 }
 
-/* The IM conversation Pidgin opened with name, or 0. */
+/* The conversation of those list_method lists (PurpleGetIms,
+ * PurpleGetChats) that Pidgin opened with name, or 0. */
 static gint32
-find_im (Session *s, const char *name)
+find_conversation (Session *s, const char *list_method, const char *name)
 {
-  g_autoptr (GVariant) reply = purple_call (s, "PurpleGetIms", NULL, "(ai)");
+  g_autoptr (GVariant) reply = purple_call (s, list_method, NULL, "(ai)");
   g_autoptr (GVariantIter) iter = NULL;
   gint32 conv, found = 0;
 
@@ -737,6 +757,22 @@ find_im (Session *s, const char *name)
       found = conv;
   }
   return found;
+}
+
+typedef struct {
+  Session *session;
+  const char *name;
+  gint32 found;
+} ChatWait;
+
+static gboolean
+chat_is_open (gpointer data)
+{
+  ChatWait *wait = data;
+
+  /* A group's chat is named by the group's uuid. */
+  wait->found = find_conversation (wait->session, "PurpleGetChats", wait->name);
+  return wait->found != 0;
 }
 
 /* How often Pidgin's conversation shows a message containing text. */
@@ -1010,7 +1046,7 @@ test_pidgin_chat (void)
   /* Visitor -> Pidgin. */
   visitor_says (visitor, VISITOR_TEXT);
   wait_received (&s, ppms_peer_user_uuid (visitor), VISITOR_TEXT);
-  conv = find_im (&s, ppms_peer_user_uuid (visitor));
+  conv = find_conversation (&s, "PurpleGetIms", ppms_peer_user_uuid (visitor));
   g_assert_cmpint (conv, !=, 0);
 
   /* Pidgin -> visitor. */
@@ -1054,10 +1090,102 @@ test_pidgin_chat (void)
   }
 }
 
+/* Bob makes a group of the three agents the way PPKefu can (the server
+ * takes one member at creation) and writes its first message. */
+static char *
+bob_makes_group (PpmsServer *server, PpmsPeer *bob)
+{
+  GError *error = NULL;
+  char *group = ppms_peer_create_s2s_sync (bob, ppms_server_user_uuid_by_email (server,
+                                                                              AGENT_EMAIL),
+                                           GROUP_NAME, &error);
+  JsonObject *body = json_object_new ();
+  JsonArray *members = json_array_new ();
+  JsonObject *reply;
+
+  g_assert_no_error (error);
+  json_array_add_string_element (members, ppms_server_user_uuid_by_email (
+                                            server, "carol@ppmessage.local"));
+  json_object_set_string_member (body, "conversation_uuid", group);
+  json_object_set_string_member (body, "action", "ADD");
+  json_object_set_array_member (body, "member_list", members);
+  reply = ppms_peer_api_sync (bob, "PP_UPDATE_CONVERSATION_MEMBER", body, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (reply, "error_code"), ==, 0);
+  json_object_unref (reply);
+  json_object_unref (body);
+  return group;
+}
+
+static void
+bob_says (PpmsPeer *bob, const char *group, const char *text)
+{
+  g_autofree char *uuid = ppms_peer_send_text (bob, group, text);
+  int code = -1;
+
+  g_assert_true (ppms_peer_wait_ack (bob, uuid, WAIT_MS, &code));
+  g_assert_cmpint (code, ==, 0);
+}
+
+static void
+test_pidgin_group_chat (void)
+{
+  const char *skip = skip_reason ();
+  GError *error = NULL;
+  PpmsServer *server;
+  PpmsPeer *bob;
+  Session s = { 0 };
+  ChatWait wait = { &s, NULL, 0 };
+  g_autofree char *group = NULL;
+  g_autofree char *title = NULL;
+  gint32 chat;
+
+  if (skip != NULL) {
+    g_test_skip (skip);
+    return;
+  }
+  server = ppms_server_new_from_data (GROUP_TEAM_SEED, &error);
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (server, 0.05);
+  bob = ppms_peer_new_agent (ppms_server_get_url (server), ppms_server_ppkefu_key (server),
+                             BOB_EMAIL, "bobpass", NULL);
+  g_assert_true (ppms_peer_start_sync (bob, &error));
+  g_assert_no_error (error);
+  group = bob_makes_group (server, bob);
+  bob_says (bob, group, GROUP_FIRST);
+
+  session_start (&s, ppms_server_get_url (server));
+  wait_signed_on (&s);
+  /* Bob's next message opens the group's chat, with the first one above. */
+  bob_says (bob, group, GROUP_SECOND);
+  wait.name = group;
+  if (!poll_until (chat_is_open, &wait, WAIT_MS))
+    fail_with_log (&s, "Pidgin opened no chat for the group");
+  chat = purple_call_int (&s, "PurpleConvChat", g_variant_new ("(i)", wait.found));
+  g_variant_unref (purple_call (&s, "PurpleConvChatSend", g_variant_new ("(is)", chat,
+                                                                         GROUP_REPLY), "()"));
+  g_assert_nonnull (ppms_peer_wait_message (bob, GROUP_REPLY, WAIT_MS));
+  g_assert_cmpuint (count_in_history (&s, wait.found, GROUP_SECOND), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, wait.found, GROUP_REPLY), ==, 1);
+
+  settle_for_readme (&s);
+  title = purple_call_string (&s, "PurpleConversationGetTitle", g_variant_new ("(i)",
+                                                                              wait.found));
+  g_assert_cmpstr (title, ==, GROUP_NAME);
+  screenshot (&s, title, "group-chat.png");
+
+  session_stop (&s);
+  ppms_peer_free (bob);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pidgin/chat-and-screenshots", test_pidgin_chat);
+  g_test_add_func ("/pidgin/group-chat-screenshot", test_pidgin_group_chat);
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
  *   ppm-client-send.c     sending, new 1:1 conversations, typing
  *   ppm-client-requests.c the user's requests outside the session's flow:
  *                         history, profiles, icons, closing a conversation
+ *   ppm-client-groups.c   group conversations: create, add, leave, list
  *   ppm-socket.c          the websocket: open, authenticate, dispatch frames
  *   ppm-reconnect.c       the repair of a lost session, the team refresh
  *   ppm-signin-agent.c, ppm-signin-visitor.c   the sign-in step tables

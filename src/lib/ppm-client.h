@@ -298,6 +298,31 @@ typedef void (*PpmClientDone) (gpointer user_data, const char *uuid, const GErro
 void       ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
                                           PpmClientDone done, gpointer user_data);
 
+/* Addition: group conversations of agents (PpmConversation.is_group;
+ * agents only). Their messages arrive through message() and are sent with
+ * ppm_client_send_text() like any other conversation's.
+ *
+ * Creates a group named name (NULL or "": its members' names) of this
+ * agent and the colleagues listed (NULL-terminated, at least two besides
+ * this agent), then reports it through conversation_changed and calls done
+ * with its uuid (error NULL), or with NULL and the error. The others learn
+ * of it with its first message (the server tells nobody). */
+void       ppm_client_create_group (PpmClient *client, const char *name,
+                                    const char *const *member_uuids, PpmClientDone done,
+                                    gpointer user_data);
+/* Adds a colleague to a conversation (PP_UPDATE_CONVERSATION_MEMBER);
+ * conversation_changed reports the new members, then done is called. */
+void       ppm_client_add_group_member (PpmClient *client, const char *conversation_uuid,
+                                        const char *user_uuid, PpmClientDone done,
+                                        gpointer user_data);
+/* Leaves a group for good (this agent's membership is removed; nobody is
+ * told); conversation_changed reports it closed, then done is called. */
+void       ppm_client_leave_group (PpmClient *client, const char *conversation_uuid,
+                                   PpmClientDone done, gpointer user_data);
+/* The open groups this agent is in, by name: a new array (g_ptr_array_unref)
+ * of const PpmConversation* valid until the next event. */
+GPtrArray *ppm_client_list_groups (PpmClient *client);
+
 /* Addition: the team's icon URL as PPConsole set it (the app's app_icon),
  * or NULL (a team whose icon was never set). */
 const char *ppm_client_get_team_icon (PpmClient *client);

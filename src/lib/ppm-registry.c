@@ -70,6 +70,8 @@ ppm_conv_free (PpmConv *conv)
   g_ptr_array_unref (conv->pub.member_uuids);
   g_free (conv->creator_uuid);
   g_free (conv->assigned_uuid);
+  g_free (conv->group_uuid);
+  g_free (conv->group_name);
   g_free (conv->latest_message_uuid);
   g_free (conv);
 }
@@ -375,12 +377,43 @@ find_peer (PpmRegistry *registry, PpmConv *conv)
   return NULL;
 }
 
+/* A group of agents: S2S with more than two members (PPMESSAGE-PROTOCOL.md
+ * section 7.7: there is no group type; a group is a conversation with more
+ * than two members), or made for an org group. Only agents see groups. */
+static gboolean
+is_group (PpmRegistry *registry, PpmConv *conv)
+{
+  return registry->role == PPM_ROLE_AGENT && g_strcmp0 (conv->pub.type, "S2S") == 0 &&
+         (conv->pub.member_uuids->len > 2 || conv->group_uuid != NULL);
+}
+
+/* "Bob, Carol": the other members' names. */
+static char *
+members_names (PpmRegistry *registry, PpmConv *conv)
+{
+  GString *names = g_string_new (NULL);
+
+  for (guint i = 0; i < conv->pub.member_uuids->len; i++) {
+    const char *uuid = conv->pub.member_uuids->pdata[i];
+    const PpmUser *user = ppm_registry_lookup_user (registry, uuid);
+
+    if (user == registry->self && user != NULL)
+      continue;
+    g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+                            user && user->fullname ? user->fullname : uuid);
+  }
+  return g_string_free (names, FALSE);
+}
+
 static void
 update_peer_and_name (PpmRegistry *registry, PpmConv *conv)
 {
-  const char *peer = find_peer (registry, conv);
-  const PpmUser *user = ppm_registry_lookup_user (registry, peer);
+  const char *peer;
+  const PpmUser *user;
 
+  conv->pub.is_group = is_group (registry, conv);
+  peer = conv->pub.is_group ? NULL : find_peer (registry, conv);
+  user = ppm_registry_lookup_user (registry, peer);
   ppm_registry_conv_set_peer (registry, conv, peer);
   if (user && user->fullname) {
     g_free (conv->pub.name);
@@ -388,6 +421,15 @@ update_peer_and_name (PpmRegistry *registry, PpmConv *conv)
   } else if (conv->pub.name == NULL) {
     conv->pub.name = g_strdup (g_strcmp0 (conv->pub.type, "P2S") == 0 ? "Visitor"
                                                                        : "Group chat");
+  }
+  /* A group is called by the name it was created with, else by its
+   * members: this member's own name for it is the creator's name when the
+   * group was created with this member first (PPMESSAGE-PROTOCOL.md
+   * section 4.17). */
+  if (conv->pub.is_group) {
+    g_free (conv->pub.name);
+    conv->pub.name = conv->group_name ? g_strdup (conv->group_name)
+                                      : members_names (registry, conv);
   }
 }
 
@@ -480,6 +522,8 @@ ppm_registry_take_conversation (PpmRegistry *registry, const char *uuid, JsonObj
   conv->creator_uuid = g_strdup (ppm_json_opt_nonempty (object, "user_uuid"));
   g_free (conv->assigned_uuid);
   conv->assigned_uuid = g_strdup (ppm_json_opt_nonempty (object, "assigned_uuid"));
+  g_free (conv->group_uuid);
+  conv->group_uuid = g_strdup (ppm_json_opt_nonempty (object, "group_uuid"));
   /* The user's own name for it (conversation_data) before the shared one. */
   if (name == NULL)
     name = ppm_json_opt_nonempty (object, "conversation_name");

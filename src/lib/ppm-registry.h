@@ -19,6 +19,9 @@ typedef struct {
   PpmConversation pub;        /* first: a PpmConv* is a PpmConversation* */
   char *creator_uuid;         /* the conversation's user_uuid */
   char *assigned_uuid;
+  char *group_uuid;           /* the org group it was made for, or NULL */
+  char *group_name;           /* the name a group was created with (only lists and the
+                               * creation answer tell it), or NULL */
   char *latest_message_uuid;  /* from the list, the baseline of a first sign-in */
   guint64 activity;           /* higher: more recent */
   gint64 last_seen_time_us;   /* "ts" of the message last_seen was set to in this

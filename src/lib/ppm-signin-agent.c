@@ -229,6 +229,10 @@ take_conversation_item (PpmClient *client, JsonObject *item)
     return;
   g_free (conv->latest_message_uuid);
   conv->latest_message_uuid = g_strdup (latest_of_item (item));
+  /* An item's own conversation_name is the one given at creation: a
+   * group's name (PPMESSAGE-PROTOCOL.md section 4.8). */
+  g_free (conv->group_name);
+  conv->group_name = g_strdup (ppm_json_opt_nonempty (item, "conversation_name"));
   conv->pub.is_open = TRUE;
   g_ptr_array_add (client->listed, g_strdup (uuid));
   if (!take_visitor_of_item (client, conv, item))

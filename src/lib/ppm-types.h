@@ -41,6 +41,11 @@ typedef struct {
   char *peer_uuid;          /* the visitor of a P2S, the other agent of a 1:1 S2S, else NULL */
   GPtrArray *member_uuids;  /* char* */
   gboolean is_open;
+  /* Addition: a conversation of agents with more than two members (a group
+   * a colleague made, an org group), which an agent's UI shows as a group
+   * chat. Never a visitor's conversation, however many agents joined it,
+   * and never for a visitor account. */
+  gboolean is_group;
 } PpmConversation;
 
 typedef enum {

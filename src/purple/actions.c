@@ -91,6 +91,8 @@ ppm_actions_buddy_menu (PurpleBlistNode *node)
   PpmAccount *pa;
   const PpmConversation *conversation;
 
+  if (PURPLE_BLIST_NODE_IS_CHAT (node))
+    return ppm_chat_menu (PURPLE_CHAT (node));
   if (!PURPLE_BLIST_NODE_IS_BUDDY (node))
     return NULL;
   buddy = PURPLE_BUDDY (node);

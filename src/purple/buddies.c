@@ -214,7 +214,8 @@ ensure_conversation_buddy (PpmAccount *pa, const PpmConversation *conversation)
   const PpmUser *user;
   char *group;
 
-  if (partner == NULL)
+  /* A group is a chat on the list (chat.c), no buddy. */
+  if (partner == NULL || conversation->is_group)
     return NULL;
   user = ppm_client_lookup_user (pa->client, partner);
   if (user != NULL && user->is_service_user && pa->role == PPM_ROLE_AGENT) {

@@ -151,6 +151,7 @@ on_conversation_changed (gpointer user_data, const PpmConversation *conversation
   PpmAccount *pa = user_data;
 
   ppm_buddies_conversation_changed (pa, conversation);
+  ppm_chat_conversation_changed (pa, conversation);
   ppm_typing_refresh_watches (pa);
 }
 
@@ -160,26 +161,30 @@ on_conversations_synced (gpointer user_data, GPtrArray *open_conversations)
   PpmAccount *pa = user_data;
 
   ppm_buddies_conversations_synced (pa, open_conversations);
+  ppm_chat_conversations_synced (pa, open_conversations);
   ppm_typing_refresh_watches (pa);
 }
 
 static void
 on_message (gpointer user_data, const PpmMessage *message, const PpmConversation *conversation)
 {
-  ppm_im_message (user_data, message, conversation);
+  if (!ppm_chat_message (user_data, message, conversation))
+    ppm_im_message (user_data, message, conversation);
 }
 
 static void
 on_typing (gpointer user_data, const char *conversation_uuid, const char *user_uuid)
 {
-  ppm_typing_received (user_data, conversation_uuid, user_uuid);
+  if (!ppm_chat_typing (user_data, conversation_uuid, user_uuid))
+    ppm_typing_received (user_data, conversation_uuid, user_uuid);
 }
 
 static void
 on_send_result (gpointer user_data, const char *conversation_uuid, const char *message_uuid,
                 const GError *error)
 {
-  ppm_im_send_result (user_data, conversation_uuid, message_uuid, error);
+  if (!ppm_chat_send_result (user_data, conversation_uuid, message_uuid, error))
+    ppm_im_send_result (user_data, conversation_uuid, message_uuid, error);
 }
 
 static void
@@ -376,6 +381,7 @@ ppm_connection_close (PurpleConnection *gc)
     ppm_client_free (pa->client);
   }
   ppm_history_account_closed (pa);
+  ppm_chat_account_closed (pa);
   g_clear_pointer (&pa->requests, g_ptr_array_unref);
   g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
   g_hash_table_destroy (pa->pending_sends);

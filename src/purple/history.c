@@ -1,4 +1,4 @@
-/* history.c: earlier messages in an IM window. A window that opens shows
+/* history.c: earlier messages in an IM or group chat window. A window that opens shows
  * the conversation's recent messages once (the account's history_count,
  * default 20; 0: none), and /history [N] pages further back. Each window
  * remembers the messages it holds (live, sent from it, or from history),
@@ -34,9 +34,11 @@ window_history_free (WindowHistory *window)
 }
 
 static gboolean
-is_our_im (PurpleConversation *conv)
+is_ours (PurpleConversation *conv)
 {
-  return purple_conversation_get_type (conv) == PURPLE_CONV_TYPE_IM &&
+  PurpleConversationType type = purple_conversation_get_type (conv);
+
+  return (type == PURPLE_CONV_TYPE_IM || type == PURPLE_CONV_TYPE_CHAT) &&
          g_strcmp0 (purple_account_get_protocol_id (purple_conversation_get_account (conv)),
                     PPM_PLUGIN_ID) == 0;
 }
@@ -46,7 +48,7 @@ window_history (PurpleConversation *conv, gboolean create)
 {
   WindowHistory *window = purple_conversation_get_data (conv, WINDOW_KEY);
 
-  if (window == NULL && create && is_our_im (conv)) {
+  if (window == NULL && create && is_ours (conv)) {
     window = g_new0 (WindowHistory, 1);
     window->shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     purple_conversation_set_data (conv, WINDOW_KEY, window);
@@ -54,12 +56,24 @@ window_history (PurpleConversation *conv, gboolean create)
   return window;
 }
 
+/* The IM window with partner, or the chat window of the group named so. */
 static PurpleConversation *
 find_window (PpmAccount *pa, const char *partner)
 {
-  return partner != NULL ? purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, partner,
-                                                                  pa->account)
-                         : NULL;
+  PurpleConversation *conv;
+
+  if (partner == NULL)
+    return NULL;
+  conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, partner, pa->account);
+  if (conv == NULL)
+    conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_CHAT, partner, pa->account);
+  return conv;
+}
+
+static gboolean
+is_chat (PurpleConversation *conv)
+{
+  return purple_conversation_get_type (conv) == PURPLE_CONV_TYPE_CHAT;
 }
 
 gboolean
@@ -128,7 +142,13 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
       char *notice = g_strdup_printf (_("Earlier messages could not be loaded: %s"),
                                       error->message);
 
-      ppm_im_write_error (pa, read->who, notice);
+      if (is_chat (conv)) {
+        char *html = ppm_text_to_html (notice);
+
+        purple_conversation_write (conv, NULL, html, PURPLE_MESSAGE_ERROR, time (NULL));
+        g_free (html);
+      } else
+        ppm_im_write_error (pa, read->who, notice);
       g_free (notice);
     }
     ppm_request_done (read);
@@ -149,7 +169,10 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
     if (!header_written)
       write_system_line (conv, _("Earlier messages:"));
     header_written = TRUE;
-    ppm_im_write_history (pa, conv, message);
+    if (is_chat (conv))
+      ppm_chat_write_history (pa, conv, message);
+    else
+      ppm_im_write_history (pa, conv, message);
     window_note (window, message->uuid, message->time_us);
   }
   if (!header_written && read->paging)
@@ -204,7 +227,7 @@ on_conversation_created (PurpleConversation *conv, gpointer data)
   PpmAccount *pa;
   guint count;
 
-  if (!is_our_im (conv) || ppm_ui_is_bitlbee ())
+  if (!is_ours (conv) || ppm_ui_is_bitlbee ())
     return;
   pa = signed_in_account (conv);
   if (pa != NULL)
@@ -271,7 +294,7 @@ ppm_history_plugin_load (PurplePlugin *plugin)
 {
   history_command_id =
     purple_cmd_register ("history", "w", PURPLE_CMD_P_PRPL,
-                         PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY
+                         PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_CHAT | PURPLE_CMD_FLAG_PRPL_ONLY
                          | PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS,
                          PPM_PLUGIN_ID, history_command,
                          _("history [N]: shows N earlier messages of this conversation "

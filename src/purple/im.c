@@ -539,3 +539,15 @@ ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage
   g_free (html);
   g_free (plain);
 }
+
+char *
+ppm_im_plain_text (const PpmMessage *message)
+{
+  return message_plain_text (message);
+}
+
+int
+ppm_im_prepend_image (const PpmMessage *message, char **html)
+{
+  return prepend_image (message, html);
+}

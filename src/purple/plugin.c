@@ -42,6 +42,16 @@ static PurplePluginProtocolInfo ppm_protocol_info = {
   .can_receive_file = ppm_xfer_can_receive,
   .send_file = ppm_xfer_send_file,
   .new_xfer = ppm_xfer_new,
+  .chat_info = ppm_chat_info,
+  .chat_info_defaults = ppm_chat_info_defaults,
+  .join_chat = ppm_chat_join,
+  .get_chat_name = ppm_chat_get_name,
+  .find_blist_chat = ppm_chat_find_blist_chat,
+  .chat_invite = ppm_chat_invite,
+  .chat_leave = ppm_chat_leave,
+  .chat_send = ppm_chat_send,
+  .roomlist_get_list = ppm_chat_roomlist_get_list,
+  .roomlist_cancel = ppm_chat_roomlist_cancel,
 };
 
 /* The client library logs with GLib under this domain (already redacted). */

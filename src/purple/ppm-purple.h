@@ -52,6 +52,10 @@ typedef struct {
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
   GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
+  GHashTable *chat_ids;      /* chat.c: conversation uuid -> libpurple chat id */
+  int last_chat_id;
+  GHashTable *chat_typing;   /* chat.c: typing marks -> their timer ids */
+  gpointer roomlist;         /* chat.c: the last room list (PurpleRoomlist*) */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -150,6 +154,41 @@ void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
 /* Writes an earlier message (history) into an open IM window: delayed, with
  * its time, not logged again, no notification. */
 void ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message);
+/* A message as plain text (images and files: name, size and link). */
+char *ppm_im_plain_text (const PpmMessage *message);
+/* Puts the message's downloaded picture in the image store ahead of html;
+ * returns the store id to unref once written (0: none). */
+int   ppm_im_prepend_image (const PpmMessage *message, char **html);
+
+/* chat.c: group conversations of agents as libpurple chats */
+gboolean ppm_chat_is_group (PpmAccount *pa, const char *conversation_uuid);
+void     ppm_chat_conversation_changed (PpmAccount *pa, const PpmConversation *conversation);
+void     ppm_chat_conversations_synced (PpmAccount *pa, GPtrArray *open_conversations);
+/* The next three return FALSE when the conversation is no group (then it
+ * is an IM's). */
+gboolean ppm_chat_message (PpmAccount *pa, const PpmMessage *message,
+                           const PpmConversation *conversation);
+gboolean ppm_chat_send_result (PpmAccount *pa, const char *conversation_uuid,
+                               const char *message_uuid, const GError *error);
+gboolean ppm_chat_typing (PpmAccount *pa, const char *conversation_uuid, const char *user_uuid);
+/* Writes an earlier message (history) into a chat window. */
+void     ppm_chat_write_history (PpmAccount *pa, PurpleConversation *conv,
+                                 const PpmMessage *message);
+/* prpl chat calls */
+GList      *ppm_chat_info (PurpleConnection *gc);
+GHashTable *ppm_chat_info_defaults (PurpleConnection *gc, const char *chat_name);
+char       *ppm_chat_get_name (GHashTable *components);
+PurpleChat *ppm_chat_find_blist_chat (PurpleAccount *account, const char *conversation_uuid);
+void        ppm_chat_join (PurpleConnection *gc, GHashTable *components);
+void        ppm_chat_invite (PurpleConnection *gc, int id, const char *message, const char *who);
+void        ppm_chat_leave (PurpleConnection *gc, int id);
+int         ppm_chat_send (PurpleConnection *gc, int id, const char *message,
+                           PurpleMessageFlags flags);
+struct _PurpleRoomlist *ppm_chat_roomlist_get_list (PurpleConnection *gc);
+void        ppm_chat_roomlist_cancel (struct _PurpleRoomlist *list);
+/* The buddy-list menu of a group's chat: leaving the group. */
+GList      *ppm_chat_menu (PurpleChat *chat);
+void        ppm_chat_account_closed (PpmAccount *pa);
 
 /* history.c: earlier messages in an IM window, once when it opens and
  * on /history; the messages each window holds, so none is shown twice. */
@@ -193,6 +232,8 @@ void ppm_typing_stop (PpmAccount *pa);
 void ppm_typing_refresh_watches (PpmAccount *pa);
 unsigned int ppm_typing_send (PurpleConnection *gc, const char *name, PurpleTypingState state);
 void ppm_typing_received (PpmAccount *pa, const char *conversation_uuid, const char *user_uuid);
+/* The window showing this partner (or group) watches its conversation. */
+void ppm_typing_watch (PpmAccount *pa, const char *partner);
 
 /* status.c */
 GList *ppm_status_types (PurpleAccount *account);

@@ -31,8 +31,8 @@ apply_watch (PpmAccount *pa)
     ppm_client_watch_typing (pa->client, conversation->uuid, TRUE);
 }
 
-static void
-watch_window (PpmAccount *pa, const char *partner)
+void
+ppm_typing_watch (PpmAccount *pa, const char *partner)
 {
   g_free (pa->typing_partner);
   pa->typing_partner = g_strdup (partner);
@@ -46,7 +46,7 @@ on_conversation_created (PurpleConversation *conv, gpointer user_data)
 
   if (pa->closing || pa->client == NULL || !is_our_im (pa, conv))
     return;
-  watch_window (pa, purple_conversation_get_name (conv));
+  ppm_typing_watch (pa, purple_conversation_get_name (conv));
 }
 
 static void
