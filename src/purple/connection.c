@@ -378,6 +378,7 @@ ppm_connection_close (PurpleConnection *gc)
   ppm_history_account_closed (pa);
   g_clear_pointer (&pa->requests, g_ptr_array_unref);
   g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
+  ppm_original_account_closed (pa);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

@@ -150,6 +150,7 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
       write_system_line (conv, _("Earlier messages:"));
     header_written = TRUE;
     ppm_im_write_history (pa, conv, message);
+    ppm_original_image_shown (pa, read->who, message);
     window_note (window, message->uuid, message->time_us);
   }
   if (!header_written && read->paging)
