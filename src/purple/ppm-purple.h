@@ -53,6 +53,7 @@ typedef struct {
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
   GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
   GHashTable *last_images;   /* original.c: IM partner -> the last image shown there */
+  GPtrArray *team_scripts;   /* canned.c: the team's canned replies (PpmScript*) last listed */
 } PpmAccount;
 
 static inline PpmAccount *

@@ -50,6 +50,12 @@ void        ppms_server_set_timer_scale (PpmsServer *server, double scale);
  * delivers them in the shape of transcript 05b. Default FALSE. */
 void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver);
 
+/* PP_GET_ALL_PREDEFINED_SCRIPT answers one null per script as shipped (its
+ * detail function returns nothing). TRUE answers the scripts themselves
+ * ({uuid, app_uuid, group_uuid, script_question, script_answer}), as the
+ * handler means to. Default FALSE. */
+void        ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on);
+
 /* ---- Fault injection (control surface for tests) ---- */
 typedef enum {
   PPMS_FAULT_NONE = 0,
