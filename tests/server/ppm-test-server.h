@@ -56,6 +56,10 @@ void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver
  * handler means to. Default FALSE. */
 void        ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on);
 
+/* A valid RGB PNG of this size with a gradient (each size its own bytes),
+ * for tests to send as a picture. */
+GBytes     *ppms_test_png (guint width, guint height);
+
 /* ---- Fault injection (control surface for tests) ---- */
 typedef enum {
   PPMS_FAULT_NONE = 0,
@@ -65,6 +69,7 @@ typedef enum {
   PPMS_FAULT_STALL,           /* accept the request, never answer */
   PPMS_FAULT_DELAY,           /* answer after delay_ms */
   PPMS_FAULT_500_AFTER_WORK,  /* do what was asked (store, ack, ...), then answer HTTP 500 */
+  PPMS_FAULT_STALL_HALFWAY,   /* answer with the whole length announced, send half, stall */
 } PpmsFaultKind;
 
 /* Applies a fault to HTTP requests whose path contains path_match (NULL: all
