@@ -813,18 +813,14 @@ dcc_accept (const char *offer)
 static void
 test_file_offer (void)
 {
-  static const char png_base64[] =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
   static const char text[] = "Order #1234: two chairs, one table.\n";
   Scene scene = { 0 };
   PpmsPeer *visitor;
   g_autoptr (GBytes) content = g_bytes_new_static (text, strlen (text));
-  g_autoptr (GBytes) png = NULL, received = NULL;
+  g_autoptr (GBytes) png = ppms_test_png (16, 12), received = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *fid = NULL, *body = NULL, *image_fid = NULL, *image_body = NULL;
   g_autofree char *link = NULL, *image_line = NULL;
-  guchar *png_data;
-  gsize png_size = 0;
   guint mark;
 
   if (!scene_start (&scene, AGENT_PASSWORD))
@@ -848,8 +844,6 @@ test_file_offer (void)
   received = dcc_accept (g_ptr_array_index (scene.bl->lines, mark));
   g_assert_true (g_bytes_equal (received, content));
 
-  png_data = g_base64_decode (png_base64, &png_size);
-  png = g_bytes_new_take (png_data, png_size);
   image_fid = ppms_peer_upload_sync (visitor, "dot.png", "image/png", png, &error);
   g_assert_no_error (error);
   image_body = g_strdup_printf ("{\"fid\": \"%s\", \"mime\": \"image/png\"}", image_fid);

@@ -471,6 +471,20 @@ start_visitor (Fixture *fx)
   g_assert_nonnull (ppms_peer_conversation_uuid (fx->visitor));
 }
 
+/* Finch with the agent account signed in; FALSE when the test is skipped. */
+static gboolean
+finch_signed_in (Fixture *fx)
+{
+  if (finch_unusable ())
+    return FALSE;
+  install_plugin (fx);
+  write_accounts (fx);
+  write_prefs (fx);
+  start_finch (fx);
+  wait_for_screen (fx, account_online, NULL, "the agent account to come online");
+  return TRUE;
+}
+
 static void
 test_finch_conversation (Fixture *fx, gconstpointer data)
 {
@@ -478,13 +492,8 @@ test_finch_conversation (Fixture *fx, gconstpointer data)
   const JsonObject *reply;
   g_autofree char *screen = NULL;
 
-  if (finch_unusable ())
+  if (!finch_signed_in (fx))
     return;
-  install_plugin (fx);
-  write_accounts (fx);
-  write_prefs (fx);
-  start_finch (fx);
-  wait_for_screen (fx, account_online, NULL, "the agent account to come online");
 
   start_visitor (fx);
   sent = ppms_peer_send_text (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
@@ -544,30 +553,19 @@ visitor_sends_upload (Fixture *fx, const char *subtype, const char *name, const 
 static void
 test_finch_rich_messages (Fixture *fx, gconstpointer data)
 {
-  static const char png_base64[] =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
   static const char order[] = "Order 4711: two chairs, one table.\n";
-  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GBytes) png = ppms_test_png (16, 12);
   g_autoptr (GBytes) file = g_bytes_new_static (order, strlen (order));
   g_autofree char *image_fid = NULL, *file_fid = NULL, *image_line = NULL, *file_line = NULL;
   g_autofree char *screen = NULL;
-  guchar *png_data;
-  gsize png_size = 0;
 
-  if (finch_unusable ())
+  if (!finch_signed_in (fx))
     return;
-  install_plugin (fx);
-  write_accounts (fx);
-  write_prefs (fx);
-  start_finch (fx);
-  wait_for_screen (fx, account_online, NULL, "the agent account to come online");
   start_visitor (fx);
   g_free (ppms_peer_send_text (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
                                VISITOR_TEXT));
   wait_for_screen (fx, screen_contains, VISITOR_TEXT, "the visitor's message on Finch's screen");
 
-  png_data = g_base64_decode (png_base64, &png_size);
-  png = g_bytes_new_take (png_data, png_size);
   image_fid = visitor_sends_upload (fx, "IMAGE", "dot.png", "image/png", png);
   /* Below the sender's name: the picture Finch cannot show comes first. */
   image_line = g_strdup_printf ("Image: %s/download/download/%s (full size: /original)",

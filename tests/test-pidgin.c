@@ -969,6 +969,20 @@ session_stop (Session *s)
 
 /* ---- The test ---- */
 
+/* The team's test server, listening, with fast timers. */
+static PpmsServer *
+start_server (void)
+{
+  GError *error = NULL;
+  PpmsServer *server = ppms_server_new_from_data (TEAM_SEED, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (server, 0.05);
+  return server;
+}
+
 static PpmsPeer *
 visitor_greets (PpmsServer *server, const char *email, const char *name)
 {
@@ -1066,7 +1080,6 @@ static void
 test_pidgin_chat (void)
 {
   const char *skip = skip_reason ();
-  GError *error = NULL;
   PpmsServer *server;
   PpmsPeer *visitor, *other;
   Session s = { 0 };
@@ -1080,11 +1093,7 @@ test_pidgin_chat (void)
     g_test_skip (skip);
     return;
   }
-  server = ppms_server_new_from_data (TEAM_SEED, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
+  server = start_server ();
   visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
   other = visitor_greets (server, OTHER_EMAIL, OTHER_NAME);
 
@@ -1213,7 +1222,6 @@ static void
 test_pidgin_rich_messages (void)
 {
   const char *skip = skip_reason ();
-  GError *error = NULL;
   PpmsServer *server;
   PpmsPeer *visitor;
   Session s = { 0 };
@@ -1228,11 +1236,7 @@ test_pidgin_rich_messages (void)
     g_test_skip (skip);
     return;
   }
-  server = ppms_server_new_from_data (TEAM_SEED, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
+  server = start_server ();
   visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
   session_start (&s, ppms_server_get_url (server));
   account = wait_signed_on (&s);
