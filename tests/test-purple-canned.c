@@ -232,6 +232,9 @@ test_team_scripts_returned (void)
   g_clear_pointer (&error, g_free);
   assert_command_ok (conv, "canned remove #1");
   wait_write (account, "There is no canned reply by that name.");
+  g_assert_cmpint (run_command (conv, "canned add #1 Mine", &error), ==,
+                   PURPLE_CMD_STATUS_FAILED);
+  g_clear_pointer (&error, g_free);
   team_scene_stop (&scene);
 }
 

@@ -1,9 +1,8 @@
 /* ppm-client-requests.c: the public calls that ask the server something on
  * the user's behalf, outside the session's own flow: earlier messages, a
  * user's profile, an icon, closing a conversation, the team's canned
- * replies. Each answers through
- * its own callback, never after the session stopped (their requests use
- * the session's cancellable).
+ * replies. Each answers through its own callback, never after the session
+ * stopped (their requests use the session's cancellable).
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */

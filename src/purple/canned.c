@@ -156,7 +156,9 @@ canned_command (PurpleConversation *conv, const gchar *cmd, gchar **args, gchar 
     list_canned (conv);
     return PURPLE_CMD_RET_OK;
   }
-  if (g_str_equal (words[0], "add") && count == 3 && *g_strstrip (words[2]) != '\0') {
+  /* "#N" names the team's replies: no own reply takes such a name. */
+  if (g_str_equal (words[0], "add") && count == 3 && words[1][0] != '#' &&
+      *g_strstrip (words[2]) != '\0') {
     key = canned_key (words[1]);
     ppm_settings_save (account, key, words[2]);
     g_free (key);
