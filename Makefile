@@ -15,13 +15,13 @@ DEBIAN_BUILD_DEPS = build-essential pkg-config gettext libglib2.0-dev libpurple-
 DEPS_PKGCONFIG    = purple glib-2.0 gio-2.0 libsoup-3.0 json-glib-1.0
 # Packages only the tests need, and the commands that show they are there:
 # real Finch under tmux, real Pidgin under Xvfb on a private D-Bus (screenshots
-# with imagemagick), real IRC and XMPP servers beside PPMessage accounts, the
+# with imagemagick, windows awaited with x11-utils), real IRC and XMPP servers beside PPMessage accounts, the
 # AppStream metainfo check, real HTTP and SOCKS5 proxies, and BitlBee with
 # libpurple driven by a scripted IRC client.
-CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick ngircd tinyproxy microsocks \
-                    bitlbee-libpurple prosody
-CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import ngircd tinyproxy microsocks \
-                    bitlbee prosody
+CHECK_DEPS        = finch tmux appstream pidgin xvfb dbus-daemon imagemagick x11-utils ngircd tinyproxy \
+                    microsocks bitlbee-libpurple prosody
+CHECK_COMMANDS    = finch tmux appstreamcli pidgin Xvfb dbus-daemon import xwininfo ngircd tinyproxy \
+                    microsocks bitlbee prosody
 # Debian 12's third-party protocol plugins, which Pidgin loads beside ours
 # (they ship no command: checked as installed packages).
 CHECK_PLUGINS     = purple-discord purple-rocketchat pidgin-sipe pidgin-nateon

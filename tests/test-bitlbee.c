@@ -16,6 +16,7 @@
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -744,12 +745,126 @@ test_offline_messages (void)
   scene_stop (&scene);
 }
 
+/* The IRC client's side of a DCC SEND: what arrived so far. */
+typedef struct {
+  GSocket *socket;
+  GByteArray *received;
+  gboolean closed;
+} DccReceive;
+
+static gboolean
+on_dcc_readable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  DccReceive *dcc = data;
+  guint8 buffer[4096];
+  gssize got = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, NULL);
+  guint32 ack;
+
+  if (got <= 0) {
+    dcc->closed = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+  g_byte_array_append (dcc->received, buffer, (guint) got);
+  /* DCC: the receiver acknowledges the total it has, in network order. */
+  ack = g_htonl (dcc->received->len);
+  g_socket_send (socket, (const char *) &ack, sizeof ack, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Accepts the offer "DCC SEND name ip port size" as an IRC client does
+ * and receives the file. */
+static GBytes *
+dcc_accept (const char *offer)
+{
+  const char *args = strstr (offer, "DCC SEND ");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GSource) source = NULL;
+  DccReceive dcc = { 0 };
+  guint ip = 0, port = 0;
+  gsize size = 0;
+
+  g_assert_nonnull (args);
+  g_assert_cmpint (sscanf (args, "DCC SEND %*s %u %u %zu", &ip, &port, &size), ==, 3);
+  g_assert_cmpuint (ip, ==, 0x7f000001);
+  address = g_inet_socket_address_new (loopback, (guint16) port);
+  dcc.socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                             &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (dcc.socket, address, NULL, &error));
+  g_assert_no_error (error);
+  g_socket_set_blocking (dcc.socket, FALSE);
+  dcc.received = g_byte_array_new ();
+  source = g_socket_create_source (dcc.socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (on_dcc_readable), &dcc, NULL);
+  g_source_attach (source, NULL);
+  g_assert_true (PPMS_WAIT_FOR (dcc.received->len >= size || dcc.closed, WAIT_MS));
+  g_source_destroy (source);
+  g_object_unref (dcc.socket);
+  return g_byte_array_free_to_bytes (dcc.received);
+}
+
+/* A visitor's file: a line with its name, size and link (all an IRC
+ * client without DCC gets), and BitlBee's own file transfer, a DCC SEND
+ * from the visitor's nick that the IRC client accepts and receives byte
+ * for byte. A picture is its line with the link, without the /original
+ * hint of Pidgin and Finch (BitlBee passes no libpurple commands). */
+static void
+test_file_offer (void)
+{
+  static const char text[] = "Order #1234: two chairs, one table.\n";
+  Scene scene = { 0 };
+  PpmsPeer *visitor;
+  g_autoptr (GBytes) content = g_bytes_new_static (text, strlen (text));
+  g_autoptr (GBytes) png = ppms_test_png (16, 12), received = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fid = NULL, *body = NULL, *image_fid = NULL, *image_body = NULL;
+  g_autofree char *link = NULL, *image_line = NULL;
+  guint mark;
+
+  if (!scene_start (&scene, AGENT_PASSWORD))
+    return;
+  visitor = start_visitor (scene.server);
+  sign_in (scene.bl);
+
+  fid = ppms_peer_upload_sync (visitor, "order.txt", "text/plain", content, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"order.txt\", \"mime\": "
+                          "\"text/plain\", \"size\": %zu}", fid, strlen (text));
+  g_free (ppms_peer_send_message (visitor, ppms_peer_conversation_uuid (visitor), "FILE", body));
+  link = g_strdup_printf ("PRIVMSG " OWN_NICK " :File: order.txt (%zu bytes) %s"
+                          "/download/download/%s?file_name=order.txt", strlen (text),
+                          ppms_server_get_url (scene.server), fid);
+  mark = wait_line (scene.bl, link);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (scene.bl->lines, mark), ":JaneDoe!"));
+  mark = wait_line (scene.bl, "PRIVMSG " OWN_NICK " :\001DCC SEND order.txt ");
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (scene.bl->lines, mark), ":JaneDoe!"));
+  wait_line (scene.bl, "File transfer request from JaneDoe for order.txt");
+  received = dcc_accept (g_ptr_array_index (scene.bl->lines, mark));
+  g_assert_true (g_bytes_equal (received, content));
+
+  image_fid = ppms_peer_upload_sync (visitor, "dot.png", "image/png", png, &error);
+  g_assert_no_error (error);
+  image_body = g_strdup_printf ("{\"fid\": \"%s\", \"mime\": \"image/png\"}", image_fid);
+  g_free (ppms_peer_send_message (visitor, ppms_peer_conversation_uuid (visitor), "IMAGE",
+                                  image_body));
+  image_line = g_strdup_printf ("PRIVMSG " OWN_NICK " :Image: %s/download/download/%s",
+                                ppms_server_get_url (scene.server), image_fid);
+  mark = wait_line (scene.bl, image_line);
+  g_assert_cmpstr (strstr (g_ptr_array_index (scene.bl->lines, mark), " :Image: "), ==,
+                   strstr (image_line, " :Image: "));
+  ppms_peer_free (visitor);
+  scene_stop (&scene);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bitlbee/chat", test_chat);
   g_test_add_func ("/bitlbee/offline-messages", test_offline_messages);
+  g_test_add_func ("/bitlbee/file-offer", test_file_offer);
   g_test_add_func ("/bitlbee/failed-send", test_failed_send);
   g_test_add_func ("/bitlbee/wrong-password", test_wrong_password);
   g_test_add_func ("/bitlbee/unreachable-server", test_unreachable_server);

@@ -2,7 +2,9 @@
  * tmux session with a throw-away profile whose agent account signs in to the
  * in-process test server; a visitor (test peer) writes, the message must show
  * on Finch's screen, a reply typed into Finch must reach the visitor, and
- * every message must be shown exactly once.
+ * every message must be shown exactly once. Rich messages (an image, a
+ * file, a text long enough for the server to store it as a file) read as
+ * meaningful text: what they are, their name and size, their link.
  *
  * Skipped when finch or tmux is missing, and under SANITIZE=1: the plugin of
  * that build is ASan-instrumented and cannot be loaded into a Finch that is
@@ -30,6 +32,9 @@
 #define SCREEN_POLL_MS 100
 #define WAIT_MS        30000
 #define SESSION        "finch"
+#define SCREEN_COLUMNS "260"
+#define LONG_TEXT      "A longer question about order 4711: the chairs arrived, but the table " \
+                       "did not, and the tracking page has said in transit for a week. Why?"
 
 typedef struct {
   PpmsServer *server;
@@ -271,8 +276,9 @@ write_accounts (Fixture *fx)
   write_profile_file (fx, "accounts.xml", xml);
 }
 
-/* A conversation window wide enough that a message line does not wrap (the
- * screen is 160 columns), right of the buddy list. Finch adds the other
+/* A conversation window wide enough that a message line, even one with a
+ * download link, does not wrap (the screen is SCREEN_COLUMNS wide), right
+ * of the buddy list. Finch adds the other
  * preferences with their defaults. */
 static void
 write_prefs (Fixture *fx)
@@ -283,7 +289,7 @@ write_prefs (Fixture *fx)
     " <pref name='finch'>\n"
     "  <pref name='conversations'>\n"
     "   <pref name='size'>\n"
-    "    <pref name='width' type='int' value='130'/>\n"
+    "    <pref name='width' type='int' value='230'/>\n"
     "    <pref name='height' type='int' value='20'/>\n"
     "   </pref>\n"
     "   <pref name='position'>\n"
@@ -304,7 +310,7 @@ start_finch (Fixture *fx)
   /* exec: the pane's process is Finch itself, so its pid is ours to end. */
   g_autofree char *command = g_strdup_printf ("exec finch -c %s 2>%s", quoted_profile,
                                               quoted_log);
-  const char *const new_session[] = { "new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50",
+  const char *const new_session[] = { "new-session", "-d", "-s", SESSION, "-x", SCREEN_COLUMNS, "-y", "50",
                                       command, NULL };
   const char *const pane_pid[] = { "display-message", "-p", "-t", SESSION, "#{pane_pid}", NULL };
   const char *const server_pid[] = { "display-message", "-p", "-t", SESSION, "#{pid}", NULL };
@@ -465,6 +471,20 @@ start_visitor (Fixture *fx)
   g_assert_nonnull (ppms_peer_conversation_uuid (fx->visitor));
 }
 
+/* Finch with the agent account signed in; FALSE when the test is skipped. */
+static gboolean
+finch_signed_in (Fixture *fx)
+{
+  if (finch_unusable ())
+    return FALSE;
+  install_plugin (fx);
+  write_accounts (fx);
+  write_prefs (fx);
+  start_finch (fx);
+  wait_for_screen (fx, account_online, NULL, "the agent account to come online");
+  return TRUE;
+}
+
 static void
 test_finch_conversation (Fixture *fx, gconstpointer data)
 {
@@ -472,13 +492,8 @@ test_finch_conversation (Fixture *fx, gconstpointer data)
   const JsonObject *reply;
   g_autofree char *screen = NULL;
 
-  if (finch_unusable ())
+  if (!finch_signed_in (fx))
     return;
-  install_plugin (fx);
-  write_accounts (fx);
-  write_prefs (fx);
-  start_finch (fx);
-  wait_for_screen (fx, account_online, NULL, "the agent account to come online");
 
   start_visitor (fx);
   sent = ppms_peer_send_text (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
@@ -513,6 +528,75 @@ test_finch_conversation (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (count_occurrences (screen, VISITOR_THANKS), ==, 1);
 }
 
+/* The visitor uploads content and sends it as a message of that sub-type
+ * (the fid is returned). */
+static char *
+visitor_sends_upload (Fixture *fx, const char *subtype, const char *name, const char *mime,
+                      GBytes *content)
+{
+  g_autoptr (GError) error = NULL;
+  char *fid = ppms_peer_upload_sync (fx->visitor, name, mime, content, &error);
+  g_autofree char *body = NULL;
+
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"%s\", \"mime\": \"%s\", "
+                          "\"size\": %zu}", fid, name, mime, g_bytes_get_size (content));
+  g_free (ppms_peer_send_message (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
+                                  subtype, body));
+  return fid;
+}
+
+/* An image, a file and a long text, each on Finch's screen as a line that
+ * says what it is: the image's link (the full-size picture) and how to
+ * save it (/original, which offers it as a file), the file's name, size
+ * and link (and Finch's own transfer request), the long text in full. */
+static void
+test_finch_rich_messages (Fixture *fx, gconstpointer data)
+{
+  static const char order[] = "Order 4711: two chairs, one table.\n";
+  g_autoptr (GBytes) png = ppms_test_png (16, 12);
+  g_autoptr (GBytes) file = g_bytes_new_static (order, strlen (order));
+  g_autofree char *image_fid = NULL, *file_fid = NULL, *image_line = NULL, *file_line = NULL;
+  g_autofree char *screen = NULL;
+
+  if (!finch_signed_in (fx))
+    return;
+  start_visitor (fx);
+  g_free (ppms_peer_send_text (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
+                               VISITOR_TEXT));
+  wait_for_screen (fx, screen_contains, VISITOR_TEXT, "the visitor's message on Finch's screen");
+
+  image_fid = visitor_sends_upload (fx, "IMAGE", "dot.png", "image/png", png);
+  /* Below the sender's name: the picture Finch cannot show comes first. */
+  image_line = g_strdup_printf ("Image: %s/download/download/%s (full size: /original)",
+                                ppms_server_get_url (fx->server), image_fid);
+  wait_for_screen (fx, screen_contains, image_line, "the image's line");
+  /* /original, typed in the window, offers the picture as a file. */
+  send_keys (fx, FALSE, "M-2");
+  send_keys (fx, TRUE, "/original");
+  wait_for_screen (fx, screen_contains, "/original_", "the command in the entry");
+  send_keys (fx, FALSE, "Enter");
+  wait_for_screen (fx, screen_contains, "is offering to send file image.png",
+                   "the picture offered as a file");
+
+  g_free (ppms_peer_send_text (fx->visitor, ppms_peer_conversation_uuid (fx->visitor),
+                               LONG_TEXT));
+  wait_for_screen (fx, screen_contains, ": " LONG_TEXT, "the long text in full");
+
+  file_fid = visitor_sends_upload (fx, "FILE", "order.txt", "text/plain", file);
+  file_line = g_strdup_printf (": File: order.txt (%zu bytes) %s/download/download/%s"
+                               "?file_name=order.txt", strlen (order),
+                               ppms_server_get_url (fx->server), file_fid);
+  wait_for_screen (fx, screen_contains, file_line, "the file's line");
+  wait_for_screen (fx, screen_contains, "is offering to send file order.txt",
+                   "Finch's file transfer request");
+  screen = screen_text (fx);
+  g_test_message ("Finch's screen:\n%s", screen);
+  g_assert_cmpuint (count_occurrences (screen, image_line), ==, 1);
+  g_assert_cmpuint (count_occurrences (screen, LONG_TEXT), ==, 1);
+  g_assert_cmpuint (count_occurrences (screen, file_line), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -523,5 +607,7 @@ main (int argc, char **argv)
   signal (SIGTRAP, kill_finch_on_signal);
   g_test_add ("/finch/visitor-message-and-reply", Fixture, NULL, fixture_set_up,
               test_finch_conversation, fixture_tear_down);
+  g_test_add ("/finch/rich-messages", Fixture, NULL, fixture_set_up, test_finch_rich_messages,
+              fixture_tear_down);
   return g_test_run ();
 }

@@ -3,7 +3,8 @@
  * a throw-away profile whose agent account signs in to the in-process test
  * server. A visitor (test peer) writes; the message must reach Pidgin (seen
  * through Pidgin's D-Bus API); a reply sent through that API must reach the
- * visitor. Screenshots of the buddy list and the conversation window go to
+ * visitor. Screenshots of the buddy list and the conversation window, and of
+ * a picture inline, a file transfer in progress and Get Info, go to
  * $PPM_SCREENSHOTS_DIR (the README's pictures) or $BUILD/screenshots.
  * A second session shows a group conversation of agents as a Pidgin chat
  * with its member list (group-chat.png).
@@ -14,7 +15,8 @@
  * install`), so the system is never touched; without namespaces it runs as is.
  *
  * Skipped under SANITIZE=1 (an ASan plugin cannot load into an uninstrumented
- * Pidgin) and when pidgin, Xvfb, dbus-daemon or ImageMagick's import is missing.
+ * Pidgin) and when pidgin, Xvfb, dbus-daemon, ImageMagick's import or
+ * xwininfo is missing.
  * Waiting iterates the GLib main loop (the server lives in this process) and
  * re-checks the condition at least every POLL_MS, up to a timeout.
  *
@@ -480,16 +482,44 @@ write_accounts (Session *s, const char *server_url)
   write_file (s, "profile/accounts.xml", xml->str);
 }
 
+/* libpurple's own plugin directory (its autoaccept plugin is there). */
+static char *
+libpurple_plugin_dir (void)
+{
+  const char *argv[] = { "pkg-config", "--variable=plugindir", "purple", NULL };
+  char *out = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, NULL, NULL, NULL));
+  return g_strstrip (out);
+}
+
 /* prefs.xml: no tray icon to wait for, protocol icons and offline buddies
  * shown. There is no window manager: the conversation window opens at the
- * top left corner (Pidgin does not place it), the buddy list goes beside it. */
+ * top left corner (Pidgin does not place it), the buddy list goes beside it.
+ * libpurple's autoaccept plugin is loaded, to accept files from the
+ * contacts a test marks into <workdir>/downloads without a dialog. */
 static void
 write_prefs (Session *s)
 {
-  static const char prefs[] =
+  g_autofree char *plugin_dir = libpurple_plugin_dir ();
+  g_autofree char *autoaccept = g_build_filename (plugin_dir, "autoaccept.so", NULL);
+  g_autofree char *downloads = work_path (s, "downloads");
+  g_autofree char *prefs = NULL;
+
+  g_assert_true (g_file_test (autoaccept, G_FILE_TEST_EXISTS));
+  prefs = g_markup_printf_escaped (
     "<?xml version='1.0' encoding='UTF-8' ?>\n"
     "<pref version='1' name='/'>\n"
+    " <pref name='plugins'><pref name='core'><pref name='core-plugin_pack-autoaccept'>\n"
+    "  <pref name='path' type='string' value='%s'/>\n"
+    "  <pref name='notify' type='bool' value='0'/>\n"
+    "  <pref name='newdir' type='bool' value='0'/>\n"
+    " </pref></pref></pref>\n"
     " <pref name='pidgin'>\n"
+    "  <pref name='plugins'><pref name='loaded' type='pathlist'>\n"
+    "   <item value='%s'/>\n"
+    "  </pref></pref>\n"
     "  <pref name='docklet'><pref name='show' type='string' value='never'/></pref>\n"
     "  <pref name='blist'>\n"
     "   <pref name='show_protocol_icons' type='bool' value='1'/>\n"
@@ -505,8 +535,8 @@ write_prefs (Session *s)
     "   <pref name='height' type='int' value='440'/>\n"
     "  </pref></pref>\n"
     " </pref>\n"
-    "</pref>\n";
-
+    "</pref>\n", downloads, autoaccept);
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
   write_file (s, "profile/prefs.xml", prefs);
 }
 
@@ -796,6 +826,30 @@ count_in_history (Session *s, gint32 conv, const char *text)
   return count;
 }
 
+typedef struct {
+  Session *session;
+  gint32 conv;
+  const char *text;
+} HistoryWait;
+
+static gboolean
+is_in_history (gpointer data)
+{
+  HistoryWait *wait = data;
+
+  return count_in_history (wait->session, wait->conv, wait->text) > 0;
+}
+
+/* Waits until the conversation shows a message containing text. */
+static void
+wait_in_history (Session *s, gint32 conv, const char *text)
+{
+  HistoryWait wait = { s, conv, text };
+
+  if (!poll_until (is_in_history, &wait, WAIT_MS))
+    fail_with_log (s, "Pidgin's conversation did not show the message awaited");
+}
+
 /* ---- Screenshots ---- */
 
 static char *
@@ -836,6 +890,42 @@ screenshot (Session *s, const char *window_title, const char *file_name)
   g_test_message ("screenshot: %s", path);
 }
 
+typedef struct {
+  Session *session;
+  const char *title_start;
+  char *title;
+} WindowWait;
+
+/* xwininfo lists each window as: 0x<id> "<title>": (...). */
+static gboolean
+window_is_shown (gpointer data)
+{
+  WindowWait *wait = data;
+  const char *const argv[] = { "xwininfo", "-root", "-tree", NULL };
+  g_autofree char *path = work_path (wait->session, "xwininfo.log");
+  g_autofree char *listing = NULL, *quoted = g_strconcat ("\"", wait->title_start, NULL);
+  const char *start, *end;
+
+  if (!run_to_end (wait->session, argv, "xwininfo.log") ||
+      !g_file_get_contents (path, &listing, NULL, NULL) ||
+      (start = strstr (listing, quoted)) == NULL || (end = strchr (start + 1, '"')) == NULL)
+    return FALSE;
+  wait->title = g_strndup (start + 1, end - start - 1);
+  return TRUE;
+}
+
+/* Waits until Pidgin shows a window whose title starts with title_start
+ * (the File Transfers window adds its progress); returns the title. */
+static char *
+wait_window (Session *s, const char *title_start)
+{
+  WindowWait wait = { s, title_start, NULL };
+
+  if (!poll_until (window_is_shown, &wait, WAIT_MS))
+    fail_with_log (s, "Pidgin did not show the window awaited");
+  return wait.title;
+}
+
 /* README pictures wait until Pidgin drops its "just signed on" emblems (a
  * cosmetic pause only when PPM_SCREENSHOTS_DIR asks for those pictures). */
 static void
@@ -855,7 +945,7 @@ settle_for_readme (Session *s)
 static const char *
 skip_reason (void)
 {
-  static const char *const programs[] = { "pidgin", "Xvfb", "dbus-daemon", "import" };
+  static const char *const programs[] = { "pidgin", "Xvfb", "dbus-daemon", "import", "xwininfo" };
   static char reason[128];
 
 #ifdef __SANITIZE_ADDRESS__
@@ -868,7 +958,7 @@ skip_reason (void)
 
     if (path == NULL) {
       g_snprintf (reason, sizeof reason, "%s is not installed (packages: pidgin xvfb dbus "
-                  "imagemagick)", programs[i]);
+                  "imagemagick x11-utils)", programs[i]);
       return reason;
     }
   }
@@ -914,6 +1004,20 @@ session_stop (Session *s)
 }
 
 /* ---- The test ---- */
+
+/* The team's test server, listening, with fast timers. */
+static PpmsServer *
+start_server (void)
+{
+  GError *error = NULL;
+  PpmsServer *server = ppms_server_new_from_data (TEAM_SEED, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ppms_server_listen (server, 0, &error));
+  g_assert_no_error (error);
+  ppms_server_set_timer_scale (server, 0.05);
+  return server;
+}
 
 static PpmsPeer *
 visitor_greets (PpmsServer *server, const char *email, const char *name)
@@ -1012,7 +1116,6 @@ static void
 test_pidgin_chat (void)
 {
   const char *skip = skip_reason ();
-  GError *error = NULL;
   PpmsServer *server;
   PpmsPeer *visitor, *other;
   Session s = { 0 };
@@ -1026,11 +1129,7 @@ test_pidgin_chat (void)
     g_test_skip (skip);
     return;
   }
-  server = ppms_server_new_from_data (TEAM_SEED, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
+  server = start_server ();
   visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
   other = visitor_greets (server, OTHER_EMAIL, OTHER_NAME);
 
@@ -1088,6 +1187,151 @@ test_pidgin_chat (void)
 
     g_test_skip (reason);
   }
+}
+
+/* The visitor uploads content and sends it as a message of that sub-type. */
+static char *
+visitor_sends_upload (PpmsPeer *visitor, const char *subtype, const char *name,
+                      const char *mime, GBytes *content)
+{
+  g_autoptr (GError) error = NULL;
+  char *fid = ppms_peer_upload_sync (visitor, name, mime, content, &error);
+  g_autofree char *body = NULL, *uuid = NULL;
+
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"%s\", \"mime\": \"%s\", "
+                          "\"size\": %zu}", fid, name, mime, g_bytes_get_size (content));
+  uuid = ppms_peer_send_message (visitor, ppms_peer_conversation_uuid (visitor), subtype, body);
+  g_assert_nonnull (uuid);
+  return fid;
+}
+
+typedef struct {
+  Session *session;
+  gint32 xfer;              /* from the FileRecvStart signal */
+  guint64 at_least;
+} XferWait;
+
+static void
+on_file_recv_start (GDBusConnection *connection, const char *sender_name, const char *path,
+                    const char *interface, const char *signal, GVariant *parameters,
+                    gpointer data)
+{
+  XferWait *wait = data;
+
+  g_variant_get (parameters, "(i)", &wait->xfer);
+}
+
+static gboolean
+xfer_has_bytes (gpointer data)
+{
+  XferWait *wait = data;
+
+  /* libpurple's D-Bus API gives the count as an int (a size_t cut down). */
+  return wait->xfer != 0 &&
+         purple_call_int (wait->session, "PurpleXferGetBytesSent",
+                          g_variant_new ("(i)", wait->xfer)) >= (gint64) wait->at_least;
+}
+
+/* Pidgin redraws a transfer at most once a second: it is asked to until
+ * its window's title shows the half received. */
+static gboolean
+transfers_show_half (gpointer data)
+{
+  XferWait *wait = data;
+  WindowWait window = { wait->session, "File Transfers - 50%", NULL };
+
+  g_variant_unref (purple_call (wait->session, "PurpleXferUpdateProgress",
+                                g_variant_new ("(i)", wait->xfer), "()"));
+  if (!window_is_shown (&window))
+    return FALSE;
+  g_free (window.title);
+  return TRUE;
+}
+
+/* Pictures of what Pidgin makes of rich messages (the README's): a
+ * visitor's picture inline in the conversation; Get Info on the visitor;
+ * a file from the visitor being received, in Pidgin's File Transfers
+ * window (libpurple's autoaccept plugin takes it, the test server sends
+ * half of it and then nothing more, so it stays in progress). */
+static void
+test_pidgin_rich_messages (void)
+{
+  const char *skip = skip_reason ();
+  PpmsServer *server;
+  PpmsPeer *visitor;
+  Session s = { 0 };
+  XferWait xfer = { &s, 0, 0 };
+  gint32 account, buddy, contact, conv, gc;
+  guint signal_id;
+  g_autoptr (GBytes) picture = NULL, report = NULL;
+  g_autofree char *image_fid = NULL, *file_fid = NULL, *title = NULL, *transfers_title = NULL;
+  GString *report_text;
+
+  if (skip != NULL) {
+    g_test_skip (skip);
+    return;
+  }
+  server = start_server ();
+  visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
+  session_start (&s, ppms_server_get_url (server));
+  account = wait_signed_on (&s);
+  buddy = wait_buddy (&s, account, ppms_peer_user_uuid (visitor));
+
+  /* The window is open (its history shows the greeting), then a picture
+   * comes, inline. */
+  conv = purple_call_int (&s, "PurpleConversationNew",
+                          g_variant_new ("(iis)", PURPLE_CONV_TYPE_IM, account,
+                                         ppms_peer_user_uuid (visitor)));
+  g_assert_cmpint (conv, !=, 0);
+  wait_in_history (&s, conv, GREETING);
+  visitor_says (visitor, VISITOR_TEXT);
+  picture = ppms_test_png (180, 100);
+  image_fid = visitor_sends_upload (visitor, "IMAGE", "photo.png", "image/png", picture);
+  wait_received (&s, ppms_peer_user_uuid (visitor), image_fid);
+  g_assert_cmpuint (count_in_history (&s, conv, "<img id=\""), ==, 1);
+  settle_for_readme (&s);
+  title = purple_call_string (&s, "PurpleConversationGetTitle", g_variant_new ("(i)", conv));
+  screenshot (&s, title, "conversation-image.png");
+
+  /* Get Info. */
+  gc = purple_call_int (&s, "PurpleAccountGetConnection", g_variant_new ("(i)", account));
+  g_variant_unref (purple_call (&s, "ServGetInfo",
+                                g_variant_new ("(is)", gc, ppms_peer_user_uuid (visitor)), "()"));
+  g_free (wait_window (&s, "Buddy Information"));
+  screenshot (&s, "Buddy Information", "get-info.png");
+
+  /* A file being received: half of it arrives, then it waits. */
+  contact = purple_call_int (&s, "PurpleBuddyGetContact", g_variant_new ("(i)", buddy));
+  g_variant_unref (purple_call (&s, "PurpleBlistNodeSetInt",
+                                g_variant_new ("(isi)", contact, "autoaccept", 1), "()"));
+  signal_id = g_dbus_connection_signal_subscribe (s.dbus, NULL, PURPLE_INTERFACE,
+                                                  "FileRecvStart", PURPLE_PATH, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_file_recv_start,
+                                                  &xfer, NULL);
+  report_text = g_string_new (NULL);
+  while (report_text->len < 3 * 1024 * 1024)
+    g_string_append (report_text, "Quarterly figures of order 4711 and its neighbours. ");
+  report = g_string_free_to_bytes (report_text);
+  xfer.at_least = g_bytes_get_size (report) / 2;
+  ppms_server_set_fault_target (server, "purple-ppmessage");
+  ppms_server_set_http_fault (server, PPMS_FAULT_STALL_HALFWAY, "/download/download/", 1.0, 0,
+                              0);
+  file_fid = visitor_sends_upload (visitor, "FILE", "quarterly-report.txt", "text/plain",
+                                   report);
+  if (!poll_until (xfer_has_bytes, &xfer, WAIT_MS))
+    fail_with_log (&s, "Pidgin did not receive half of the file");
+  g_assert_cmpint (purple_call_int (&s, "PurpleXferIsCompleted", g_variant_new ("(i)", xfer.xfer)),
+                   ==, 0);
+  if (!poll_until (transfers_show_half, &xfer, WAIT_MS))
+    fail_with_log (&s, "Pidgin's File Transfers window did not show the half received");
+  transfers_title = wait_window (&s, "File Transfers");
+  screenshot (&s, transfers_title, "file-transfer.png");
+  g_dbus_connection_signal_unsubscribe (s.dbus, signal_id);
+
+  session_stop (&s);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
 }
 
 /* Bob makes a group of the three agents the way PPKefu can (the server
@@ -1186,6 +1430,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pidgin/chat-and-screenshots", test_pidgin_chat);
+  g_test_add_func ("/pidgin/rich-messages-screenshots", test_pidgin_rich_messages);
   g_test_add_func ("/pidgin/group-chat-screenshot", test_pidgin_group_chat);
   return g_test_run ();
 }

@@ -462,6 +462,55 @@ assert_saved (const char *directory, const char *name, GBytes *content)
   g_remove (path);
 }
 
+/* /original in the window: the full-size picture of the last image,
+ * offered as a file transfer and saved with the server's bytes of the
+ * original (not the thumbnail shown); the line says how. */
+static void
+test_image_original_on_request (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
+  GBytes *png = test_png (320, 240);
+  PurpleConversation *conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  char *fid, *original_path, *error = NULL;
+  const HarnessWrite *line;
+  HarnessXfer *xfer;
+
+  /* Nothing to save yet. */
+  g_assert_cmpint (purple_cmd_do_command (conv, "original", "original", &error), ==,
+                   PURPLE_CMD_STATUS_FAILED);
+  g_assert_nonnull (strstr (error, "No image"));
+  g_clear_pointer (&error, g_free);
+
+  harness_set_action_answer ("Accept");
+  harness_set_save_directory (directory);
+  fid = visitor_sends_image (visitor, "screenshot.png", png);
+  original_path = g_strconcat ("/download/download/", fid, NULL);
+  line = wait_write (account, fid);
+  g_assert_nonnull (strstr (line->text, "/original"));
+  g_assert_cmpuint (ppms_server_count_requests (server, original_path), ==, 0);
+
+  g_assert_cmpint (purple_cmd_do_command (conv, "original", "original", &error), ==,
+                   PURPLE_CMD_STATUS_OK);
+  g_assert_null (error);
+  xfer = wait_xfer_ended (PURPLE_XFER_RECEIVE);
+  g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_DONE);
+  g_assert_cmpstr (xfer->filename, ==, "image.png");
+  g_assert_cmpuint (ppms_server_count_requests (server, original_path), ==, 1);
+  assert_saved (directory, "image.png", png);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+
+  g_free (original_path);
+  g_free (fid);
+  g_bytes_unref (png);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 /* A voice message and a text too long to show are files too: offered,
  * saved byte for byte, with a line naming what they are. */
 static void
@@ -628,6 +677,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/files/image-inline", test_image_shown_inline);
   harness_add_test ("/purple/files/image-download-fails", test_image_download_fails);
+  harness_add_test ("/purple/files/image-original", test_image_original_on_request);
   harness_add_test ("/purple/files/file-received", test_file_received);
   harness_add_test ("/purple/files/voice-and-long-text", test_voice_and_long_text_offered);
   harness_add_test ("/purple/files/file-sent", test_file_sent);

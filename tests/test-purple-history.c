@@ -288,6 +288,85 @@ test_read_cut_by_sign_out (void)
   ppms_server_free (server);
 }
 
+/* A text over 128 bytes that the server stored as a TXT file, of n
+ * characters. */
+static char *
+long_text (char letter, guint n)
+{
+  char *text = g_strnfill (n, letter);
+
+  memcpy (text, "long ", 5);
+  return text;
+}
+
+/* Long texts are stored as TXT files: history shows their full text, on
+ * opening a window and with /history, as the live path does. */
+static void
+test_long_text_in_history (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  const char *conversation = ppms_peer_conversation_uuid (visitor);
+  char *older = long_text ('o', 300), *newer = long_text ('n', 2000);
+  PurpleAccount *account = agent_account (server);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+
+  send_and_wait_ack (visitor, conversation, older);
+  send_and_wait_ack (visitor, conversation, "between");
+  send_and_wait_ack (visitor, conversation, newer);
+  purple_account_set_int (account, "history_count", 2);
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, who), WAIT_MS));
+
+  conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  wait_write (account, "between");
+  g_assert_nonnull (find_exact_write (account, newer));
+  g_assert_true (find_exact_write (account, newer)->flags & PURPLE_MESSAGE_DELAYED);
+  g_assert_cmpuint (write_index (find_exact_write (account, newer)), >,
+                    write_index (find_exact_write (account, "between")));
+  g_assert_null (find_exact_write (account, ""));
+
+  g_assert_cmpint (run_command (conv, "history 1"), ==, PURPLE_CMD_STATUS_OK);
+  g_assert_true (HARNESS_WAIT_FOR (find_exact_write (account, older) != NULL, WAIT_MS));
+  g_assert_cmpuint (count_exact_writes (account, older), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, newer), ==, 1);
+  g_assert_null (find_exact_write (account, ""));
+  sign_out (account);
+  g_free (older);
+  g_free (newer);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* A long text whose file cannot be downloaded says so, with its link,
+ * instead of an empty line. */
+static void
+test_long_text_download_fails (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  char *text = long_text ('f', 400);
+  PurpleAccount *account = agent_account (server);
+  const char *who = ppms_peer_user_uuid (visitor);
+  const HarnessWrite *fallback;
+
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), text);
+  sign_in_again (account);
+  g_assert_true (HARNESS_WAIT_FOR (harness_find_buddy (account, who), WAIT_MS));
+  ppms_server_set_http_fault (server, PPMS_FAULT_HTTP_500, "/download/", 1.0, 0, 0);
+  purple_conversation_new (PURPLE_CONV_TYPE_IM, account, who);
+  fallback = wait_write (account, "could not be downloaded");
+  g_assert_nonnull (strstr (fallback->text, "/download/download/"));
+  g_assert_true (fallback->flags & PURPLE_MESSAGE_DELAYED);
+  g_assert_null (find_exact_write (account, text));
+  g_assert_null (find_exact_write (account, ""));
+  sign_out (account);
+  g_free (text);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -300,5 +379,7 @@ main (int argc, char **argv)
   harness_add_test ("/purple/history/newer-than-window-not-history",
                     test_newer_than_window_not_history);
   harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);
+  harness_add_test ("/purple/history/long-text", test_long_text_in_history);
+  harness_add_test ("/purple/history/long-text-download-fails", test_long_text_download_fails);
   return g_test_run ();
 }

@@ -1,8 +1,8 @@
 /* ppm-client-requests.c: the public calls that ask the server something on
  * the user's behalf, outside the session's own flow: earlier messages, a
- * user's profile, an icon, closing a conversation. Each answers through
- * its own callback, never after the session stopped (their requests use
- * the session's cancellable).
+ * user's profile, an icon, closing a conversation, the team's canned
+ * replies. Each answers through its own callback, never after the session
+ * stopped (their requests use the session's cancellable).
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -195,4 +195,84 @@ ppm_client_close_conversation (PpmClient *client, const char *conversation_uuid,
   json_object_set_string_member (body, "conversation_uuid", conversation_uuid);
   client->ports.call (client, "PP_CLOSE_CONVERSATION", body, client->cancellable, on_closed,
                       request);
+}
+
+/* ---- The team's predefined scripts ---- */
+
+typedef struct {
+  PpmClient *client;
+  PpmClientScriptsDone done;
+  gpointer user_data;
+} ScriptsRead;
+
+static void
+script_free (PpmScript *script)
+{
+  g_free (script->question);
+  g_free (script->answer);
+  g_free (script);
+}
+
+static int
+compare_questions (gconstpointer a, gconstpointer b)
+{
+  const PpmScript *first = *(const PpmScript *const *) a;
+  const PpmScript *second = *(const PpmScript *const *) b;
+
+  return g_utf8_collate (first->question ? first->question : "",
+                         second->question ? second->question : "");
+}
+
+static void
+on_scripts (JsonObject *answer, const GError *error, gpointer data)
+{
+  ScriptsRead *read = data;
+  g_autoptr (GPtrArray) scripts = NULL;
+  JsonArray *list;
+  guint length;
+
+  if (ppm_error_is_cancelled (error))
+    goto out;
+  if (error != NULL) {
+    ppm_client_note_http_error (read->client, "PP_GET_ALL_PREDEFINED_SCRIPT", error);
+    read->done (read->user_data, NULL, error);
+    goto out;
+  }
+  scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) script_free);
+  list = ppm_json_opt_array (answer, "list");
+  length = list != NULL ? json_array_get_length (list) : 0;
+  for (guint i = 0; i < length; i++) {
+    /* The shipped server's entries are null: nothing to show. */
+    JsonObject *entry = ppm_json_array_object (list, i);
+    const char *reply = entry != NULL ? text_of (entry, "script_answer") : NULL;
+    PpmScript *script;
+
+    if (reply == NULL)
+      continue;
+    script = g_new0 (PpmScript, 1);
+    script->question = g_strdup (text_of (entry, "script_question"));
+    script->answer = g_strdup (reply);
+    g_ptr_array_add (scripts, script);
+  }
+  g_ptr_array_sort (scripts, compare_questions);
+  read->done (read->user_data, scripts, NULL);
+out:
+  g_free (read);
+}
+
+void
+ppm_client_read_team_scripts (PpmClient *client, PpmClientScriptsDone done, gpointer user_data)
+{
+  g_autoptr (JsonObject) body = NULL;
+  ScriptsRead *read;
+
+  if (!can_ask (client) || done == NULL)
+    return;
+  read = g_new0 (ScriptsRead, 1);
+  read->client = client;
+  read->done = done;
+  read->user_data = user_data;
+  body = json_object_new ();
+  client->ports.call (client, "PP_GET_ALL_PREDEFINED_SCRIPT", body, client->cancellable,
+                      on_scripts, read);
 }

@@ -323,6 +323,21 @@ void       ppm_client_leave_group (PpmClient *client, const char *conversation_u
  * of const PpmConversation* valid until the next event. */
 GPtrArray *ppm_client_list_groups (PpmClient *client);
 
+/* Addition: the team's predefined scripts (canned replies) as
+ * PP_GET_ALL_PREDEFINED_SCRIPT gives them, for agents. The shipped server
+ * answers one null per script (PPMESSAGE-PROTOCOL.md section 16.5): those
+ * are skipped, so there scripts is empty. scripts: PpmScript*, sorted by
+ * question, valid during the call; NULL with error. Not called once the
+ * session stopped. */
+typedef struct {
+  char *question;           /* may be NULL: the server does not require one */
+  char *answer;
+} PpmScript;
+typedef void (*PpmClientScriptsDone) (gpointer user_data, GPtrArray *scripts,
+                                      const GError *error);
+void       ppm_client_read_team_scripts (PpmClient *client, PpmClientScriptsDone done,
+                                         gpointer user_data);
+
 /* Addition: the team's icon URL as PPConsole set it (the app's app_icon),
  * or NULL (a team whose icon was never set). */
 const char *ppm_client_get_team_icon (PpmClient *client);

@@ -15,11 +15,22 @@ typedef struct {
   guint count;
   PpmHistoryDone done;
   gpointer data;
+  GPtrArray *messages;        /* read, oldest first */
+  gboolean reached_start;
+  guint texts_loading;        /* long texts (TXT) still being downloaded */
+  gboolean cancelled;
 } HistoryRead;
+
+typedef struct {
+  HistoryRead *read;
+  PpmMessage *message;
+} TextDownload;
 
 static void
 history_read_free (HistoryRead *read)
 {
+  if (read->messages != NULL)
+    g_ptr_array_unref (read->messages);
   g_free (read->conversation_uuid);
   g_free (read);
 }
@@ -70,10 +81,61 @@ name_sender (PpmHistory *history, PpmMessage *message)
 }
 
 static void
+finish_read (HistoryRead *read)
+{
+  if (!read->cancelled)
+    read->done (read->data, read->conversation_uuid, read->messages, read->reached_start, NULL);
+  history_read_free (read);
+}
+
+/* A long text's download ended: a failure leaves the message a text
+ * saying so, with its link, as on the live path. */
+static void
+on_text_downloaded (GBytes *body, const GError *error, gpointer data)
+{
+  TextDownload *download = data;
+  HistoryRead *read = download->read;
+
+  if (ppm_error_is_cancelled (error))
+    read->cancelled = TRUE;
+  else
+    ppm_message_complete_download (download->message, body, error);
+  g_free (download);
+  if (--read->texts_loading == 0)
+    finish_read (read);
+}
+
+/* The server keeps a text over 128 bytes as a file (TXT): its record
+ * carries only the link, so the text is fetched before the read is
+ * handed on (PPMESSAGE-PROTOCOL.md section 10.4). */
+static void
+load_long_texts (HistoryRead *read)
+{
+  PpmHistory *history = read->history;
+
+  read->texts_loading = 1;      /* held until every download started */
+  for (guint i = 0; i < read->messages->len; i++) {
+    PpmMessage *message = read->messages->pdata[i];
+    TextDownload *download;
+
+    if (!ppm_message_needs_text (message))
+      continue;
+    download = g_new0 (TextDownload, 1);
+    download->read = read;
+    download->message = message;
+    read->texts_loading++;
+    history->ports->download (history->owner, message->file_url, PPM_MAX_TEXT_BYTES,
+                              history->cancellable, on_text_downloaded, download);
+  }
+  if (--read->texts_loading == 0)
+    finish_read (read);
+}
+
+static void
 on_history_page (JsonObject *answer, const GError *error, gpointer data)
 {
   HistoryRead *read = data;
-  g_autoptr (GPtrArray) messages = NULL;
+  GPtrArray *messages;
   JsonArray *list;
   guint length, listed = 0;
   const char *base;
@@ -88,6 +150,7 @@ on_history_page (JsonObject *answer, const GError *error, gpointer data)
     return;
   }
   messages = g_ptr_array_new_with_free_func ((GDestroyNotify) ppm_message_free);
+  read->messages = messages;
   list = ppm_json_opt_array (answer, "list");
   length = list != NULL ? json_array_get_length (list) : 0;
   base = read->history->ports->base_url (read->history->owner);
@@ -114,8 +177,8 @@ on_history_page (JsonObject *answer, const GError *error, gpointer data)
     name_sender (read->history, message);
     g_ptr_array_add (messages, message);
   }
-  read->done (read->data, read->conversation_uuid, messages, listed < read->count, NULL);
-  history_read_free (read);
+  read->reached_start = listed < read->count;
+  load_long_texts (read);
 }
 
 void

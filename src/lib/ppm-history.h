@@ -5,7 +5,8 @@
  * PP_PAGE_HISTORY_MESSAGE (../shared/protocol/PPMESSAGE-PROTOCOL.md,
  * "PP_PAGE_HISTORY_MESSAGE") answers newest first both in page mode (the
  * most recent messages) and with max_uuid (those strictly older than a
- * message); the reader hands them on oldest first.
+ * message); the reader hands them on oldest first, each long text (TXT)
+ * already downloaded as the live path does (or saying why it could not be).
  *
  * A state module: its own struct, no events of the client, the server
  * through PpmPorts, the senders' names from the registry.

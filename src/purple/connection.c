@@ -384,6 +384,8 @@ ppm_connection_close (PurpleConnection *gc)
   ppm_chat_account_closed (pa);
   g_clear_pointer (&pa->requests, g_ptr_array_unref);
   g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
+  ppm_original_account_closed (pa);
+  g_clear_pointer (&pa->team_scripts, g_ptr_array_unref);
   g_hash_table_destroy (pa->pending_sends);
   purple_connection_set_protocol_data (gc, NULL);
   g_free (pa);

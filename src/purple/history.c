@@ -171,8 +171,10 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
     header_written = TRUE;
     if (is_chat (conv))
       ppm_chat_write_history (pa, conv, message);
-    else
+    else {
       ppm_im_write_history (pa, conv, message);
+      ppm_original_image_shown (pa, read->who, message);
+    }
     window_note (window, message->uuid, message->time_us);
   }
   if (!header_written && read->paging)

@@ -343,7 +343,7 @@ message_plain_text (const PpmMessage *message)
 {
   switch (message->kind) {
   case PPM_MESSAGE_IMAGE:
-    return file_fallback (message, _("Image"));
+    return ppm_original_image_line (file_fallback (message, _("Image")));
   case PPM_MESSAGE_FILE:
     if (g_strcmp0 (message->subtype, "AUDIO") == 0)
       return file_fallback (message, _("Voice message"));
@@ -482,6 +482,7 @@ ppm_im_message (PpmAccount *pa, const PpmMessage *message, const PpmConversation
   write_image_notice (pa, partner, message);
   if (message->kind == PPM_MESSAGE_FILE)
     ppm_xfer_offer (pa, partner, message);
+  ppm_original_image_shown (pa, partner, message);
 }
 
 void

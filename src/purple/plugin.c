@@ -98,6 +98,7 @@ ppm_plugin_load (PurplePlugin *plugin)
   ppm_client_set_log_bodies_check (debug_log_read);
   ppm_history_plugin_load (plugin);
   ppm_canned_plugin_load (plugin);
+  ppm_original_plugin_load (plugin);
   return TRUE;
 }
 
@@ -110,6 +111,7 @@ ppm_plugin_unload (PurplePlugin *plugin)
   ppm_client_set_log_bodies_check (NULL);
   ppm_history_plugin_unload (plugin);
   ppm_canned_plugin_unload (plugin);
+  ppm_original_plugin_unload (plugin);
   ppm_settings_shutdown ();
   return TRUE;
 }

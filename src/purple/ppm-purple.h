@@ -56,6 +56,8 @@ typedef struct {
   int last_chat_id;
   GHashTable *chat_typing;   /* chat.c: typing marks -> their timer ids */
   gpointer roomlist;         /* chat.c: the last room list (PurpleRoomlist*) */
+  GHashTable *last_images;   /* original.c: IM partner -> the last image shown there */
+  GPtrArray *team_scripts;   /* canned.c: the team's canned replies (PpmScript*) last listed */
 } PpmAccount;
 
 static inline PpmAccount *
@@ -226,6 +228,15 @@ GList *ppm_actions_account (PurplePlugin *plugin, gpointer context);
 void ppm_canned_plugin_load (PurplePlugin *plugin);
 void ppm_canned_plugin_unload (PurplePlugin *plugin);
 
+/* original.c: /original, the full-size picture of an IM window's last image */
+void ppm_original_plugin_load (PurplePlugin *plugin);
+void ppm_original_plugin_unload (PurplePlugin *plugin);
+/* An image (any message: others are ignored) was shown in the IM window with partner. */
+void ppm_original_image_shown (PpmAccount *pa, const char *partner, const PpmMessage *message);
+void ppm_original_account_closed (PpmAccount *pa);
+/* An image's text line (taken) with how to get the full size, where the UI has commands. */
+char *ppm_original_image_line (char *line);
+
 /* typing.c */
 void ppm_typing_start (PpmAccount *pa);
 void ppm_typing_stop (PpmAccount *pa);
@@ -273,6 +284,10 @@ GProxyResolver *ppm_proxy_resolver_for_account (PurpleAccount *account);
 /* xfer.c: files as libpurple file transfers */
 /* Offers the file of a received FILE message for download. */
 void ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message);
+/* Offers the file at url (of this server) for download under name (made
+ * safe here); size -1: unknown. */
+void ppm_xfer_offer_download (PpmAccount *pa, const char *partner, const char *url,
+                              const char *name, gint64 size);
 /* prpl send_file, new_xfer, can_receive_file: "Send File" to a contact
  * with an open conversation. */
 void        ppm_xfer_send_file (PurpleConnection *gc, const char *who, const char *file);

@@ -137,27 +137,36 @@ accept_download (PurpleXfer *xfer)
 }
 
 void
-ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message)
+ppm_xfer_offer_download (PpmAccount *pa, const char *partner, const char *url,
+                         const char *name, gint64 size)
 {
   PurpleXfer *xfer;
   XferData *data;
-  char *name;
+  char *safe_name;
 
-  if (message->outgoing || message->file_url == NULL || pa->client == NULL)
+  if (url == NULL || pa->client == NULL)
     return;
   xfer = purple_xfer_new (pa->account, PURPLE_XFER_RECEIVE, partner);
   data = attach (pa, xfer);
-  data->url = g_strdup (message->file_url);
-  data->size = message->file_size;
+  data->url = g_strdup (url);
+  data->size = size;
   /* The server's name may hold a path or start with a dot. */
-  name = ppm_file_name_safe (message->file_name);
-  purple_xfer_set_filename (xfer, name);
-  if (message->file_size > 0)
-    purple_xfer_set_size (xfer, (size_t) message->file_size);
+  safe_name = ppm_file_name_safe (name);
+  purple_xfer_set_filename (xfer, safe_name);
+  if (size > 0)
+    purple_xfer_set_size (xfer, (size_t) size);
   purple_xfer_set_init_fnc (xfer, accept_download);
   purple_xfer_set_start_fnc (xfer, start_download);
   purple_xfer_request (xfer);
-  g_free (name);
+  g_free (safe_name);
+}
+
+void
+ppm_xfer_offer (PpmAccount *pa, const char *partner, const PpmMessage *message)
+{
+  if (!message->outgoing)
+    ppm_xfer_offer_download (pa, partner, message->file_url, message->file_name,
+                             message->file_size);
 }
 
 /* ---- Sending ---- */

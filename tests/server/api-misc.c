@@ -189,18 +189,42 @@ real_time_customer_number (PpmsApiCall *call)
 static void
 add_predefined_script (PpmsApiCall *call)
 {
-  call->server->predefined_scripts++;
+  PpmsServer *server = call->server;
+  JsonObject *script;
+  g_autofree char *uuid = NULL;
+
+  if (!ppms_call_require (call, "script_answer", NULL))
+    return;
+  if (server->predefined_scripts == NULL)
+    server->predefined_scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  script = json_object_new ();
+  uuid = ppms_uuid_new ();
+  json_object_set_string_member (script, "uuid", uuid);
+  json_object_set_string_member (script, "app_uuid", ppms_call_string (call, "app_uuid"));
+  json_object_set_null_member (script, "group_uuid");
+  json_object_set_string_member (script, "script_question",
+                                 ppms_call_string (call, "script_question"));
+  json_object_set_string_member (script, "script_answer",
+                                 ppms_call_string (call, "script_answer"));
+  g_ptr_array_add (server->predefined_scripts, script);
 }
 
 static void
 get_all_predefined_script (PpmsApiCall *call)
 {
+  GPtrArray *scripts = call->server->predefined_scripts;
   JsonArray *list = json_array_new ();
-  guint n = call->server->predefined_scripts;
 
-  /* As shipped: one null per script (the detail function returns nothing). */
-  for (guint i = 0; i < n; i++)
-    json_array_add_null_element (list);
+  for (guint i = 0; scripts != NULL && i < scripts->len; i++) {
+    JsonObject *script = scripts->pdata[i];
+
+    /* As shipped: one null per script (the detail function returns nothing). */
+    if (!call->server->return_predefined_scripts)
+      json_array_add_null_element (list);
+    else if (g_strcmp0 (json_object_get_string_member (script, "app_uuid"),
+                        ppms_call_string (call, "app_uuid")) == 0)
+      json_array_add_object_element (list, json_object_ref (script));
+  }
   json_object_set_array_member (call->reply, "list", list);
 }
 

@@ -142,19 +142,44 @@ on_delay_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-pause_request (PpmsServer *server, SoupServerMessage *msg, guint delay_ms)
+/* Kept until it ends or the server stops. */
+static PpmsPending *
+hold_request (PpmsServer *server, SoupServerMessage *msg)
 {
   PpmsPending *p = g_new0 (PpmsPending, 1);
 
   p->server = server;
   p->msg = g_object_ref (msg);
-  soup_server_message_pause (msg);
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_pending_gone), p);
   g_signal_connect (msg, "finished", G_CALLBACK (on_pending_gone), p);
+  server->pending = g_list_prepend (server->pending, p);
+  return p;
+}
+
+static void
+pause_request (PpmsServer *server, SoupServerMessage *msg, guint delay_ms)
+{
+  PpmsPending *p = hold_request (server, msg);
+
+  soup_server_message_pause (msg);
   if (delay_ms > 0)
     p->timeout_id = g_timeout_add (delay_ms, on_delay_done, p);
-  server->pending = g_list_prepend (server->pending, p);
+}
+
+/* A transfer that hangs midway: the answer announces its whole length,
+ * its first half goes out, and libsoup waits for the rest, which never
+ * comes. */
+static void
+send_half_then_stall (PpmsServer *server, SoupServerMessage *msg)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  gsize len = g_bytes_get_size (bytes);
+
+  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg), len);
+  soup_message_body_truncate (body);
+  soup_message_body_append (body, SOUP_MEMORY_COPY, g_bytes_get_data (bytes, NULL), len / 2);
+  hold_request (server, msg);
 }
 
 /* Stop: stalled and delayed requests are dropped with their connections. */
@@ -268,6 +293,10 @@ ppms_http_callback (SoupServer *soup, SoupServerMessage *msg, const char *path,
       break;
     case PPMS_FAULT_DELAY:
       pause_request (server, msg, MAX (server->fault.delay_ms, 1));
+      break;
+    case PPMS_FAULT_STALL_HALFWAY:
+      route (server, msg);
+      send_half_then_stall (server, msg);
       break;
     case PPMS_FAULT_500_AFTER_WORK:
       /* The change is made; only its answer is lost on the way. */

@@ -1,5 +1,6 @@
 /* image.c: image sizes read from PNG, GIF and JPEG headers, IMAGE message
- * thumbnails (protocol 7.5), and the small PNG served as every identicon.
+ * thumbnails (protocol 7.5), the small PNG served as every identicon, and
+ * pictures for tests to send.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -116,4 +117,54 @@ ppms_image_thumbnail (PpmsServer *server, PpmsFile *orig, const char *mime, Json
   json_object_set_int_member (out_body, "thum_width", tw);
   json_object_set_int_member (out_body, "thum_height", th);
   return TRUE;
+}
+
+static void
+png_chunk (GByteArray *png, const char *type, const guint8 *data, guint32 length)
+{
+  guint8 be[4] = { length >> 24, length >> 16, length >> 8, length };
+  guint32 crc = 0xffffffffu;
+
+  g_byte_array_append (png, be, 4);
+  g_byte_array_append (png, (const guint8 *) type, 4);
+  g_byte_array_append (png, data, length);
+  /* CRC-32 of type and data, bit by bit (PNG specification, annex D). */
+  for (guint32 i = 0; i < 4 + length; i++) {
+    crc ^= i < 4 ? (guint8) type[i] : data[i - 4];
+    for (int bit = 0; bit < 8; bit++)
+      crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+  }
+  crc ^= 0xffffffffu;
+  be[0] = crc >> 24, be[1] = crc >> 16, be[2] = crc >> 8, be[3] = crc;
+  g_byte_array_append (png, be, 4);
+}
+
+GBytes *
+ppms_test_png (guint width, guint height)
+{
+  static const guint8 magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  guint8 header[13] = { width >> 24, width >> 16, width >> 8, width,
+                        height >> 24, height >> 16, height >> 8, height,
+                        8, 2, 0, 0, 0 };  /* 8-bit RGB */
+  GByteArray *png = g_byte_array_new ();
+  gsize row = 1 + 3 * (gsize) width, raw_size = row * height, packed_size = 0;
+  guint8 *raw = g_malloc0 (raw_size), *packed = g_malloc (raw_size + 1024);
+  GConverter *zlib = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9));
+  gsize read = 0;
+
+  for (guint y = 0; y < height; y++)
+    for (guint x = 0; x < width; x++) /* a gradient, so each picture has its own bytes */
+      raw[y * row + 1 + 3 * x] = (guint8) (x * 255 / width),
+      raw[y * row + 2 + 3 * x] = (guint8) (y * 255 / height);
+  g_assert_true (g_converter_convert (zlib, raw, raw_size, packed, raw_size + 1024,
+                                     G_CONVERTER_INPUT_AT_END, &read, &packed_size, NULL)
+                 == G_CONVERTER_FINISHED);
+  g_byte_array_append (png, magic, 8);
+  png_chunk (png, "IHDR", header, 13);
+  png_chunk (png, "IDAT", packed, (guint32) packed_size);
+  png_chunk (png, "IEND", NULL, 0);
+  g_object_unref (zlib);
+  g_free (raw);
+  g_free (packed);
+  return g_byte_array_free_to_bytes (png);
 }

@@ -22,7 +22,7 @@ main (int argc, char **argv)
   int port = 8945;
   char *data = NULL;
   double timer_scale = 1.0;
-  gboolean deliver_online = FALSE, demo_visitor = FALSE;
+  gboolean deliver_online = FALSE, demo_visitor = FALSE, return_scripts = FALSE;
   char *demo_visitor_name = NULL, *tls_cert = NULL, *tls_key = NULL, *generate = NULL;
   PpmsPeer *visitor = NULL;
   GOptionEntry entries[] = {
@@ -33,6 +33,7 @@ main (int argc, char **argv)
       "(the \"generate\" member of tests/data/README.md)", "JSON" },
     { "timer-scale", 's', 0, G_OPTION_ARG_DOUBLE, &timer_scale, "Scale of the server's timers (1.0: real)", "X" },
     { "deliver-online", 0, 0, G_OPTION_ARG_NONE, &deliver_online, "Deliver ONLINE frames (the shipped server never does)", NULL },
+    { "return-predefined-scripts", 0, 0, G_OPTION_ARG_NONE, &return_scripts, "Return the predefined scripts (canned replies; the shipped server answers nulls)", NULL },
     { "demo-visitor", 0, 0, G_OPTION_ARG_NONE, &demo_visitor,
       "After listening, start a scripted PPCom visitor (make demo): it signs in, greets the agents "
       "and answers every agent message", NULL },
@@ -68,6 +69,7 @@ main (int argc, char **argv)
     }
   ppms_server_set_timer_scale (server, timer_scale);
   ppms_server_set_deliver_online (server, deliver_online);
+  ppms_server_set_return_predefined_scripts (server, return_scripts);
   if (tls_cert != NULL ? !ppms_server_listen_tls (server, (guint) port, tls_cert, tls_key, &error)
                        : !ppms_server_listen (server, (guint) port, &error))
     {

@@ -50,6 +50,16 @@ void        ppms_server_set_timer_scale (PpmsServer *server, double scale);
  * delivers them in the shape of transcript 05b. Default FALSE. */
 void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver);
 
+/* PP_GET_ALL_PREDEFINED_SCRIPT answers one null per script as shipped (its
+ * detail function returns nothing). TRUE answers the scripts themselves
+ * ({uuid, app_uuid, group_uuid, script_question, script_answer}), as the
+ * handler means to. Default FALSE. */
+void        ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on);
+
+/* A valid RGB PNG of this size with a gradient (each size its own bytes),
+ * for tests to send as a picture. */
+GBytes     *ppms_test_png (guint width, guint height);
+
 /* ---- Fault injection (control surface for tests) ---- */
 typedef enum {
   PPMS_FAULT_NONE = 0,
@@ -59,6 +69,7 @@ typedef enum {
   PPMS_FAULT_STALL,           /* accept the request, never answer */
   PPMS_FAULT_DELAY,           /* answer after delay_ms */
   PPMS_FAULT_500_AFTER_WORK,  /* do what was asked (store, ack, ...), then answer HTTP 500 */
+  PPMS_FAULT_STALL_HALFWAY,   /* answer with the whole length announced, send half, stall */
 } PpmsFaultKind;
 
 /* Applies a fault to HTTP requests whose path contains path_match (NULL: all

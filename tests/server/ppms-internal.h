@@ -224,7 +224,10 @@ struct _PpmsServer {
   GHashTable *amd_results;       /* visitor user uuid -> "WAITING"/"SUCCESS"/"ERROR" */
   guint distributor_source;
   GList *timers;                 /* PpmsTimer*: kick delays etc., cancelled on free */
-  guint predefined_scripts;      /* PP_ADD_PREDEFINED_SCRIPT count (read back as nulls) */
+  /* PP_ADD_PREDEFINED_SCRIPT's scripts (JsonObject*), read back as nulls
+   * unless return_predefined_scripts (ppms_server_set_return_predefined_scripts). */
+  GPtrArray *predefined_scripts;
+  gboolean return_predefined_scripts;
   GHashTable *online_portal_index; /* device uuids re-saved with app_uuid while online (BUG 14) */
   GHashTable *request_counts;    /* HTTP path -> number of requests (GUINT_TO_POINTER), for benchmarks */
   PpmsLog *log;                  /* the exchange log (log.c), NULL until first used */

@@ -217,6 +217,7 @@ ppms_server_free (PpmsServer *server)
   g_clear_pointer (&server->api_handlers, g_hash_table_unref);
   g_clear_pointer (&server->connections, g_hash_table_unref);
   g_clear_pointer (&server->request_counts, g_hash_table_unref);
+  g_clear_pointer (&server->predefined_scripts, g_ptr_array_unref);
   ppms_log_free (server);
   ppms_server_clear_faults (server);
   g_free (server->fault_target);
@@ -240,6 +241,12 @@ void
 ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver)
 {
   server->deliver_online = deliver;
+}
+
+void
+ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on)
+{
+  server->return_predefined_scripts = on;
 }
 
 static void
