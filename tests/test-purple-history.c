@@ -190,6 +190,53 @@ test_no_duplicate_against_window (void)
   ppms_server_free (server);
 }
 
+/* History lines are drawn as messages (Pidgin draws a NO_LOG message as a
+ * grey line without sender or time) and are not logged again, while the
+ * live message that opened the window is logged, and logging stays on. */
+static void
+test_history_drawn_as_messages_not_logged (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_start (server);
+  PurpleAccount *account;
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+  const HarnessWrite *greeting;
+  GList *logs;
+  GString *logged = g_string_new (NULL);
+
+  purple_prefs_set_bool ("/purple/logging/log_ims", TRUE);
+  account = agent_with_visitor (server, visitor);
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "opens the window");
+  wait_write (account, "opens the window");
+  greeting = wait_write (account, VISITOR_GREETING);
+  g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
+  g_assert_false (greeting->flags & PURPLE_MESSAGE_NO_LOG);
+  g_assert_cmpstr (greeting->who, ==, who);
+  conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who, account);
+  g_assert_true (purple_conversation_is_logging (conv));
+
+  logs = purple_log_get_logs (PURPLE_LOG_IM, who, account);
+  g_assert_nonnull (logs);
+  for (GList *l = logs; l != NULL; l = l->next) {
+    PurpleLogReadFlags flags;
+    char *text = purple_log_read (l->data, &flags);
+
+    g_string_append (logged, text);
+    g_free (text);
+    purple_log_free (l->data);
+  }
+  g_list_free (logs);
+  g_assert_nonnull (strstr (logged->str, "opens the window"));
+  g_assert_null (strstr (logged->str, VISITOR_GREETING));
+  g_string_free (logged, TRUE);
+
+  purple_prefs_set_bool ("/purple/logging/log_ims", FALSE);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
 /* A window opened by a live message while a newer one is stored but not
  * shown yet (the plugin's socket went down meanwhile): the window's
  * history shows what came before the live one; the newer one comes in its
@@ -379,6 +426,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/history/newer-than-window-not-history",
                     test_newer_than_window_not_history);
   harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);
+  harness_add_test ("/purple/history/drawn-as-messages-not-logged-again",
+                    test_history_drawn_as_messages_not_logged);
   harness_add_test ("/purple/history/long-text", test_long_text_in_history);
   harness_add_test ("/purple/history/long-text-download-fails", test_long_text_download_fails);
   return g_test_run ();

@@ -273,8 +273,8 @@ write_error (PurpleConversation *conv, const char *text)
 }
 
 /* Writes a message into the group's window: live (flags 0) or from
- * history (delayed, not logged again). Own messages typed elsewhere are
- * under this agent's name. */
+ * history (delayed; the caller pauses the window's logging). Own messages
+ * typed elsewhere are under this agent's name. */
 static void
 write_message (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message,
                PurpleMessageFlags flags)
@@ -320,7 +320,7 @@ ppm_chat_message (PpmAccount *pa, const PpmMessage *message, const PpmConversati
 void
 ppm_chat_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message)
 {
-  write_message (pa, conv, message, PURPLE_MESSAGE_NO_LOG);
+  write_message (pa, conv, message, PURPLE_MESSAGE_DELAYED);
 }
 
 gboolean

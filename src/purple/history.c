@@ -119,6 +119,27 @@ write_system_line (PurpleConversation *conv, const char *text)
                              time (NULL));
 }
 
+/* Writes one earlier message as a message (sender, time, delayed) with the
+ * window's logging paused: it was logged when first shown, or belongs to
+ * the server's record, not this log. PURPLE_MESSAGE_NO_LOG would keep it out
+ * of the log too, but Pidgin 2 draws such a message as a grey line with no
+ * sender and no time (pidgin/gtkconv.c, pidgin_conv_write_conv). */
+static void
+write_earlier_message (PpmAccount *pa, PurpleConversation *conv, const char *partner,
+                       const PpmMessage *message)
+{
+  gboolean logging = purple_conversation_is_logging (conv);
+
+  purple_conversation_set_logging (conv, FALSE);
+  if (is_chat (conv))
+    ppm_chat_write_history (pa, conv, message);
+  else {
+    ppm_im_write_history (pa, conv, message);
+    ppm_original_image_shown (pa, partner, message);
+  }
+  purple_conversation_set_logging (conv, logging);
+}
+
 static void
 on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messages,
                  gboolean reached_start, const GError *error)
@@ -169,12 +190,7 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
     if (!header_written)
       write_system_line (conv, _("Earlier messages:"));
     header_written = TRUE;
-    if (is_chat (conv))
-      ppm_chat_write_history (pa, conv, message);
-    else {
-      ppm_im_write_history (pa, conv, message);
-      ppm_original_image_shown (pa, read->who, message);
-    }
+    write_earlier_message (pa, conv, read->who, message);
     window_note (window, message->uuid, message->time_us);
   }
   if (!header_written && read->paging)

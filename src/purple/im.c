@@ -516,8 +516,8 @@ void
 ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message)
 {
   const char *partner = purple_conversation_get_name (conv);
-  /* Shown before (or elsewhere) and logged then: not logged twice. */
-  PurpleMessageFlags flags = PURPLE_MESSAGE_DELAYED | PURPLE_MESSAGE_NO_LOG;
+  /* The caller pauses the window's logging (history.c). */
+  PurpleMessageFlags flags = PURPLE_MESSAGE_DELAYED;
   char *plain = message_plain_text (message);
   char *html = ppm_text_to_html (plain);
   char *sender = NULL;

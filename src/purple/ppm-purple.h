@@ -154,7 +154,7 @@ void ppm_im_clear_outgoing (PpmAccount *pa);
 /* Writes a notice into the IM window with this partner, opening it if needed. */
 void ppm_im_write_error (PpmAccount *pa, const char *partner, const char *text);
 /* Writes an earlier message (history) into an open IM window: delayed, with
- * its time, not logged again, no notification. */
+ * its time, no notification; the caller pauses the window's logging. */
 void ppm_im_write_history (PpmAccount *pa, PurpleConversation *conv, const PpmMessage *message);
 /* A message as plain text (images and files: name, size and link). */
 char *ppm_im_plain_text (const PpmMessage *message);
