@@ -366,12 +366,16 @@ test_both_ways (void)
   g_assert_nonnull (strstr (visitor->user_signature, "IRC: " CONTACT_NICK));
   g_free (agent_says (b, "Which order is it?"));
   g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "Which order is it?") == 1, WAIT_MS));
-  contact_says (b, "Number 1234");
-  g_free (agent_says (b, "It left today."));
-  g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "It left today.") == 1, WAIT_MS));
+  /* Text as typed, markup characters included, both ways. */
+  contact_says (b, "Number <1234> & \"5678\"");
+  g_free (agent_says (b, "<b>It left</b> today & arrives soon"));
+  g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "<b>It left</b> today & arrives soon") == 1,
+                                   WAIT_MS));
   assert_once_each (b,
-                    (const char *[]) { "Hello from IRC", "My order is late", "Number 1234", NULL },
-                    (const char *[]) { "Which order is it?", "It left today.", NULL });
+                    (const char *[]) { "Hello from IRC", "My order is late",
+                                       "Number <1234> & \"5678\"", NULL },
+                    (const char *[]) { "Which order is it?",
+                                       "<b>It left</b> today & arrives soon", NULL });
   /* The agent's messages are the agent's, the contact's are the visitor's. */
   g_assert_cmpuint (contact_heard (b, "Hello from IRC"), ==, 0);
   bridge_free (b);

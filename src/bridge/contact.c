@@ -214,6 +214,9 @@ on_quiet (gpointer data)
   }
   purple_debug_info (LOG, "a contact's session closes after its quiet period\n");
   session_close (contact);
+  /* Nothing of it stays in memory but what waits for its network. */
+  if (group_empty (contact, BRIDGE_GROUP_TO_CONTACT))
+    g_hash_table_remove (contacts, contact->path);
   return G_SOURCE_REMOVE;
 }
 
@@ -234,7 +237,10 @@ on_retry (gpointer data)
   BridgeContact *contact = data;
 
   contact->retry_id = 0;
-  session_open (contact);
+  if (contact->client != NULL)
+    send_to_team (contact);     /* a send failed within a session */
+  else
+    session_open (contact);
   return G_SOURCE_REMOVE;
 }
 
