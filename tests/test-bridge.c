@@ -29,6 +29,7 @@
 #define BRIDGE_ID     "core-ppmessage-bridge"
 #define BRIDGE_PREFS  "/plugins/core/ppmessage-bridge"
 #define CORE_READY    "bridge core ready"
+#define CONTACT_READY "contact ready"
 
 /* This program, which runs the core too (not /proc/self/exe: under
  * valgrind that is valgrind). */
@@ -52,24 +53,65 @@ write_log (gpointer path)
   return G_SOURCE_CONTINUE;
 }
 
-static int
-run_core (const char *user_dir, const char *link, guint irc_port, int quiet_seconds)
+/* The account of this process, as the command line gives it, found
+ * again in the user dir after a restart. */
+static PurpleAccount *
+own_account (const char *protocol, const char *username, const char *password, guint port)
 {
-  g_autofree char *username = g_strdup (BRIDGE_NICK "@127.0.0.1");
-  g_autofree char *bridged = g_strdup_printf (BRIDGE_PREFS "/accounts/prpl-irc:%s", username);
+  PurpleAccount *account = purple_accounts_find (username, protocol);
+
+  if (account != NULL) {
+    /* libpurple keeps no password it was not told to remember. */
+    purple_account_set_password (account, password);
+    return account;
+  }
+  account = purple_account_new (username, protocol);
+  purple_account_set_int (account, "port", (int) port);
+  if (g_str_equal (protocol, "prpl-irc")) {
+    purple_account_set_bool (account, "ssl", FALSE);
+  } else {
+    purple_account_set_password (account, password);
+    purple_account_set_string (account, "connect_server", "127.0.0.1");
+    purple_account_set_string (account, "connection_security", "opportunistic_tls");
+    purple_account_set_bool (account, "auth_plain_in_clear", TRUE);
+  }
+  purple_accounts_add (account);
+  return account;
+}
+
+static void
+sign_in_and_say_ready (PurpleAccount *account, const char *ready)
+{
+  harness_connect (account);
+  g_assert_true (harness_wait_connected (account, LOCAL_WAIT_MS));
+  g_print ("%s\n", ready);
+  fflush (stdout);
+}
+
+/* Runs until SIGTERM. */
+static void
+run_until_terminated (const char *user_dir)
+{
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+
+  g_unix_signal_add (SIGTERM, quit_loop, loop);
+  g_main_loop_run (loop);
+  harness_shutdown ();
+}
+
+static int
+run_core (const char *user_dir, const char *link, const char *protocol, const char *username,
+          const char *password, guint port, int quiet_seconds)
+{
+  /* As src/bridge/prefs.c names it: a '/' of the user name becomes '|'. */
+  g_autofree char *name = g_strdelimit (g_strdup (username), "/", '|');
+  g_autofree char *bridged = g_strdup_printf (BRIDGE_PREFS "/accounts/%s:%s", protocol, name);
   PurpleAccount *account;
   PurplePlugin *bridge;
-  g_autofree char *log = NULL;
 
   harness_init_in (user_dir);
-  account = purple_accounts_find (username, "prpl-irc");
-  if (account == NULL) {
-    account = purple_account_new (username, "prpl-irc");
-    purple_account_set_int (account, "port", (int) irc_port);
-    purple_account_set_bool (account, "ssl", FALSE);
-    purple_accounts_add (account);
-  }
+  g_timeout_add (200, write_log, g_build_filename (user_dir, "core.log", NULL));
+  account = own_account (protocol, username, password, port);
   purple_prefs_add_none (BRIDGE_PREFS);
   purple_prefs_add_none (BRIDGE_PREFS "/accounts");
   purple_prefs_add_string (BRIDGE_PREFS "/team_link", link);
@@ -80,50 +122,112 @@ run_core (const char *user_dir, const char *link, guint irc_port, int quiet_seco
   bridge = purple_plugins_find_with_id (BRIDGE_ID);
   g_assert_nonnull (bridge);
   g_assert_true (purple_plugin_load (bridge));
-  harness_connect (account);
-  g_assert_true (harness_wait_connected (account, LOCAL_WAIT_MS));
-  g_print ("%s\n", CORE_READY);
+  sign_in_and_say_ready (account, CORE_READY);
+  run_until_terminated (user_dir);
+  return 0;
+}
+
+/* ---- A contact on a network with no raw client here (XMPP): a second
+ * libpurple process. Lines "WHO<TAB>TEXT" on stdin are sent; every message
+ * received is printed as "heard<TAB>TEXT" (plain text). ---- */
+
+static void
+on_contact_received (PurpleAccount *account, char *sender, char *message,
+                     PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
+{
+  g_autofree char *plain = purple_markup_strip_html (message);
+
+  g_print ("heard\t%s\n", plain);
   fflush (stdout);
-  g_unix_signal_add (SIGTERM, quit_loop, loop);
-  log = g_build_filename (user_dir, "core.log", NULL);
-  g_timeout_add (200, write_log, log);
-  g_main_loop_run (loop);
-  harness_shutdown ();
+}
+
+static gboolean
+on_contact_command (GIOChannel *input, GIOCondition condition, gpointer account)
+{
+  g_autofree char *line = NULL;
+  g_auto (GStrv) parts = NULL;
+  g_autofree char *html = NULL;
+  PurpleConversation *conv;
+
+  if (g_io_channel_read_line (input, &line, NULL, NULL, NULL) != G_IO_STATUS_NORMAL)
+    return condition & G_IO_IN ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  parts = g_strsplit (g_strchomp (line), "\t", 2);
+  if (parts[0] != NULL && parts[1] != NULL) {
+    html = g_markup_escape_text (parts[1], -1);
+    conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, parts[0]);
+    purple_conv_im_send (PURPLE_CONV_IM (conv), html);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+run_contact (const char *user_dir, const char *protocol, const char *username,
+             const char *password, guint port)
+{
+  GIOChannel *commands = g_io_channel_unix_new (0);
+  PurpleAccount *account;
+
+  harness_init_in (user_dir);
+  account = own_account (protocol, username, password, port);
+  purple_signal_connect (purple_conversations_get_handle (), "received-im-msg", account,
+                         PURPLE_CALLBACK (on_contact_received), NULL);
+  sign_in_and_say_ready (account, CONTACT_READY);
+  g_io_add_watch (commands, G_IO_IN | G_IO_HUP, on_contact_command, account);
+  run_until_terminated (user_dir);
+  g_io_channel_unref (commands);
   return 0;
 }
 
 /* ---- The test's side: servers, the agent, the contact ---- */
 
+typedef enum { NETWORK_IRC, NETWORK_XMPP } Network;
+
+/* A libpurple process of this test (the bridge, or an XMPP contact). */
 typedef struct {
+  GSubprocess *process;
+  GDataInputStream *output;
+  GCancellable *cancel;
+  const char *ready_line;
+  gboolean ready;
+  GPtrArray *heard;         /* texts after "heard\t" */
+} Child;
+
+typedef struct {
+  Network network;
   PpmsServer *server;
-  LocalServer *irc;
+  LocalServer *network_server;  /* ngircd or prosody */
   PpmsPeer *agent;
-  IrcPal *contact;
+  IrcPal *irc_contact;
+  Child *xmpp_contact;
+  char *contact_dir;
   char *user_dir;
   char *link;
   int quiet_seconds;
-  GSubprocess *core;
-  GDataInputStream *core_output;
-  GCancellable *core_cancel;
-  gboolean core_ready;
+  Child *core;
   char *conversation;       /* the contact's visitor conversation */
   char *visitor;            /* its visitor's uuid */
 } Bridge;
 
+#define XMPP_BRIDGE   "agent@" XMPP_DOMAIN "/bridge"
+#define XMPP_BRIDGE_BARE "agent@" XMPP_DOMAIN
+#define XMPP_CONTACT  "pal@" XMPP_DOMAIN "/tests"
+#define XMPP_CONTACT_BARE "pal@" XMPP_DOMAIN
+
 static void
-on_core_line (GObject *source, GAsyncResult *result, gpointer data)
+on_child_line (GObject *source, GAsyncResult *result, gpointer data)
 {
-  Bridge *b = data;
-  g_autoptr (GError) error = NULL;
+  Child *child = data;
   g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
-                                                                     result, NULL, &error);
+                                                                     result, NULL, NULL);
 
   if (line == NULL)
-    return;             /* the core is gone, or the test stopped listening */
-  if (strstr (line, CORE_READY) != NULL)
-    b->core_ready = TRUE;
+    return;             /* the child is gone, or the test stopped listening */
+  if (g_str_equal (line, child->ready_line))
+    child->ready = TRUE;
+  else if (g_str_has_prefix (line, "heard\t"))
+    g_ptr_array_add (child->heard, g_strdup (line + strlen ("heard\t")));
   g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
-                                       b->core_cancel, on_core_line, b);
+                                       child->cancel, on_child_line, child);
 }
 
 static void
@@ -132,60 +236,134 @@ die_with_test (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static void
-core_start (Bridge *b)
+/* Runs this program with argv (after its own path) and waits for ready_line. */
+static Child *
+child_start (const char *const *argv, const char *ready_line)
 {
   g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *port = g_strdup_printf ("%u", b->irc->port);
-  g_autofree char *quiet = g_strdup_printf ("%d", b->quiet_seconds);
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
+  Child *child = g_new0 (Child, 1);
 
+  g_ptr_array_add (full, self_path);
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (char *) argv[i]);
+  g_ptr_array_add (full, NULL);
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  b->core_ready = FALSE;
-  b->core = g_subprocess_launcher_spawn (launcher, &error, self_path, "--bridge-core",
-                                         b->user_dir, b->link, port, quiet, NULL);
+  child->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) full->pdata,
+                                                 &error);
   g_assert_no_error (error);
-  b->core_output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->core));
-  b->core_cancel = g_cancellable_new ();
-  g_data_input_stream_read_line_async (b->core_output, G_PRIORITY_DEFAULT, b->core_cancel,
-                                       on_core_line, b);
-  g_assert_true (HARNESS_WAIT_FOR (b->core_ready, WAIT_MS));
+  child->ready_line = ready_line;
+  child->heard = g_ptr_array_new_with_free_func (g_free);
+  child->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child->process));
+  child->cancel = g_cancellable_new ();
+  g_data_input_stream_read_line_async (child->output, G_PRIORITY_DEFAULT, child->cancel,
+                                       on_child_line, child);
+  g_assert_true (HARNESS_WAIT_FOR (child->ready, WAIT_MS));
+  return child;
 }
 
 static gboolean
-core_gone (Bridge *b)
+child_gone (Child *child)
 {
-  return g_subprocess_get_identifier (b->core) == NULL;
+  return g_subprocess_get_identifier (child->process) == NULL;
 }
 
 /* SIGKILL: a crash, nothing written at the end; SIGTERM: a clean quit. */
 static void
-core_stop (Bridge *b, int signal)
+child_stop (Child *child, int signal)
 {
-  g_subprocess_send_signal (b->core, signal);
-  g_assert_true (HARNESS_WAIT_FOR (core_gone (b), WAIT_MS));
+  g_subprocess_send_signal (child->process, signal);
+  g_assert_true (HARNESS_WAIT_FOR (child_gone (child), WAIT_MS));
   /* A clean quit ends well (under valgrind: no memory error, no leak). */
   if (signal == SIGTERM)
-    g_assert_true (g_subprocess_get_successful (b->core));
-  g_cancellable_cancel (b->core_cancel);
-  g_clear_object (&b->core_cancel);
-  g_clear_object (&b->core_output);
-  g_clear_object (&b->core);
+    g_assert_true (g_subprocess_get_successful (child->process));
+  g_cancellable_cancel (child->cancel);
+  g_object_unref (child->cancel);
+  g_object_unref (child->output);
+  g_object_unref (child->process);
+  g_ptr_array_unref (child->heard);
+  g_free (child);
+}
+
+static void
+child_say (Child *child, const char *to, const char *text)
+{
+  g_autofree char *line = g_strdup_printf ("%s\t%s\n", to, text);
+  g_autoptr (GError) error = NULL;
+
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (child->process), line, strlen (line),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+core_start (Bridge *b)
+{
+  gboolean irc = b->network == NETWORK_IRC;
+  g_autofree char *port = g_strdup_printf ("%u", b->network_server->port);
+  g_autofree char *quiet = g_strdup_printf ("%d", b->quiet_seconds);
+  const char *argv[] = { "--bridge-core", b->user_dir, b->link,
+                         irc ? "prpl-irc" : "prpl-jabber",
+                         irc ? BRIDGE_NICK "@127.0.0.1" : XMPP_BRIDGE,
+                         irc ? "" : XMPP_PASSWORD, port, quiet, NULL };
+
+  b->core = child_start (argv, CORE_READY);
+}
+
+static void
+core_stop (Bridge *b, int signal)
+{
+  child_stop (g_steal_pointer (&b->core), signal);
+}
+
+static void
+contact_start (Bridge *b)
+{
+  g_autofree char *port = g_strdup_printf ("%u", b->network_server->port);
+  const char *argv[] = { "--contact", b->contact_dir, "prpl-jabber", XMPP_CONTACT,
+                         XMPP_PASSWORD, port, NULL };
+
+  if (b->network == NETWORK_IRC) {
+    b->irc_contact = irc_pal_connect (b->network_server, CONTACT_NICK);
+    return;
+  }
+  b->contact_dir = g_dir_make_tmp ("ppm-contact-XXXXXX", NULL);
+  argv[1] = b->contact_dir;
+  b->xmpp_contact = child_start (argv, CONTACT_READY);
+}
+
+/* The network's server, or NULL (the case is skipped) when not installed. */
+static LocalServer *
+network_server_start (Network network)
+{
+  g_autofree char *program = find_daemon (network == NETWORK_IRC ? "ngircd" : "prosody");
+
+  if (program == NULL) {
+    g_test_skip (network == NETWORK_IRC ? "ngircd is not installed (package: ngircd)"
+                                        : "prosody is not installed (package: prosody)");
+    return NULL;
+  }
+  return network == NETWORK_IRC ? irc_server_start (program) : xmpp_server_start (program);
 }
 
 static Bridge *
-bridge_start (int quiet_seconds)
+bridge_start (Network network, int quiet_seconds)
 {
-  g_autofree char *ngircd = find_daemon ("ngircd");
-  Bridge *b = g_new0 (Bridge, 1);
+  LocalServer *network_server = network_server_start (network);
+  Bridge *b;
 
+  if (network_server == NULL)
+    return NULL;
+  b = g_new0 (Bridge, 1);
+  b->network = network;
+  b->network_server = network_server;
   /* Slower under valgrind, as the waits are (HARNESS_TIMEOUT_SCALE). */
   b->quiet_seconds = quiet_seconds * MAX (1, atoi (g_getenv ("HARNESS_TIMEOUT_SCALE") ?: "1"));
   b->server = server_start ();
-  b->irc = irc_server_start (ngircd);
   b->agent = colleague_start (b->server, AGENT_EMAIL, AGENT_PASSWORD);
-  b->contact = irc_pal_connect (b->irc, CONTACT_NICK);
+  contact_start (b);
   b->user_dir = g_dir_make_tmp ("ppm-bridge-XXXXXX", NULL);
   b->link = visitor_link (b->server);
   g_test_message ("the bridge's libpurple directory: %s", b->user_dir);
@@ -198,11 +376,17 @@ bridge_free (Bridge *b)
 {
   if (b->core != NULL)
     core_stop (b, SIGTERM);
-  irc_pal_free (b->contact);
+  if (b->irc_contact != NULL)
+    irc_pal_free (b->irc_contact);
+  if (b->xmpp_contact != NULL) {
+    child_stop (b->xmpp_contact, SIGTERM);
+    ppms_remove_tree (b->contact_dir);
+  }
   ppms_peer_free (b->agent);
-  local_server_free (b->irc);
+  local_server_free (b->network_server);
   ppms_server_free (b->server);
   ppms_remove_tree (b->user_dir);
+  g_free (b->contact_dir);
   g_free (b->user_dir);
   g_free (b->link);
   g_free (b->conversation);
@@ -210,15 +394,16 @@ bridge_free (Bridge *b)
   g_free (b);
 }
 
-/* How many PRIVMSGs the contact received from the bridge with this text. */
+/* How many messages the contact received from the bridge with this text. */
 static guint
 contact_heard (Bridge *b, const char *text)
 {
   g_autofree char *expected = g_strdup_printf (BRIDGE_NICK " %s", text);
+  GPtrArray *heard = b->irc_contact ? b->irc_contact->privmsgs : b->xmpp_contact->heard;
   guint count = 0;
 
-  for (guint i = 0; i < b->contact->privmsgs->len; i++)
-    count += g_strcmp0 (g_ptr_array_index (b->contact->privmsgs, i), expected) == 0;
+  for (guint i = 0; i < heard->len; i++)
+    count += g_strcmp0 (g_ptr_array_index (heard, i), b->irc_contact ? expected : text) == 0;
   return count;
 }
 
@@ -240,13 +425,22 @@ team_has (Bridge *b, const char *text)
   return count;
 }
 
+static void
+contact_writes (Bridge *b, const char *text)
+{
+  if (b->irc_contact != NULL)
+    irc_pal_say (b->irc_contact, BRIDGE_NICK, text);
+  else
+    child_say (b->xmpp_contact, XMPP_BRIDGE_BARE, text);
+}
+
 /* The contact writes; the agent gets it live, from the contact's visitor. */
 static void
 contact_says (Bridge *b, const char *text)
 {
   const JsonObject *msg;
 
-  irc_pal_say (b->contact, BRIDGE_NICK, text);
+  contact_writes (b, text);
   msg = ppms_peer_wait_message (b->agent, text, WAIT_MS);
   g_assert_nonnull (msg);
   if (b->conversation == NULL) {
@@ -281,17 +475,6 @@ assert_once_each (Bridge *b, const char *const *to_team, const char *const *to_c
     g_assert_cmpuint (team_has (b, to_team[i]), ==, 1);
   for (guint i = 0; to_contact[i] != NULL; i++)
     g_assert_cmpuint (contact_heard (b, to_contact[i]), ==, 1);
-}
-
-/* libpurple's IRC protocol comes with libpurple itself; ngircd may be missing. */
-static gboolean
-skipped (void)
-{
-  g_autofree char *ngircd = find_daemon ("ngircd");
-
-  if (ngircd == NULL)
-    g_test_skip ("ngircd is not installed (package: ngircd)");
-  return ngircd == NULL;
 }
 
 /* The contact's state files, loaded (GKeyFile*). */
@@ -349,21 +532,25 @@ state_has (Bridge *b, const char *group, const char *text)
 /* ---- The cases ---- */
 
 static void
-test_both_ways (void)
+test_both_ways (gconstpointer network)
 {
   Bridge *b;
   PpmsUser *visitor;
 
-  if (skipped ())
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
     return;
-  b = bridge_start (600);
   contact_says (b, "Hello from IRC");
   contact_says (b, "My order is late");
   /* What the agents see: the contact's name and network. */
   visitor = ppms_user_lookup (b->server, b->visitor);
   g_assert_nonnull (visitor);
-  g_assert_cmpstr (visitor->user_fullname, ==, CONTACT_NICK " (IRC)");
-  g_assert_nonnull (strstr (visitor->user_signature, "IRC: " CONTACT_NICK));
+  if (b->network == NETWORK_IRC) {
+    g_assert_cmpstr (visitor->user_fullname, ==, CONTACT_NICK " (IRC)");
+    g_assert_nonnull (strstr (visitor->user_signature, "IRC: " CONTACT_NICK));
+  } else {
+    g_assert_cmpstr (visitor->user_fullname, ==, XMPP_CONTACT_BARE " (XMPP)");
+    g_assert_nonnull (strstr (visitor->user_signature, "XMPP: " XMPP_CONTACT_BARE));
+  }
   g_free (agent_says (b, "Which order is it?"));
   g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "Which order is it?") == 1, WAIT_MS));
   /* Text as typed, markup characters included, both ways. */
@@ -382,14 +569,13 @@ test_both_ways (void)
 }
 
 static void
-test_restart (void)
+test_restart (gconstpointer network)
 {
   Bridge *b;
   g_autofree char *reply = NULL;
 
-  if (skipped ())
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
     return;
-  b = bridge_start (600);
   contact_says (b, "Before the crash");
   reply = agent_says (b, "First answer");
   g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "First answer") == 1, WAIT_MS));
@@ -414,21 +600,20 @@ test_restart (void)
 }
 
 static void
-test_server_outage (void)
+test_server_outage (gconstpointer network)
 {
   Bridge *b;
   g_autoptr (GError) error = NULL;
   guint stored;
 
-  if (skipped ())
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
     return;
-  b = bridge_start (600);
   contact_says (b, "Before the outage");
   g_free (agent_says (b, "Answer before"));
   g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "Answer before") == 1, WAIT_MS));
   stored = ppms_server_count_messages (b->server, b->conversation);
   ppms_server_stop (b->server);
-  irc_pal_say (b->contact, BRIDGE_NICK, "During the outage");
+  contact_writes (b, "During the outage");
   /* The bridge holds it; then Pidgin dies before the server is back. */
   g_assert_true (HARNESS_WAIT_FOR (state_has (b, "to_team", "During the outage"), WAIT_MS));
   core_stop (b, SIGKILL);
@@ -449,13 +634,12 @@ test_server_outage (void)
 }
 
 static void
-test_reply_while_closed (void)
+test_reply_while_closed (gconstpointer network)
 {
   Bridge *b;
 
-  if (skipped ())
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 2)) == NULL)
     return;
-  b = bridge_start (2);
   contact_says (b, "Hello");
   g_assert_true (HARNESS_WAIT_FOR (!session_open (b), WAIT_MS));
   g_free (agent_says (b, "Answer while your session is closed"));
@@ -470,13 +654,24 @@ test_reply_while_closed (void)
 int
 main (int argc, char **argv)
 {
-  if (argc == 6 && g_str_equal (argv[1], "--bridge-core"))
-    return run_core (argv[2], argv[3], (guint) atoi (argv[4]), atoi (argv[5]));
+  if (argc == 9 && g_str_equal (argv[1], "--bridge-core"))
+    return run_core (argv[2], argv[3], argv[4], argv[5], argv[6], (guint) atoi (argv[7]),
+                     atoi (argv[8]));
+  if (argc == 7 && g_str_equal (argv[1], "--contact"))
+    return run_contact (argv[2], argv[3], argv[4], argv[5], (guint) atoi (argv[6]));
   self_path = g_canonicalize_filename (argv[0], NULL);
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/bridge/irc/both-ways", test_both_ways);
-  g_test_add_func ("/bridge/irc/restart", test_restart);
-  g_test_add_func ("/bridge/irc/server-outage", test_server_outage);
-  g_test_add_func ("/bridge/irc/reply-while-closed", test_reply_while_closed);
+  g_test_add_data_func ("/bridge/irc/both-ways", GINT_TO_POINTER (NETWORK_IRC), test_both_ways);
+  g_test_add_data_func ("/bridge/irc/restart", GINT_TO_POINTER (NETWORK_IRC), test_restart);
+  g_test_add_data_func ("/bridge/irc/server-outage", GINT_TO_POINTER (NETWORK_IRC),
+                        test_server_outage);
+  g_test_add_data_func ("/bridge/irc/reply-while-closed", GINT_TO_POINTER (NETWORK_IRC),
+                        test_reply_while_closed);
+  /* XMPP: the same exchange through another protocol (its contacts write
+   * from a resource: one visitor per bare address). Restarts, outages and
+   * closed sessions are the bridge's own and run once, on IRC, to keep the
+   * suite short. */
+  g_test_add_data_func ("/bridge/xmpp/both-ways", GINT_TO_POINTER (NETWORK_XMPP),
+                        test_both_ways);
   return g_test_run ();
 }

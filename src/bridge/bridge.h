@@ -33,6 +33,7 @@ char *bridge_account_pref (PurpleAccount *account);
 #define BRIDGE_GROUP_SETTINGS   "settings"    /* the client library's own settings */
 #define BRIDGE_GROUP_TO_TEAM    "to_team"     /* message uuid = text, not yet stored by the team */
 #define BRIDGE_GROUP_TO_CONTACT "to_contact"  /* message uuid = text, not yet taken by the network */
+#define BRIDGE_GROUP_TAKEN      "taken"       /* uuids of the latest replies taken over, oldest first */
 char     *bridge_state_dir (void);
 /* The file of this account's contact (g_free). */
 char     *bridge_state_path (PurpleAccount *account, const char *who);

@@ -9,7 +9,9 @@
  * the library's message callback, before the library acknowledges it, and
  * leaves it only when the other network took it (serv_send_im >= 0); the
  * library's catch-up (last message seen, kept in the same file) brings the
- * replies written while no session was open, and never one twice.
+ * replies written while no session was open. A reply whose acknowledgement
+ * a crash kept from the server comes again: the latest uuids taken over are
+ * kept too, and such a reply is dropped.
  *
  * Many contacts, few active: a session opens when the contact writes (or
  * at start when one was open or work is left) and closes after the quiet
@@ -25,6 +27,8 @@
 /* A failed session is tried again after this, doubling up to the maximum. */
 #define RETRY_FIRST_S 2
 #define RETRY_MAX_S   300
+/* Replies remembered as taken over: more than can be in doubt at once. */
+#define TAKEN_KEPT    200
 
 struct _BridgeContact {
   char *path;               /* the state file */
@@ -310,17 +314,37 @@ on_conversation (gpointer data, const PpmConversation *conversation)
   take_conversation (data, conversation);
 }
 
+/* A reply the bridge took over before: the library may bring it again
+ * when its acknowledgement did not reach the server before a crash. */
+static gboolean
+taken_before (BridgeContact *contact, const char *uuid)
+{
+  return g_key_file_has_key (contact->state, BRIDGE_GROUP_TAKEN, uuid, NULL);
+}
+
+static void
+remember_taken (BridgeContact *contact, const char *uuid)
+{
+  g_auto (GStrv) taken = bridge_state_keys (contact->state, BRIDGE_GROUP_TAKEN);
+  guint count = g_strv_length (taken);
+
+  for (guint i = 0; count >= TAKEN_KEPT && taken[i] != NULL; i++, count--)
+    g_key_file_remove_key (contact->state, BRIDGE_GROUP_TAKEN, taken[i], NULL);
+  g_key_file_set_boolean (contact->state, BRIDGE_GROUP_TAKEN, uuid, TRUE);
+}
+
 static void
 on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
   BridgeContact *contact = data;
 
   /* The contact's own messages (sent from here) are never bridged back. */
-  if (message->outgoing)
+  if (message->outgoing || taken_before (contact, message->uuid))
     return;
   /* Kept before the library acknowledges it (after this returns). */
   g_key_file_set_string (contact->state, BRIDGE_GROUP_TO_CONTACT, message->uuid,
                          message->text ? message->text : "");
+  remember_taken (contact, message->uuid);
   contact_save (contact);
   touch (contact);
   deliver_replies (contact);
