@@ -99,6 +99,18 @@ run_until_terminated (const char *user_dir)
   harness_shutdown ();
 }
 
+/* What the bridge tells the user, where the test reads it. */
+static void *
+print_notice (PurpleNotifyMsgType type, const char *title, const char *primary,
+              const char *secondary)
+{
+  g_print ("notice\t%s\t%s\n", primary, secondary ? secondary : "");
+  fflush (stdout);
+  return NULL;
+}
+
+static PurpleNotifyUiOps notice_ops = { .notify_message = print_notice };
+
 static int
 run_core (const char *user_dir, const char *link, const char *protocol, const char *username,
           const char *password, guint port, int quiet_seconds)
@@ -110,6 +122,7 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
   PurplePlugin *bridge;
 
   harness_init_in (user_dir);
+  purple_notify_set_ui_ops (&notice_ops);
   g_timeout_add (200, write_log, g_build_filename (user_dir, "core.log", NULL));
   account = own_account (protocol, username, password, port);
   purple_prefs_add_none (BRIDGE_PREFS);
@@ -189,7 +202,7 @@ typedef struct {
   GCancellable *cancel;
   const char *ready_line;
   gboolean ready;
-  GPtrArray *heard;         /* texts after "heard\t" */
+  GPtrArray *heard;         /* texts after "heard\t", and whole "notice\t..." lines */
 } Child;
 
 typedef struct {
@@ -224,8 +237,8 @@ on_child_line (GObject *source, GAsyncResult *result, gpointer data)
     return;             /* the child is gone, or the test stopped listening */
   if (g_str_equal (line, child->ready_line))
     child->ready = TRUE;
-  else if (g_str_has_prefix (line, "heard\t"))
-    g_ptr_array_add (child->heard, g_strdup (line + strlen ("heard\t")));
+  else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t"))
+    g_ptr_array_add (child->heard, g_strdup (line + strlen (line[0] == 'h' ? "heard\t" : "")));
   g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
                                        child->cancel, on_child_line, child);
 }
@@ -316,6 +329,9 @@ static void
 core_stop (Bridge *b, int signal)
 {
   child_stop (g_steal_pointer (&b->core), signal);
+  /* The next core signs in under the same nick. */
+  if (b->irc_contact != NULL)
+    irc_pal_wait_nick_free (b->irc_contact, BRIDGE_NICK);
 }
 
 static void
@@ -392,6 +408,20 @@ bridge_free (Bridge *b)
   g_free (b->conversation);
   g_free (b->visitor);
   g_free (b);
+}
+
+/* How many notices the bridge gave the user with this text. */
+static guint
+notices (Bridge *b, const char *text)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < b->core->heard->len; i++) {
+    const char *line = g_ptr_array_index (b->core->heard, i);
+
+    count += g_str_has_prefix (line, "notice\t") && strstr (line, text) != NULL;
+  }
+  return count;
 }
 
 /* How many messages the contact received from the bridge with this text. */
@@ -651,6 +681,31 @@ test_reply_while_closed (gconstpointer network)
   bridge_free (b);
 }
 
+/* A wrong team link: the user is told, once, and the contact's messages
+ * wait in the state file. */
+static void
+test_wrong_team_link (gconstpointer network)
+{
+  Bridge *b;
+  g_autofree char *json = g_strdup ("{\"uuid\": \"no-such-team\"}");
+  g_autofree char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  core_stop (b, SIGTERM);
+  g_free (b->link);
+  b->link = g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (b->server), encoded);
+  core_start (b);
+  contact_writes (b, "Is anybody there?");
+  g_assert_true (HARNESS_WAIT_FOR (notices (b, "The server has no team no-such-team") == 1,
+                                   WAIT_MS));
+  contact_writes (b, "Hello?");
+  g_assert_true (HARNESS_WAIT_FOR (state_has (b, "to_team", "Hello?"), WAIT_MS));
+  g_assert_true (state_has (b, "to_team", "Is anybody there?"));
+  g_assert_cmpuint (notices (b, "The server has no team no-such-team"), ==, 1);
+  bridge_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -667,6 +722,8 @@ main (int argc, char **argv)
                         test_server_outage);
   g_test_add_data_func ("/bridge/irc/reply-while-closed", GINT_TO_POINTER (NETWORK_IRC),
                         test_reply_while_closed);
+  g_test_add_data_func ("/bridge/irc/wrong-team-link", GINT_TO_POINTER (NETWORK_IRC),
+                        test_wrong_team_link);
   /* XMPP: the same exchange through another protocol (its contacts write
    * from a resource: one visitor per bare address). Restarts, outages and
    * closed sessions are the bridge's own and run once, on IRC, to keep the

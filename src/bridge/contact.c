@@ -46,6 +46,7 @@ struct _BridgeContact {
 };
 
 static GHashTable *contacts; /* path -> BridgeContact* */
+static char *problem_told;   /* the last problem the user was told of */
 
 static void session_open (BridgeContact *contact);
 static void session_close (BridgeContact *contact);
@@ -256,6 +257,20 @@ retry_later (BridgeContact *contact)
   contact->retry_id = g_timeout_add_seconds (contact->retry_s, on_retry, contact);
 }
 
+/* The user learns once per problem that contacts cannot reach the team (a
+ * wrong team link, a server that is not PPMessage): their messages wait. */
+static void
+tell_user_once (const GError *error)
+{
+  if (g_strcmp0 (problem_told, error->message) == 0)
+    return;
+  g_free (problem_told);
+  problem_told = g_strdup (error->message);
+  purple_notify_error (NULL, _("PPMessage Bridge"),
+                       _("Contacts cannot reach the team; their messages wait."),
+                       error->message);
+}
+
 /* ---- The library's events ---- */
 
 static void
@@ -284,6 +299,8 @@ on_disconnected (gpointer data, const GError *error)
   if (error == NULL || contact->client == NULL)
     return;                     /* session_close() frees it */
   purple_debug_warning (LOG, "a contact's session ended: %s\n", error->message);
+  if (!g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK))
+    tell_user_once (error);
   /* Not from within its own callback. */
   g_idle_add (free_client_later, g_steal_pointer (&contact->client));
   contact->connected = FALSE;
@@ -453,6 +470,7 @@ session_open (BridgeContact *contact)
   if (!ppm_client_connect (contact->client, &error)) {
     /* A wrong team link: nothing to retry until the settings change. */
     purple_debug_error (LOG, "cannot open a contact's session: %s\n", error->message);
+    tell_user_once (error);
     g_clear_pointer (&contact->client, ppm_client_free);
   }
 }
@@ -559,4 +577,5 @@ bridge_contacts_shutdown (void)
       set_open (contact, TRUE);
   }
   g_clear_pointer (&contacts, g_hash_table_unref);
+  g_clear_pointer (&problem_told, g_free);
 }

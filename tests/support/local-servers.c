@@ -317,6 +317,10 @@ on_irc_pal_line (GObject *source, GAsyncResult *result, gpointer data)
     pal->registered = TRUE;
   } else if (g_strcmp0 (words[1], "PRIVMSG") == 0) {
     irc_pal_note_privmsg (pal, line);
+  } else if (g_strcmp0 (words[1], "303") == 0) {
+    const char *nicks = strstr (line + 1, " :");
+
+    g_ptr_array_add (pal->ison_replies, g_strstrip (g_strdup (nicks ? nicks + 2 : "")));
   }
   g_strfreev (words);
   irc_pal_read_line (pal);
@@ -345,6 +349,7 @@ irc_pal_connect (LocalServer *irc, const char *nick)
   g_data_input_stream_set_newline_type (pal->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   pal->cancel = g_cancellable_new ();
   pal->privmsgs = g_ptr_array_new_with_free_func (g_free);
+  pal->ison_replies = g_ptr_array_new_with_free_func (g_free);
   irc_pal_read_line (pal);
   irc_pal_send (pal, nick_line);
   irc_pal_send (pal, user_line);
@@ -382,6 +387,26 @@ irc_pal_free (IrcPal *pal)
   g_object_unref (pal->input);
   g_object_unref (pal->connection);
   g_ptr_array_unref (pal->privmsgs);
+  g_ptr_array_unref (pal->ison_replies);
   g_free (pal);
 }
 
+
+void
+irc_pal_wait_nick_free (IrcPal *pal, const char *nick)
+{
+  g_autofree char *ison = g_strdup_printf ("ISON %s", nick);
+  gint64 deadline = ppms_deadline_ (LOCAL_WAIT_MS);
+
+  for (;;) {
+    guint asked = pal->ison_replies->len;
+
+    irc_pal_send (pal, ison);
+    g_assert_true (PPMS_WAIT_FOR (pal->ison_replies->len > asked, LOCAL_WAIT_MS));
+    if (*(char *) g_ptr_array_index (pal->ison_replies, asked) == '\0')
+      return;
+    /* The server says nothing when the nick frees: ask again, paced. */
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    ppms_run_for (20);
+  }
+}

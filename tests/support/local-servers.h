@@ -53,6 +53,7 @@ typedef struct {
   GDataInputStream *input;
   GCancellable *cancel;
   GPtrArray *privmsgs;      /* "sender text" of every PRIVMSG received */
+  GPtrArray *ison_replies;  /* the nicks online of each ISON answer (RPL_ISON 303) */
   gboolean registered;      /* got 001 */
   gboolean closed;
 } IrcPal;
@@ -63,5 +64,8 @@ void     irc_pal_say (IrcPal *pal, const char *to, const char *text);
 /* A PRIVMSG from this sender with exactly this text was received. */
 gboolean irc_pal_heard (IrcPal *pal, const char *from, const char *text);
 void     irc_pal_free (IrcPal *pal);
+/* Asks the server until nick is nobody's (a client that quit may hold it
+ * a moment longer); the test fails if it stays taken. */
+void     irc_pal_wait_nick_free (IrcPal *pal, const char *nick);
 
 G_END_DECLS
