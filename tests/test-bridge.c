@@ -37,11 +37,24 @@ static char *self_path;
 
 /* ---- The libpurple process with the bridge (the child) ---- */
 
+/* SIGTERM: a clean quit, also when it comes before the main loop runs
+ * (the test may stop a process as soon as it said it is ready). */
+static GMainLoop *main_loop;
+static gboolean terminated;
+
 static gboolean
-quit_loop (gpointer loop)
+on_sigterm (gpointer data)
 {
-  g_main_loop_quit (loop);
+  terminated = TRUE;
+  g_main_loop_quit (main_loop);
   return G_SOURCE_REMOVE;
+}
+
+static void
+catch_sigterm (void)
+{
+  main_loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_sigterm, NULL);
 }
 
 /* For a failing case: the core's debug log beside its state, kept fresh
@@ -88,15 +101,14 @@ sign_in_and_say_ready (PurpleAccount *account, const char *ready)
   fflush (stdout);
 }
 
-/* Runs until SIGTERM. */
+/* Runs until SIGTERM (catch_sigterm first). */
 static void
-run_until_terminated (const char *user_dir)
+run_until_terminated (void)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-
-  g_unix_signal_add (SIGTERM, quit_loop, loop);
-  g_main_loop_run (loop);
+  if (!terminated)
+    g_main_loop_run (main_loop);
   harness_shutdown ();
+  g_main_loop_unref (main_loop);
 }
 
 /* What the bridge tells the user, where the test reads it. */
@@ -121,6 +133,7 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
   PurpleAccount *account;
   PurplePlugin *bridge;
 
+  catch_sigterm ();
   harness_init_in (user_dir);
   purple_notify_set_ui_ops (&notice_ops);
   g_timeout_add (200, write_log, g_build_filename (user_dir, "core.log", NULL));
@@ -136,7 +149,7 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
   g_assert_nonnull (bridge);
   g_assert_true (purple_plugin_load (bridge));
   sign_in_and_say_ready (account, CORE_READY);
-  run_until_terminated (user_dir);
+  run_until_terminated ();
   return 0;
 }
 
@@ -180,13 +193,14 @@ run_contact (const char *user_dir, const char *protocol, const char *username,
   GIOChannel *commands = g_io_channel_unix_new (0);
   PurpleAccount *account;
 
+  catch_sigterm ();
   harness_init_in (user_dir);
   account = own_account (protocol, username, password, port);
   purple_signal_connect (purple_conversations_get_handle (), "received-im-msg", account,
                          PURPLE_CALLBACK (on_contact_received), NULL);
   sign_in_and_say_ready (account, CONTACT_READY);
   g_io_add_watch (commands, G_IO_IN | G_IO_HUP, on_contact_command, account);
-  run_until_terminated (user_dir);
+  run_until_terminated ();
   g_io_channel_unref (commands);
   return 0;
 }
