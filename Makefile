@@ -63,6 +63,7 @@ METAINFODIR ?= $(DATADIR)/metainfo
 METAINFO   = data/io.github.purple_ppmessage.metainfo.xml
 
 PLUGIN     = $(BUILD)/libppmessage.so
+BRIDGE     = $(BUILD)/libppmessage-bridge.so
 CLIENT_LIB = $(BUILD)/libppmclient.a
 SERVER_LIB = $(BUILD)/libppmserver.a
 SERVER_EXE = $(BUILD)/ppmessage-test-server
@@ -73,13 +74,16 @@ LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 # Layer 2: the libpurple glue.
 PURPLE_SRC = $(wildcard src/purple/*.c)
 PURPLE_OBJ = $(PURPLE_SRC:%.c=$(BUILD)/%.o)
+# The bridge: a second (standard) plugin on the same client library.
+BRIDGE_SRC = $(wildcard src/bridge/*.c)
+BRIDGE_OBJ = $(BRIDGE_SRC:%.c=$(BUILD)/%.o)
 # The PPMessage test server: a library for tests plus a standalone program.
 SERVER_SRC = $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Tests: test-purple-*.c and test-faults.c (message counts where a user sees
 # them) load the built plugin into a libpurple core; the others link the
 # client library and the test server directly.
-PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c) tests/test-faults.c
+PURPLE_TEST_SRC = $(wildcard tests/test-purple-*.c tests/test-bridge*.c) tests/test-faults.c
 LIB_TEST_SRC    = $(filter-out $(PURPLE_TEST_SRC),$(wildcard tests/test-*.c))
 TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
@@ -95,7 +99,7 @@ ICON_SIZES = 16 22 48
 
 .PHONY: all deps check demo bench bench-deps bench-readme install uninstall install-user clean pot fuzz lintian
 
-all: $(PLUGIN) $(SERVER_EXE) $(MO_FILES)
+all: $(PLUGIN) $(BRIDGE) $(SERVER_EXE) $(MO_FILES)
 
 # Installs the Debian build dependencies that are missing; does nothing when all are there.
 deps:
@@ -108,6 +112,10 @@ $(BUILD)/src/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h)
 $(BUILD)/src/purple/%.o: src/purple/%.c $(wildcard src/purple/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Isrc/lib -Isrc/purple -c $< -o $@
+
+$(BUILD)/src/bridge/%.o: src/bridge/%.c $(wildcard src/bridge/*.h src/lib/ppm-client.h src/lib/ppm-types.h src/lib/ppm-error.h src/lib/ppm-transfer.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Isrc/lib -Isrc/bridge -c $< -o $@
 
 $(BUILD)/tests/server/%.o: tests/server/%.c $(wildcard tests/server/*.h)
 	@mkdir -p $(dir $@)
@@ -132,10 +140,14 @@ $(PLUGIN): $(PURPLE_OBJ) $(CLIENT_LIB) $(PLUGIN_EXPORTS)
 	$(CC) -shared $(SAN_FLAGS) -o $@ $(PURPLE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined \
 	  -Wl,--version-script=$(PLUGIN_EXPORTS) $(LDFLAGS)
 
+$(BRIDGE): $(BRIDGE_OBJ) $(CLIENT_LIB) $(PLUGIN_EXPORTS)
+	$(CC) -shared $(SAN_FLAGS) -o $@ $(BRIDGE_OBJ) $(CLIENT_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -Wl,--no-undefined \
+	  -Wl,--version-script=$(PLUGIN_EXPORTS) $(LDFLAGS)
+
 $(SERVER_EXE): tests/server/main.c $(SERVER_LIB)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Itests/server $< -o $@ $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
-$(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN)
+$(PURPLE_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(SERVER_LIB) $(TEST_SUPPORT_OBJ) $(PLUGIN) $(BRIDGE)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
@@ -214,11 +226,12 @@ lintian:
 
 pot:
 	xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=purple-ppmessage \
-	  --add-comments=TRANSLATORS -o po/purple-ppmessage.pot $(sort $(LIB_SRC) $(PURPLE_SRC))
+	  --add-comments=TRANSLATORS -o po/purple-ppmessage.pot $(sort $(LIB_SRC) $(PURPLE_SRC) $(BRIDGE_SRC))
 
-install: $(PLUGIN) $(MO_FILES)
+install: $(PLUGIN) $(BRIDGE) $(MO_FILES)
 	install -d $(DESTDIR)$(PLUGINDIR)
 	install -m 644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/libppmessage.so
+	install -m 644 $(BRIDGE) $(DESTDIR)$(PLUGINDIR)/libppmessage-bridge.so
 	for s in $(ICON_SIZES); do \
 	  install -d $(DESTDIR)$(PIXMAPDIR)/$$s; \
 	  install -m 644 icons/$$s/ppmessage.png $(DESTDIR)$(PIXMAPDIR)/$$s/ppmessage.png; \
@@ -234,7 +247,7 @@ install: $(PLUGIN) $(MO_FILES)
 	install -m 644 $(METAINFO) $(DESTDIR)$(METAINFODIR)/$(notdir $(METAINFO))
 
 uninstall:
-	rm -f $(DESTDIR)$(PLUGINDIR)/libppmessage.so
+	rm -f $(DESTDIR)$(PLUGINDIR)/libppmessage.so $(DESTDIR)$(PLUGINDIR)/libppmessage-bridge.so
 	for s in $(ICON_SIZES); do rm -f $(DESTDIR)$(PIXMAPDIR)/$$s/ppmessage.png; done
 	rm -f $(DESTDIR)$(PIXMAPDIR)/scalable/ppmessage.svg
 	for po in $(PO_FILES); do \
@@ -243,9 +256,10 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(METAINFODIR)/$(notdir $(METAINFO))
 
-install-user: $(PLUGIN)
+install-user: $(PLUGIN) $(BRIDGE)
 	install -d $(HOME)/.purple/plugins
 	install -m 644 $(PLUGIN) $(HOME)/.purple/plugins/libppmessage.so
+	install -m 644 $(BRIDGE) $(HOME)/.purple/plugins/libppmessage-bridge.so
 
 clean:
 	rm -rf build build-san

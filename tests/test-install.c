@@ -222,6 +222,8 @@ expected_install (Fixture *fx)
   /* Absolute paths of the target system, made relative to DESTDIR. */
   g_hash_table_insert (expected, g_build_filename (plugindir + 1, "libppmessage.so", NULL),
                        g_build_filename (fx->build_dir, "libppmessage.so", NULL));
+  g_hash_table_insert (expected, g_build_filename (plugindir + 1, "libppmessage-bridge.so", NULL),
+                       g_build_filename (fx->build_dir, "libppmessage-bridge.so", NULL));
   for (guint i = 0; i < G_N_ELEMENTS (png_sizes); i++)
     g_hash_table_insert (expected,
                          g_build_filename ("usr/share/pixmaps/pidgin/protocols", png_sizes[i],
@@ -358,7 +360,7 @@ test_reinstall (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (g_hash_table_size (after), ==, 0);
 }
 
-/* install-user: the plugin goes to ~/.purple/plugins, where Pidgin and Finch
+/* install-user: the plugins go to ~/.purple/plugins, where Pidgin and Finch
  * load per-user plugins. HOME is the test's directory, never the user's. */
 static void
 test_install_user (Fixture *fx, gconstpointer data)
@@ -366,12 +368,16 @@ test_install_user (Fixture *fx, gconstpointer data)
   const char *const install_user[] = { "install-user", NULL };
   g_autofree char *plugin = g_build_filename (fx->destdir, ".purple/plugins/libppmessage.so", NULL);
   g_autofree char *built = g_build_filename (fx->build_dir, "libppmessage.so", NULL);
+  g_autofree char *bridge = g_build_filename (fx->destdir, ".purple/plugins/libppmessage-bridge.so",
+                                              NULL);
+  g_autofree char *built_bridge = g_build_filename (fx->build_dir, "libppmessage-bridge.so", NULL);
   g_autoptr (GHashTable) listing = NULL;
 
   run_make (fx, install_user, fx->destdir);
   listing = list_tree (fx->destdir);
-  g_assert_cmpuint (g_hash_table_size (listing), ==, 1);
+  g_assert_cmpuint (g_hash_table_size (listing), ==, 2);
   assert_same_bytes (plugin, built);
+  assert_same_bytes (bridge, built_bridge);
 }
 
 /* The metainfo make install copies is valid AppStream (software centres list the
@@ -432,13 +438,14 @@ test_installed_plugin_loads (Fixture *fx, gconstpointer data)
     g_error ("a plugin failed to load beside ours:\n%s", out);
 }
 
-/* The plugin exports purple_init_plugin and nothing else: Pidgin loads many
+/* Each plugin exports purple_init_plugin and nothing else: Pidgin loads many
  * plugins into one process, and any other global symbol of ours could clash
- * with one of theirs or bind to it (see src/purple/exports.map). */
+ * with one of theirs or bind to it (see src/purple/exports.map); the two
+ * carry a copy of the client library each. */
 static void
 test_exported_symbols (Fixture *fx, gconstpointer data)
 {
-  g_autofree char *plugin = g_build_filename (fx->build_dir, "libppmessage.so", NULL);
+  g_autofree char *plugin = g_build_filename (fx->build_dir, data, NULL);
   const char *argv[] = { "nm", "--dynamic", "--defined-only", "--format=posix", plugin, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -475,7 +482,9 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/install/installed-plugin-loads", Fixture, NULL, fixture_set_up,
               test_installed_plugin_loads, fixture_tear_down);
-  g_test_add ("/install/exported-symbols", Fixture, NULL, fixture_set_up, test_exported_symbols,
-              fixture_tear_down);
+  g_test_add ("/install/exported-symbols", Fixture, "libppmessage.so", fixture_set_up,
+              test_exported_symbols, fixture_tear_down);
+  g_test_add ("/install/exported-symbols-bridge", Fixture, "libppmessage-bridge.so",
+              fixture_set_up, test_exported_symbols, fixture_tear_down);
   return g_test_run ();
 }

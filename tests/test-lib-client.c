@@ -794,6 +794,82 @@ test_visitor_with_name (Fixture *f, gconstpointer data)
                    "Dana Visitor");
 }
 
+/* A bridge's visitor: an anonymous visitor under the name and signature
+ * given (an '@' in the name does not make it an e-mail), and a message
+ * sent again under the uuid kept from before is stored once. */
+static void
+test_visitor_profile_and_kept_uuid (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *alice = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+  const char *kept = "0b0e4a5c-3f0d-4a59-9c52-6f1f2b8d7e01";
+  const JsonObject *msg;
+  JsonObject *from_user;
+  g_autoptr (JsonObject) body = json_object_new ();
+  g_autoptr (JsonObject) info = NULL;
+  g_autoptr (GError) error = NULL;
+  GHashTableIter iter;
+  gpointer conversation;
+
+  new_visitor_client (f, url, NULL, NULL);
+  ppm_client_set_visitor_profile (f->client, "pal@example.org (XMPP)",
+                                  "XMPP: pal@example.org");
+  connect_ok (f);
+  g_assert_cmpstr (ppm_client_get_self (f->client)->fullname, ==, "pal@example.org (XMPP)");
+  g_hash_table_iter_init (&iter, f->conversations);
+  g_assert_true (g_hash_table_iter_next (&iter, &conversation, NULL));
+  ppm_client_send_text_with_uuid (f->client, conversation, "sent twice", kept);
+  g_assert_no_error (wait_send_result (f)->error);
+  g_assert_cmpstr (wait_send_result (f)->message_uuid, ==, kept);
+  ppm_client_send_text_with_uuid (f->client, conversation, "sent twice", kept);
+  g_assert_true (PPMS_WAIT_FOR (f->send_results->len == 2, WAIT_MS));
+  g_assert_cmpuint (ppms_server_count_messages (f->server, conversation), ==, 1);
+  msg = ppms_peer_wait_message (alice, "sent twice", WAIT_MS);
+  g_assert_nonnull (msg);
+  from_user = json_object_get_object_member ((JsonObject *) msg, "from_user");
+  g_assert_cmpstr (json_object_get_string_member (from_user, "user_fullname"), ==,
+                   "pal@example.org (XMPP)");
+  json_object_set_string_member (body, "user_uuid", ppm_client_get_self (f->client)->uuid);
+  info = ppms_peer_api_sync (alice, "PP_GET_USER_INFO", body, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (info, "user_signature"), ==,
+                   "XMPP: pal@example.org");
+}
+
+/* A visitor who wrote first and never saw an answer: with
+ * replay_unseen_conversations the answer written while no session was
+ * open comes at the next one (without it, it becomes the baseline). */
+static void
+test_visitor_replays_unseen (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = enterprise_url (f);
+  PpmsPeer *alice = start_agent_peer (f, AGENT_EMAIL, AGENT_PASSWORD, NULL);
+  g_autofree char *answer = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  g_autofree char *conversation = NULL;
+
+  new_visitor_client (f, url, NULL, NULL);
+  ppm_client_replay_unseen_conversations (f->client);
+  connect_ok (f);
+  g_hash_table_iter_init (&iter, f->conversations);
+  g_assert_true (g_hash_table_iter_next (&iter, &key, NULL));
+  conversation = g_strdup (key);
+  g_free (ppm_client_send_text (f->client, conversation, "anyone?"));
+  g_assert_no_error (wait_send_result (f)->error);
+  ppm_client_disconnect (f->client);
+  g_assert_true (PPMS_WAIT_FOR (ppms_server_count_sockets (f->server) == 1, WAIT_MS));
+  answer = ppms_peer_send_text (alice, conversation, "answered while you were away");
+  g_assert_true (ppms_peer_wait_ack (alice, answer, WAIT_MS, NULL));
+  new_visitor_client (f, url, NULL, NULL);
+  connect_ok (f);
+  wait_messages (f, 1);
+  g_assert_cmpstr (((PpmMessage *) f->messages->pdata[0])->text, ==,
+                   "answered while you were away");
+  /* Its own message is not replayed. */
+  g_assert_cmpuint (f->messages->len, ==, 1);
+}
+
 static void
 test_visitor_with_agent_email (Fixture *f, gconstpointer data)
 {
@@ -2776,6 +2852,8 @@ main (int argc, char **argv)
   ADD ("visitor-returns", test_visitor_returns);
   ADD ("visitor-to-chosen-agent", test_visitor_to_chosen_agent);
   ADD ("visitor-with-name", test_visitor_with_name);
+  ADD ("visitor-profile-and-kept-uuid", test_visitor_profile_and_kept_uuid);
+  ADD ("visitor-replays-unseen", test_visitor_replays_unseen);
   ADD ("visitor-with-agent-email", test_visitor_with_agent_email);
   ADD ("visitor-unknown-team", test_visitor_unknown_team);
   ADD ("not-ppmessage", test_not_ppmessage);

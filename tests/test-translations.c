@@ -53,7 +53,7 @@ static GPtrArray *
 source_files (void)
 {
   GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
-  const char *dirs[] = { "src/lib", "src/purple" };
+  const char *dirs[] = { "src/lib", "src/purple", "src/bridge" };
 
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
     GDir *dir = g_dir_open (dirs[i], 0, NULL);

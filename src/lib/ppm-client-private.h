@@ -80,6 +80,7 @@ struct _PpmClient {
   char *terminal;
   char *device_name;
   char *configured_app_uuid;  /* visitor: the team, from the config or the URL */
+  GStrv visitor_profile;      /* visitor: { name, about or "" } set by the caller, or NULL */
   PpmClientEvents events;
   gpointer user_data;
   GProxyResolver *proxy_resolver;

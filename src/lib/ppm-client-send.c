@@ -136,6 +136,14 @@ ppm_client_send_text (PpmClient *client, const char *conversation_uuid, const ch
   return uuid;
 }
 
+void
+ppm_client_send_text_with_uuid (PpmClient *client, const char *conversation_uuid,
+                                const char *text, const char *message_uuid)
+{
+  g_return_if_fail (client != NULL && conversation_uuid != NULL && message_uuid != NULL);
+  send_with_uuid (client, conversation_uuid, text, message_uuid);
+}
+
 /* ---- 1:1 conversations with colleagues ---- */
 
 typedef struct {

@@ -113,6 +113,7 @@ ppm_client_free (PpmClient *client)
   g_free (client->terminal);
   g_free (client->device_name);
   g_free (client->configured_app_uuid);
+  g_strfreev (client->visitor_profile);
   g_free (client->device_uuid);
   g_free (client->app_uuid);
   g_free (client->team_name);

@@ -86,6 +86,20 @@ PpmClient *ppm_client_new (const PpmClientConfig *config, const PpmClientEvents 
  * state. */
 void       ppm_client_free (PpmClient *client);
 
+/* Addition, visitor only, before ppm_client_connect(): an anonymous
+ * visitor (config email NULL) shown to the agents under name, with about
+ * as its profile's signature (NULL: none), e.g. where a bridged contact
+ * writes from. */
+void       ppm_client_set_visitor_profile (PpmClient *client, const char *name,
+                                           const char *about);
+/* Addition: from now on, a conversation this account never saw a message
+ * of is replayed from its start at the next catch-up, instead of taking
+ * its newest message as the baseline. For a client that was there when
+ * each of its conversations began (a bridge's visitor, who wrote first):
+ * the agents' answers written while no session was open then come. Kept
+ * with the settings (save_setting). */
+void       ppm_client_replay_unseen_conversations (PpmClient *client);
+
 /* Validates the settings, then signs in asynchronously (progress, then
  * connected or disconnected). Returns FALSE with error for bad settings.
  * Agent: PPKEFU key (discovered when api_key is empty, then saved with
@@ -130,6 +144,11 @@ const PpmConversation *ppm_client_lookup_conversation (PpmClient *client, const 
  * The outcome arrives through send_result. */
 char      *ppm_client_send_text (PpmClient *client, const char *conversation_uuid,
                                  const char *text);
+/* Addition: the same with a uuid the caller chose and kept before (a
+ * bridge that resends after a restart what it never saw confirmed): the
+ * server stores a message resent with its uuid once. */
+void       ppm_client_send_text_with_uuid (PpmClient *client, const char *conversation_uuid,
+                                           const char *text, const char *message_uuid);
 /* Finds or creates the 1:1 conversation with another agent (a visitor:
  * with that agent), then sends. Returns the new message's uuid (g_free), as
  * ppm_client_send_text() does; send_result reports it the same way, also

@@ -145,14 +145,33 @@ on_name_set (JsonObject *answer, const GError *error, gpointer data)
     g_debug ("could not set the visitor's name: %s", error->message);
 }
 
+void
+ppm_client_set_visitor_profile (PpmClient *client, const char *name, const char *about)
+{
+  g_return_if_fail (client != NULL && name != NULL);
+  g_strfreev (client->visitor_profile);
+  client->visitor_profile = g_strdupv ((char *[]) { (char *) name,
+                                                    (char *) (about ? about : ""), NULL });
+}
+
+/* The catch-up's own marker of an account that has read its conversations
+ * once: from then on one without a last message seen is replayed whole. */
+void
+ppm_client_replay_unseen_conversations (PpmClient *client)
+{
+  ppm_client_save_setting (client, "synced", "1");
+}
+
 static void
-set_visitor_name (PpmClient *client, const char *name)
+set_visitor_name (PpmClient *client, const char *name, const char *about)
 {
   g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
   g_free (client->registry.self->fullname);
   client->registry.self->fullname = g_strdup (name);
   json_object_set_string_member (body, "user_fullname", name);
+  if (about && *about)
+    json_object_set_string_member (body, "user_signature", about);
   ppm_api_call (client->api, "PP_UPDATE_USER", body,
                 client->sign_in_cancellable, on_name_set, client);
 }
@@ -179,8 +198,10 @@ on_user (JsonObject *answer, const GError *error, gpointer data)
     return;
   }
   set_self (client, uuid, answer);
-  if (client->email && *client->email && !is_email (client->email))
-    set_visitor_name (client, client->email);
+  if (client->visitor_profile)
+    set_visitor_name (client, client->visitor_profile[0], client->visitor_profile[1]);
+  else if (client->email && *client->email && !is_email (client->email))
+    set_visitor_name (client, client->email, NULL);
   ppm_signin_next (client);
 }
 
@@ -189,7 +210,7 @@ request_user (PpmClient *client)
 {
   g_autoptr (JsonObject) body = ppm_api_new_body (client->api);
 
-  if (client->email != NULL && is_email (client->email)) {
+  if (client->visitor_profile == NULL && client->email != NULL && is_email (client->email)) {
     json_object_set_string_member (body, "user_email", client->email);
     ppm_api_call (client->api, "PP_GET_USER_UUID", body,
                   client->sign_in_cancellable, on_user, client);

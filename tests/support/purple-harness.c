@@ -12,6 +12,7 @@
 
 typedef struct {
   char *user_dir;
+  gboolean keep_user_dir;     /* the caller's: not removed at shutdown */
   GPtrArray *writes;
   GPtrArray *progress;
   GPtrArray *errors;
@@ -629,6 +630,12 @@ static PurpleCoreUiOps core_ops = {
 void
 harness_init (void)
 {
+  harness_init_in (NULL);
+}
+
+void
+harness_init_in (const char *user_dir)
+{
   const char *plugin_dir = g_getenv ("PLUGIN_DIR");
   PurplePlugin *prpl;
 
@@ -639,7 +646,8 @@ harness_init (void)
   harness.questions = g_ptr_array_new_with_free_func (question_free);
   harness.xfers = g_ptr_array_new_with_free_func (xfer_record_free);
   harness.debug_log = g_string_new (NULL);
-  harness.user_dir = g_dir_make_tmp ("ppm-purple-XXXXXX", NULL);
+  harness.user_dir = user_dir ? g_strdup (user_dir) : g_dir_make_tmp ("ppm-purple-XXXXXX", NULL);
+  harness.keep_user_dir = user_dir != NULL;
   g_assert_nonnull (harness.user_dir);
 
   purple_util_set_user_dir (harness.user_dir);
@@ -682,7 +690,8 @@ harness_shutdown (void)
   harness_run_for (100);
   purple_signals_disconnect_by_handle (&harness);
   purple_core_quit ();
-  ppms_remove_tree (harness.user_dir);
+  if (!harness.keep_user_dir)
+    ppms_remove_tree (harness.user_dir);
   g_free (harness.user_dir);
   g_ptr_array_unref (harness.writes);
   g_ptr_array_unref (harness.progress);

@@ -89,6 +89,9 @@ PurpleEventLoopUiOps *harness_eventloop_ops (void);
 /* Core up with a fresh user dir and the plugin loaded; done by harness_add_test. */
 void harness_init (void);
 void harness_shutdown (void);
+/* Same in an existing user dir, kept at shutdown (a libpurple process
+ * that starts again where an earlier one stopped). */
+void harness_init_in (const char *user_dir);
 
 /* A PPMessage agent account (not yet connected). */
 PurpleAccount *harness_add_account (const char *server_url, const char *email,
