@@ -1,8 +1,9 @@
 /* test-lib-delivery.c: the delivery queue of the client library on its
  * own, without a server or a clock: order, duplicates between pushes and
- * catch-up batches, batched acks, conversations looked up before their
- * messages, pushes held during a catch-up, what an earlier session showed,
- * and last_seen.
+ * catch-up batches, batched acks, a big batch in slices that go on while
+ * the socket stays busy, conversations looked up before their messages,
+ * pushes held during a catch-up, what an earlier session showed, and
+ * last_seen.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -202,6 +203,38 @@ test_a_big_batch_is_shown_in_slices (Fixture *f, gconstpointer data)
   }
 }
 
+/* A busy socket: ready at every iteration, at the default priority. */
+static gboolean
+busy_source (gpointer data)
+{
+  guint *iterations = data;
+
+  return ++*iterations < 1000 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The next slices do not wait for the socket to fall silent. */
+static void
+test_slices_go_on_while_the_socket_is_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) ppm_queued_free);
+  guint count = PPM_DELIVERY_BATCH * 3;
+  guint iterations = 0;
+
+  for (guint i = 0; i < count; i++) {
+    g_autofree char *uuid = g_strdup_printf ("m%03u", i);
+
+    g_ptr_array_add (batch, queued (uuid, "c1", NULL, i + 1));
+  }
+  ppm_delivery_enqueue_batch (&f->delivery, batch);
+  ppm_delivery_run (&f->delivery);
+  g_idle_add_full (G_PRIORITY_DEFAULT, busy_source, &iterations, NULL);
+  while (iterations < 10)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->shown->len, ==, count);
+  while (iterations < 1000)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 static void
 test_shown_by_an_earlier_session_is_only_acked (Fixture *f, gconstpointer data)
 {
@@ -283,6 +316,7 @@ main (int argc, char **argv)
   ADD ("pushes-held-during-catch-up-come-after-it",
        test_pushes_held_during_catch_up_come_after_it);
   ADD ("a-big-batch-is-shown-in-slices", test_a_big_batch_is_shown_in_slices);
+  ADD ("slices-go-on-while-the-socket-is-busy", test_slices_go_on_while_the_socket_is_busy);
   ADD ("shown-by-an-earlier-session-is-only-acked",
        test_shown_by_an_earlier_session_is_only_acked);
   ADD ("unconfirmed-acks-are-kept-at-reset", test_unconfirmed_acks_are_kept_at_reset);

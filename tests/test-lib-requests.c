@@ -2,7 +2,8 @@
  * against the PPMessage test server. ppm_client_read_history(): the most
  * recent messages, then pages further back until the conversation's start,
  * each message exactly once, oldest first, marked delayed, this user's own
- * marked outgoing; an unknown conversation gives nothing; a read cut short
+ * marked outgoing, over one kept-alive connection; an unknown conversation
+ * gives nothing; a read cut short
  * by freeing the client never calls back. ppm_client_read_profile() and
  * ppm_client_download_icon(): a visitor's profile and icon.
  * ppm_client_close_conversation(): closed on the server and reported so,
@@ -228,6 +229,21 @@ test_pages_back_to_start (Fixture *f, gconstpointer data)
   g_assert_true (f->reached_start);
 }
 
+/* Reads go over a kept-alive connection: libsoup opens a new one for every
+ * POST it is not told is idempotent (a handshake per read otherwise). */
+static void
+test_reads_share_a_connection (Fixture *f, gconstpointer data)
+{
+  const char *conversation = ppms_peer_conversation_uuid (f->visitor);
+  guint connections;
+
+  read_history (f, conversation, NULL, PAGE);
+  connections = g_hash_table_size (f->server->connections);
+  for (guint i = 0; i < 5; i++)
+    read_history (f, conversation, NULL, PAGE);
+  g_assert_cmpuint (g_hash_table_size (f->server->connections), ==, connections);
+}
+
 static void
 test_unknown_conversation (Fixture *f, gconstpointer data)
 {
@@ -433,6 +449,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/history/pages-back-to-start", Fixture, NULL, fixture_set_up,
               test_pages_back_to_start, fixture_tear_down);
+  g_test_add ("/history/reads-share-a-connection", Fixture, NULL, fixture_set_up,
+              test_reads_share_a_connection, fixture_tear_down);
   g_test_add ("/history/unknown-conversation", Fixture, NULL, fixture_set_up,
               test_unknown_conversation, fixture_tear_down);
   g_test_add ("/history/freed-client-never-calls-back", Fixture, NULL, fixture_set_up,

@@ -875,11 +875,30 @@ test_debug_log_has_no_secrets (void)
   ppms_server_free (server);
 }
 
+/* Names are normalised as libpurple's default does (NFD, case kept), only
+ * faster for ASCII: a buddy or window is found by any spelling it was. */
+static void
+test_names_normalized_as_libpurple_does (void)
+{
+  PurpleAccount *account = harness_add_account ("http://127.0.0.1:1", AGENT_EMAIL, NULL);
+  static const char *const names[] = {
+    "25d3b328-f24a-11f1-8e07-1b802fe1ecdc", "Alice Agent", "Caf\xc3\xa9 \xe5\xae\xa2\xe6\x9c\x8d",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autofree char *expected = g_utf8_normalize (names[i], -1, G_NORMALIZE_DEFAULT);
+
+    g_assert_cmpstr (purple_normalize (account, names[i]), ==, expected);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/plugin/loads", test_plugin_loads);
+  harness_add_test ("/purple/plugin/names-normalized-as-libpurple-does",
+                    test_names_normalized_as_libpurple_does);
   harness_add_test ("/purple/sign-in/success", test_sign_in);
   harness_add_test ("/purple/sign-in/wrong-password", test_wrong_password);
   harness_add_test ("/purple/sign-in/unreachable", test_unreachable_server);

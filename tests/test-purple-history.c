@@ -1,7 +1,8 @@
 /* test-purple-history.c: earlier messages in an IM window, with the built
  * plugin in a headless libpurple core against the test server: the recent
- * ones once when a window opens (none at sign-in), /history paging back, and
- * no message twice in a window whichever way it came first.
+ * ones once when a window opens (none at sign-in; windows opening together
+ * read one after another), /history paging back, and no message twice in a
+ * window whichever way it came first.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -311,6 +312,45 @@ test_history_count_option (void)
   ppms_server_free (server);
 }
 
+/* Windows opening together read their histories one after another (so the
+ * messages waiting to be shown go first): every window gets its own, once. */
+static void
+test_windows_read_one_after_another (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitors[3];
+  PurpleAccount *account = agent_account (server);
+
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++)
+    visitors[i] = visitor_start (server);
+  sign_in_again (account);
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++)
+    g_assert_true (HARNESS_WAIT_FOR (
+      harness_find_buddy (account, ppms_peer_user_uuid (visitors[i])), WAIT_MS));
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++)
+    purple_conversation_new (PURPLE_CONV_TYPE_IM, account, ppms_peer_user_uuid (visitors[i]));
+  g_assert_true (HARNESS_WAIT_FOR (
+    count_exact_writes (account, VISITOR_GREETING) == G_N_ELEMENTS (visitors), WAIT_MS));
+  harness_run_for (500);
+  g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, G_N_ELEMENTS (visitors));
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++) {
+    const char *who = ppms_peer_user_uuid (visitors[i]);
+    guint in_window = 0;
+
+    for (guint w = 0; w < harness_writes ()->len; w++) {
+      const HarnessWrite *write = harness_writes ()->pdata[w];
+
+      in_window += g_strcmp0 (write->conversation, who) == 0 &&
+                   g_strcmp0 (write->text, VISITOR_GREETING) == 0;
+    }
+    g_assert_cmpuint (in_window, ==, 1);
+  }
+  sign_out (account);
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++)
+    ppms_peer_free (visitors[i]);
+  ppms_server_free (server);
+}
+
 /* Signed out while a window's history was being read: the answer never
  * comes, and the window reads again in the next session. */
 static void
@@ -423,6 +463,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/history/no-duplicate-against-window",
                     test_no_duplicate_against_window);
   harness_add_test ("/purple/history/count-option", test_history_count_option);
+  harness_add_test ("/purple/history/windows-read-one-after-another",
+                    test_windows_read_one_after_another);
   harness_add_test ("/purple/history/newer-than-window-not-history",
                     test_newer_than_window_not_history);
   harness_add_test ("/purple/history/read-cut-by-sign-out", test_read_cut_by_sign_out);

@@ -235,6 +235,42 @@ test_icons_fetched_once (void)
   ppms_server_free (server);
 }
 
+/* libpurple counts the users of one icon image in 8 bits: 300 visitors
+ * with the same picture must not wrap it (the image was freed under the
+ * buddies and windows still showing it; valgrind sees the reads). */
+static gboolean
+icons_settled (PpmsServer *server, guint expected)
+{
+  return ppms_server_count_requests (server, "/identicon/") >= expected;
+}
+
+static void
+test_icon_shared_by_many (void)
+{
+  PpmsServer *server = server_start ();
+  g_autoptr (GError) error = NULL;
+  PurpleAccount *account;
+  GSList *buddies;
+
+  g_assert_true (ppms_server_generate (server, "{\"conversations\": 300, \"messages_per_conversation\": 1,"
+                                               " \"unacked_per_conversation\": 1, \"seed\": 3}", &error));
+  g_assert_no_error (error);
+  account = harness_add_account (ppms_server_get_url (server), AGENT_EMAIL, AGENT_PASSWORD);
+  harness_connect (account);
+  g_assert_true (harness_wait_connected (account, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (icons_settled (server, 300), WAIT_MS));
+  harness_run_for (500);
+  /* Every window closed and every buddy removed drops the image's users. */
+  while (purple_get_conversations () != NULL)
+    purple_conversation_destroy (purple_get_conversations ()->data);
+  buddies = purple_find_buddies (account, NULL);
+  for (GSList *l = buddies; l != NULL; l = l->next)
+    purple_blist_remove_buddy (l->data);
+  g_slist_free (buddies);
+  sign_out (account);
+  ppms_server_free (server);
+}
+
 /* ---- A visitor account's buddy ---- */
 
 static void
@@ -291,6 +327,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/people/get-info", test_get_info);
   harness_add_test ("/purple/people/icons-fetched-once", test_icons_fetched_once);
+  harness_add_test ("/purple/people/icon-shared-by-many", test_icon_shared_by_many);
   harness_add_test ("/purple/people/visitor-page", test_visitor_page);
   harness_add_test ("/purple/people/visitor-buddy-is-the-team", test_visitor_buddy_is_the_team);
   return g_test_run ();

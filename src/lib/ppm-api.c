@@ -581,6 +581,19 @@ dispatch (PpmApi *api, Request *request, GCancellable *cancellable)
   start_request (api, request, cancellable);
 }
 
+/* libsoup sends a POST on a new connection each time unless it is told the
+ * call is idempotent: a TCP handshake and a server-side accept per call
+ * (1,000 a sign-in with 1,000 conversations). Reads and acknowledgements
+ * may share kept-alive connections; libsoup may send them again when a
+ * reused connection turns out closed, which is harmless for them, and never
+ * does for the calls that create or change something. */
+static gboolean
+call_is_idempotent (const char *name)
+{
+  return strstr (name, "_GET_") != NULL || strstr (name, "_PAGE_") != NULL ||
+         g_str_equal (name, "ACK_MESSAGE");
+}
+
 void
 ppm_api_call (PpmApi *api, const char *name, JsonObject *body, GCancellable *cancellable,
               PpmApiCallback callback, gpointer user_data)
@@ -601,6 +614,8 @@ ppm_api_call (PpmApi *api, const char *name, JsonObject *body, GCancellable *can
     soup_message_headers_replace (soup_message_get_request_headers (request->message),
                                   "Authorization", authorization);
   }
+  if (request->message != NULL && call_is_idempotent (name))
+    soup_message_add_flags (request->message, SOUP_MESSAGE_IDEMPOTENT);
   g_debug ("-> %s %s", name, redacted ? redacted : "");
   dispatch (api, request, cancellable);
 }

@@ -521,7 +521,9 @@ deliver_queue (PpmDelivery *delivery)
     if (queued == NULL)
       return;
     if (shown == PPM_DELIVERY_BATCH) {
-      delivery->idle_id = g_idle_add (deliver_batch_idle, delivery);
+      /* At the socket's priority, not below it: the next batch takes turns
+       * with the frames still coming instead of waiting for them to stop. */
+      delivery->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT, deliver_batch_idle, delivery, NULL);
       return;
     }
     if (!prepare_head (delivery, queued))

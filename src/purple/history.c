@@ -25,6 +25,16 @@ typedef struct {
 
 static PurpleCmdId history_command_id;
 
+/* Windows that opened and wait for their history: read one at a time, at
+ * low priority, so that a sign-in opening a window per waiting message, or
+ * a burst opening many, shows and acknowledges the messages first (a read
+ * and its answer cost about as much as twenty messages). */
+static GQueue opened_windows = G_QUEUE_INIT;   /* PurpleConversation* */
+static guint opened_pump_id;
+static gboolean opened_reading;
+
+static void read_opened_later (void);
+
 static void
 window_history_free (WindowHistory *window)
 {
@@ -151,6 +161,10 @@ on_history_read (gpointer data, const char *conversation_uuid, GPtrArray *messag
   gboolean header_written = FALSE;
   gint64 limit_us;
 
+  if (!read->paging) {
+    opened_reading = FALSE;
+    read_opened_later ();
+  }
   if (window == NULL) {
     ppm_request_done (read);
     return;
@@ -239,6 +253,28 @@ history_count (PurpleAccount *account)
   return count > 0 ? (guint) count : 0;
 }
 
+static gboolean
+read_next_opened (gpointer data)
+{
+  opened_pump_id = 0;
+  while (!opened_reading && !g_queue_is_empty (&opened_windows)) {
+    PurpleConversation *conv = g_queue_pop_head (&opened_windows);
+    PpmAccount *pa = signed_in_account (conv);
+    guint count = history_count (purple_conversation_get_account (conv));
+
+    if (pa != NULL && count > 0)
+      opened_reading = start_read (pa, conv, count, FALSE);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+read_opened_later (void)
+{
+  if (opened_pump_id == 0 && !opened_reading && !g_queue_is_empty (&opened_windows))
+    opened_pump_id = g_idle_add_full (G_PRIORITY_LOW, read_next_opened, NULL, NULL);
+}
+
 static void
 on_conversation_created (PurpleConversation *conv, gpointer data)
 {
@@ -251,8 +287,10 @@ on_conversation_created (PurpleConversation *conv, gpointer data)
   if (pa != NULL)
     ppm_people_window_opened (pa, conv);
   count = history_count (purple_conversation_get_account (conv));
-  if (pa != NULL && count > 0)
-    start_read (pa, conv, count, FALSE);
+  if (pa != NULL && count > 0) {
+    g_queue_push_tail (&opened_windows, conv);
+    read_opened_later ();
+  }
 }
 
 static void
@@ -260,6 +298,7 @@ on_deleting_conversation (PurpleConversation *conv, gpointer data)
 {
   WindowHistory *window = purple_conversation_get_data (conv, WINDOW_KEY);
 
+  g_queue_remove (&opened_windows, conv);
   if (window != NULL) {
     purple_conversation_set_data (conv, WINDOW_KEY, NULL);
     window_history_free (window);
@@ -332,6 +371,9 @@ ppm_history_plugin_unload (PurplePlugin *plugin)
       on_deleting_conversation (l->data, NULL);
   }
   windows_watched = FALSE;
+  g_queue_clear (&opened_windows);
+  g_clear_handle_id (&opened_pump_id, g_source_remove);
+  opened_reading = FALSE;
 }
 
 void
@@ -347,4 +389,15 @@ ppm_history_account_closed (PpmAccount *pa)
     if (window != NULL)
       window->reading = FALSE;
   }
+  /* As a read under way, a window waiting for its read belongs to the
+   * session it opened in. */
+  for (GList *l = opened_windows.head; l != NULL;) {
+    GList *next = l->next;
+
+    if (purple_conversation_get_account (l->data) == pa->account)
+      g_queue_delete_link (&opened_windows, l);
+    l = next;
+  }
+  opened_reading = FALSE;
+  read_opened_later ();
 }

@@ -101,6 +101,39 @@ ppm_people_get_info (PurpleConnection *gc, const char *who)
 
 /* ---- Icons ---- */
 
+/* libpurple keeps one stored image per distinct icon (its file name is the
+ * data's SHA-1) and counts that image's users in 8 bits: past 255 buddies
+ * with the same picture (a team's default avatar, the test server's one
+ * identicon) the count wraps and the image is freed under the buddies still
+ * showing it. So an image is given to this many buddies at most; the
+ * others keep the protocol's icon. Entries stay for the process's life
+ * (libpurple frees icons without telling), which errs on the safe side. */
+#define ICON_SHARERS_MAX 200
+
+static GHashTable *icon_sharers; /* icon file name -> set of "account\nbuddy" */
+
+static gboolean
+icon_share_allowed (PurpleAccount *account, const char *who, const char *icon_file)
+{
+  g_autofree char *key = g_strdup_printf ("%p\n%s", (void *) account, who);
+  GHashTable *sharers;
+
+  if (icon_sharers == NULL)
+    icon_sharers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_hash_table_destroy);
+  sharers = g_hash_table_lookup (icon_sharers, icon_file);
+  if (sharers == NULL) {
+    sharers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (icon_sharers, g_strdup (icon_file), sharers);
+  }
+  if (g_hash_table_contains (sharers, key))
+    return TRUE;
+  if (g_hash_table_size (sharers) >= ICON_SHARERS_MAX)
+    return FALSE;
+  g_hash_table_add (sharers, g_steal_pointer (&key));
+  return TRUE;
+}
+
 static void
 on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
 {
@@ -108,17 +141,27 @@ on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
   PpmAccount *pa = request->pa;
   gsize size = 0;
   const guchar *bytes = body != NULL ? g_bytes_get_data (body, &size) : NULL;
+  PurpleBuddy *buddy = purple_find_buddy (pa->account, request->who);
+  g_autofree char *icon_file = NULL;
 
   g_hash_table_remove (pa->icons_loading, request->who);
   if (error != NULL || size == 0) {
     purple_debug_warning (PPM_DEBUG_CATEGORY, "icon of %s not loaded from %s: %s\n",
                           request->who, url, error != NULL ? error->message : "empty");
-  } else if (purple_find_buddy (pa->account, request->who) != NULL) {
-    purple_debug_info (PPM_DEBUG_CATEGORY, "icon of %s loaded (%" G_GSIZE_FORMAT " bytes)\n",
-                       request->who, size);
-    /* libpurple takes the data; the URL is the checksum it keeps. */
-    purple_buddy_icons_set_for_user (pa->account, request->who, g_memdup2 (bytes, size), size,
-                                     url);
+  } else if (buddy != NULL) {
+    icon_file = purple_util_get_image_filename (bytes, size);
+    if (icon_file == NULL || !icon_share_allowed (pa->account, request->who, icon_file)) {
+      purple_debug_info (PPM_DEBUG_CATEGORY, "icon of %s not set: %d buddies show it already\n",
+                         request->who, ICON_SHARERS_MAX);
+      /* Handled: not fetched again while the URL stays. */
+      purple_blist_node_set_string (PURPLE_BLIST_NODE (buddy), "icon_checksum", url);
+    } else {
+      purple_debug_info (PPM_DEBUG_CATEGORY, "icon of %s loaded (%" G_GSIZE_FORMAT " bytes)\n",
+                         request->who, size);
+      /* libpurple takes the data; the URL is the checksum it keeps. */
+      purple_buddy_icons_set_for_user (pa->account, request->who, g_memdup2 (bytes, size), size,
+                                       url);
+    }
   }
   ppm_request_done (request);
 }
@@ -130,8 +173,16 @@ ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url)
 
   if (buddy == NULL || icon_url == NULL || *icon_url == '\0')
     return;
-  if (g_strcmp0 (purple_buddy_icons_get_checksum_for_user (buddy), icon_url) == 0)
+  if (g_strcmp0 (purple_buddy_icons_get_checksum_for_user (buddy), icon_url) == 0) {
+    const char *icon_file = purple_blist_node_get_string (PURPLE_BLIST_NODE (buddy), "buddy_icon");
+
+    /* Kept from an earlier session, it counts as a sharer too. */
+    if (icon_file != NULL && !icon_share_allowed (pa->account, who, icon_file)) {
+      purple_buddy_icons_set_for_user (pa->account, who, NULL, 0, NULL);
+      purple_blist_node_set_string (PURPLE_BLIST_NODE (buddy), "icon_checksum", icon_url);
+    }
     return;
+  }
   if (pa->icons_loading == NULL)
     pa->icons_loading = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (g_strcmp0 (g_hash_table_lookup (pa->icons_loading, who), icon_url) == 0)

@@ -105,6 +105,10 @@ post (Bare *bare, const char *path, const char *content_type, char *body, const 
                                     authorization);
     }
   soup_message_set_request_body_from_bytes (message, content_type, bytes);
+  /* Reads and acks reuse kept-alive connections, as the library's do. */
+  if (strstr (name, "_GET_") != NULL || strstr (name, "_PAGE_") != NULL
+      || g_str_equal (name, "ACK_MESSAGE"))
+    soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
   soup_session_send_and_read_async (bare->session, message, G_PRIORITY_DEFAULT, NULL, on_answer, call);
 }
 
