@@ -339,6 +339,12 @@ conversation_ready (gpointer data, const char *uuid)
   if (conv) {
     g_ptr_array_add (client->listed, g_strdup (uuid));
     g_ptr_array_add (open, &conv->pub);
+    /* A visitor's list is its one conversation, read whole: its first
+     * sign-in marks the account "synced" (ppm-catchup.c), so at later ones
+     * an answer written while no session was open (the server pushes
+     * nothing to an offline device) is replayed instead of becoming the
+     * baseline unseen. */
+    client->registry.list_fresh = TRUE;
   }
   ppm_client_emit_synced (client, open);
   ppm_signin_next (client);
