@@ -13,6 +13,8 @@
  */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <cmds.h>
 #include <roomlist.h>
 
@@ -482,6 +484,59 @@ test_visitor_with_three_agents_stays_im (void)
   ppms_server_free (server);
 }
 
+/* A file written to the group by a colleague: its line in the chat, and a
+ * transfer offered from that colleague, saved byte for byte. */
+static void
+test_file_in_group (void)
+{
+  PpmsServer *server = server_start_with_seed (TEAM_OF_FOUR);
+  PurpleAccount *account = agent_sign_in (server);
+  PpmsPeer *bob = colleague_start (server, BOB_EMAIL, BOB_PASSWORD);
+  char *group = bob_makes_group (server, bob);
+  g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
+  g_autofree char *expected_path = g_build_filename (directory, "minutes.txt", NULL);
+  g_autofree char *saved = NULL;
+  g_autoptr (GBytes) content = g_bytes_new_static ("minutes of the meeting\n", 23);
+  GError *error = NULL;
+  gsize saved_size = 0;
+  char *fid, *body;
+  HarnessXfer *xfer = NULL;
+
+  harness_set_action_answer ("Accept");
+  harness_set_save_directory (directory);
+  fid = ppms_peer_upload_sync (bob, "minutes.txt", "text/plain", content, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"minutes.txt\", "
+                          "\"mime\": \"text/plain\"}", fid);
+  g_free (ppms_peer_send_message (bob, group, "FILE", body));
+  g_free (body);
+
+  g_assert_true (HARNESS_WAIT_FOR (({
+    xfer = NULL;
+    for (guint i = 0; i < harness_xfers ()->len; i++) {
+      HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
+
+      if (record->type == PURPLE_XFER_RECEIVE && record->destroyed)
+        xfer = record;
+    }
+    xfer != NULL;
+  }), WAIT_MS));
+  g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_DONE);
+  g_assert_cmpuint (harness_xfers ()->len, ==, 1);
+  g_assert_true (g_file_get_contents (expected_path, &saved, &saved_size, NULL));
+  g_assert_cmpmem (saved, saved_size, g_bytes_get_data (content, NULL),
+                   g_bytes_get_size (content));
+  g_assert_cmpint (wait_write (account, "File:")->type, ==, PURPLE_CONV_TYPE_CHAT);
+  g_remove (expected_path);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+
+  g_free (fid);
+  ppms_peer_free (bob);
+  g_free (group);
+  sign_out (account);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -492,6 +547,7 @@ main (int argc, char **argv)
   harness_add_test ("/purple/chat/typing-then-leave-group", test_typing_then_leave_group);
   harness_add_test ("/purple/chat/room-list", test_room_list);
   harness_add_test ("/purple/chat/history", test_history_in_chat);
+  harness_add_test ("/purple/chat/file-in-group", test_file_in_group);
   harness_add_test ("/purple/chat/visitor-with-three-agents-stays-im",
                     test_visitor_with_three_agents_stays_im);
   return g_test_run ();

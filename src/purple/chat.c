@@ -314,6 +314,11 @@ ppm_chat_message (PpmAccount *pa, const PpmMessage *message, const PpmConversati
     return TRUE;
   write_message (pa, conv, message, 0);
   ppm_history_window_note (pa, conversation->uuid, message->uuid, message->time_us);
+  /* libpurple's transfers are between two people: a file written to the
+   * group is offered as a transfer from the colleague who wrote it, the
+   * line in the chat staying for Finch and the log. */
+  if (message->kind == PPM_MESSAGE_FILE && message->from_uuid != NULL)
+    ppm_xfer_offer (pa, message->from_uuid, message);
   return TRUE;
 }
 
