@@ -28,7 +28,7 @@
 #define RETRY_FIRST_S 2
 #define RETRY_MAX_S   300
 /* An agent's typing shows this long on the other network unless renewed
- * (the library renews it every PPM_TYPING_INTERVAL_MS while they type). */
+ * (an agent's client repeats its notice while they type). */
 #define TYPING_SHOWN_S 5
 /* Replies remembered as taken over: more than can be in doubt at once. */
 #define TAKEN_KEPT    200
