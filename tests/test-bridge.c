@@ -154,8 +154,9 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
 }
 
 /* ---- A contact on a network with no raw client here (XMPP): a second
- * libpurple process. Lines "WHO<TAB>TEXT" on stdin are sent; every message
- * received is printed as "heard<TAB>TEXT" (plain text). ---- */
+ * libpurple process. Lines "say<TAB>WHO<TAB>TEXT" on stdin are sent,
+ * "typing<TAB>WHO" tells WHO it types; every message received is printed
+ * as "heard<TAB>TEXT" (plain text), every typing notice as "typing". ---- */
 
 static void
 on_contact_received (PurpleAccount *account, char *sender, char *message,
@@ -164,6 +165,13 @@ on_contact_received (PurpleAccount *account, char *sender, char *message,
   g_autofree char *plain = purple_markup_strip_html (message);
 
   g_print ("heard\t%s\n", plain);
+  fflush (stdout);
+}
+
+static void
+on_contact_typing (PurpleAccount *account, const char *who, gpointer data)
+{
+  g_print ("typing\n");
   fflush (stdout);
 }
 
@@ -177,11 +185,13 @@ on_contact_command (GIOChannel *input, GIOCondition condition, gpointer account)
 
   if (g_io_channel_read_line (input, &line, NULL, NULL, NULL) != G_IO_STATUS_NORMAL)
     return condition & G_IO_IN ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-  parts = g_strsplit (g_strchomp (line), "\t", 2);
-  if (parts[0] != NULL && parts[1] != NULL) {
-    html = g_markup_escape_text (parts[1], -1);
-    conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, parts[0]);
+  parts = g_strsplit (g_strchomp (line), "\t", 3);
+  if (g_strv_length (parts) == 3 && g_str_equal (parts[0], "say")) {
+    html = g_markup_escape_text (parts[2], -1);
+    conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, parts[1]);
     purple_conv_im_send (PURPLE_CONV_IM (conv), html);
+  } else if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "typing")) {
+    serv_send_typing (purple_account_get_connection (account), parts[1], PURPLE_TYPING);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -198,6 +208,8 @@ run_contact (const char *user_dir, const char *protocol, const char *username,
   account = own_account (protocol, username, password, port);
   purple_signal_connect (purple_conversations_get_handle (), "received-im-msg", account,
                          PURPLE_CALLBACK (on_contact_received), NULL);
+  purple_signal_connect (purple_conversations_get_handle (), "buddy-typing", account,
+                         PURPLE_CALLBACK (on_contact_typing), NULL);
   sign_in_and_say_ready (account, CONTACT_READY);
   g_io_add_watch (commands, G_IO_IN | G_IO_HUP, on_contact_command, account);
   run_until_terminated ();
@@ -217,6 +229,7 @@ typedef struct {
   const char *ready_line;
   gboolean ready;
   GPtrArray *heard;         /* texts after "heard\t", and whole "notice\t..." lines */
+  guint typing;             /* "typing" lines */
 } Child;
 
 typedef struct {
@@ -251,6 +264,8 @@ on_child_line (GObject *source, GAsyncResult *result, gpointer data)
     return;             /* the child is gone, or the test stopped listening */
   if (g_str_equal (line, child->ready_line))
     child->ready = TRUE;
+  else if (g_str_equal (line, "typing"))
+    child->typing++;
   else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t"))
     g_ptr_array_add (child->heard, g_strdup (line + strlen (line[0] == 'h' ? "heard\t" : "")));
   g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
@@ -315,14 +330,29 @@ child_stop (Child *child, int signal)
 }
 
 static void
-child_say (Child *child, const char *to, const char *text)
+child_command (Child *child, const char *line)
 {
-  g_autofree char *line = g_strdup_printf ("%s\t%s\n", to, text);
   g_autoptr (GError) error = NULL;
 
   g_output_stream_write_all (g_subprocess_get_stdin_pipe (child->process), line, strlen (line),
                              NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+static void
+child_say (Child *child, const char *to, const char *text)
+{
+  g_autofree char *line = g_strdup_printf ("say\t%s\t%s\n", to, text);
+
+  child_command (child, line);
+}
+
+static void
+child_type (Child *child, const char *to)
+{
+  g_autofree char *line = g_strdup_printf ("typing\t%s\n", to);
+
+  child_command (child, line);
 }
 
 static void
@@ -393,6 +423,8 @@ bridge_start (Network network, int quiet_seconds)
   b->quiet_seconds = quiet_seconds * MAX (1, atoi (g_getenv ("HARNESS_TIMEOUT_SCALE") ?: "1"));
   b->server = server_start ();
   b->agent = colleague_start (b->server, AGENT_EMAIL, AGENT_PASSWORD);
+  if (network == NETWORK_XMPP)
+    xmpp_server_befriend (network_server, "agent", "pal");
   contact_start (b);
   b->user_dir = g_dir_make_tmp ("ppm-bridge-XXXXXX", NULL);
   b->link = visitor_link (b->server);
@@ -573,6 +605,17 @@ state_has (Bridge *b, const char *group, const char *text)
   return found;
 }
 
+/* Typing both ways, where the network carries it (XMPP chat states). */
+static void
+assert_typing_both_ways (Bridge *b)
+{
+  ppms_peer_watch_typing (b->agent, b->conversation);
+  child_type (b->xmpp_contact, XMPP_BRIDGE_BARE);
+  g_assert_true (ppms_peer_wait_typing (b->agent, WAIT_MS));
+  ppms_peer_send_typing (b->agent);
+  g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->typing > 0, WAIT_MS));
+}
+
 /* ---- The cases ---- */
 
 static void
@@ -594,6 +637,7 @@ test_both_ways (gconstpointer network)
   } else {
     g_assert_cmpstr (visitor->user_fullname, ==, XMPP_CONTACT_BARE " (XMPP)");
     g_assert_nonnull (strstr (visitor->user_signature, "XMPP: " XMPP_CONTACT_BARE));
+    assert_typing_both_ways (b);
   }
   g_free (agent_says (b, "Which order is it?"));
   g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "Which order is it?") == 1, WAIT_MS));

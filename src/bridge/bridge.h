@@ -52,5 +52,8 @@ void bridge_contacts_shutdown (void);
 void bridge_contacts_resume (void);
 /* The contact wrote text (plain text) to a bridged account. */
 void bridge_contact_heard (PurpleAccount *account, const char *who, const char *text);
+/* The contact is typing (only a session already open carries it: typing
+ * alone opens none). */
+void bridge_contact_typing (PurpleAccount *account, const char *who);
 /* The account is back: replies waiting for it go out. */
 void bridge_contacts_account_online (PurpleAccount *account);

@@ -27,6 +27,9 @@
 /* A failed session is tried again after this, doubling up to the maximum. */
 #define RETRY_FIRST_S 2
 #define RETRY_MAX_S   300
+/* An agent's typing shows this long on the other network unless renewed
+ * (an agent's client repeats its notice while they type). */
+#define TYPING_SHOWN_S 5
 /* Replies remembered as taken over: more than can be in doubt at once. */
 #define TAKEN_KEPT    200
 
@@ -43,6 +46,7 @@ struct _BridgeContact {
   guint quiet_id;
   guint retry_id;
   guint retry_s;
+  guint typing_id;          /* the agent's typing shown to the contact, until this */
 };
 
 static GHashTable *contacts; /* path -> BridgeContact* */
@@ -79,6 +83,7 @@ contact_free (BridgeContact *contact)
 {
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
   g_clear_handle_id (&contact->retry_id, g_source_remove);
+  g_clear_handle_id (&contact->typing_id, g_source_remove);
   g_clear_pointer (&contact->client, ppm_client_free);
   g_key_file_unref (contact->state);
   g_hash_table_unref (contact->in_flight);
@@ -147,17 +152,56 @@ contact_profile (BridgeContact *contact, PurpleAccount *account, char **name, ch
 
 /* ---- The agents' replies to the contact ---- */
 
+static PurpleConnection *
+contact_connection (BridgeContact *contact)
+{
+  PurpleAccount *account = contact_account (contact);
+  PurpleConnection *gc = account ? purple_account_get_connection (account) : NULL;
+
+  return gc != NULL && PURPLE_CONNECTION_IS_CONNECTED (gc) ? gc : NULL;
+}
+
+static void
+typing_send (BridgeContact *contact, PurpleTypingState state)
+{
+  PurpleConnection *gc = contact_connection (contact);
+
+  if (gc != NULL)
+    serv_send_typing (gc, contact->who, state);
+}
+
+static gboolean
+on_typing_faded (gpointer data)
+{
+  BridgeContact *contact = data;
+
+  contact->typing_id = 0;
+  typing_send (contact, PURPLE_NOT_TYPING);
+  return G_SOURCE_REMOVE;
+}
+
+/* The agent's typing, shown to the contact until it fades or a reply
+ * comes (which ends it on the network's side). */
+static void
+typing_show (BridgeContact *contact)
+{
+  if (contact->typing_id == 0)
+    typing_send (contact, PURPLE_TYPING);
+  g_clear_handle_id (&contact->typing_id, g_source_remove);
+  contact->typing_id = g_timeout_add_seconds (TYPING_SHOWN_S, on_typing_faded, contact);
+}
+
 /* Hands the waiting replies, in order, to the other network; stops at the
  * first it does not take (the account is offline, say). */
 static void
 deliver_replies (BridgeContact *contact)
 {
   PurpleAccount *account = contact_account (contact);
-  PurpleConnection *gc = account ? purple_account_get_connection (account) : NULL;
+  PurpleConnection *gc = contact_connection (contact);
   g_auto (GStrv) uuids = bridge_state_keys (contact->state, BRIDGE_GROUP_TO_CONTACT);
   gboolean changed = FALSE;
 
-  if (gc == NULL || !PURPLE_CONNECTION_IS_CONNECTED (gc))
+  if (gc == NULL)
     return;
   for (guint i = 0; uuids[i] != NULL; i++) {
     g_autofree char *text = g_key_file_get_string (contact->state, BRIDGE_GROUP_TO_CONTACT,
@@ -176,6 +220,7 @@ deliver_replies (BridgeContact *contact)
       conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, contact->who);
     purple_conv_im_write (PURPLE_CONV_IM (conv), NULL, html, PURPLE_MESSAGE_SEND, time (NULL));
     g_key_file_remove_key (contact->state, BRIDGE_GROUP_TO_CONTACT, uuids[i], NULL);
+    g_clear_handle_id (&contact->typing_id, g_source_remove);
     changed = TRUE;
   }
   if (changed)
@@ -315,6 +360,8 @@ take_conversation (BridgeContact *contact, const PpmConversation *conversation)
   if (contact->conversation_uuid != NULL || conversation == NULL)
     return;
   contact->conversation_uuid = g_strdup (conversation->uuid);
+  /* The agents' typing in it comes as long as the session is open. */
+  ppm_client_watch_typing (contact->client, contact->conversation_uuid, TRUE);
   send_to_team (contact);
 }
 
@@ -365,6 +412,15 @@ on_message (gpointer data, const PpmMessage *message, const PpmConversation *con
   contact_save (contact);
   touch (contact);
   deliver_replies (contact);
+}
+
+static void
+on_typing (gpointer data, const char *conversation_uuid, const char *user_uuid)
+{
+  BridgeContact *contact = data;
+
+  if (g_strcmp0 (conversation_uuid, contact->conversation_uuid) == 0)
+    typing_show (contact);
 }
 
 static void
@@ -438,6 +494,7 @@ session_open (BridgeContact *contact)
     .conversations_synced = on_synced,
     .conversation_changed = on_conversation,
     .message = on_message,
+    .typing = on_typing,
     .send_result = on_send_result,
     .save_setting = on_save_setting,
     .load_setting = on_load_setting,
@@ -481,6 +538,7 @@ session_close (BridgeContact *contact)
   PpmClient *client = g_steal_pointer (&contact->client);
 
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
+  g_clear_handle_id (&contact->typing_id, g_source_remove);
   contact->connected = FALSE;
   g_hash_table_remove_all (contact->in_flight);
   g_clear_pointer (&contact->conversation_uuid, g_free);
@@ -509,6 +567,18 @@ bridge_contact_heard (PurpleAccount *account, const char *who, const char *text)
     touch (contact);
     send_to_team (contact);
   }
+}
+
+void
+bridge_contact_typing (PurpleAccount *account, const char *who)
+{
+  g_autofree char *path = bridge_state_path (account, who);
+  BridgeContact *contact = g_hash_table_lookup (contacts, path);
+
+  if (contact != NULL && contact->connected && contact->conversation_uuid != NULL)
+    ppm_client_send_typing (contact->client, contact->conversation_uuid);
+  if (contact != NULL && contact->client != NULL)
+    touch (contact);
 }
 
 void

@@ -31,6 +31,15 @@ on_received_im (PurpleAccount *account, char *sender, char *message, PurpleConve
     bridge_contact_heard (account, sender, plain);
 }
 
+/* PPMessage has typing notices, no "stopped typing": the agents' view of
+ * them fades by itself, so buddy-typing-stopped has nothing to carry. */
+static void
+on_buddy_typing (PurpleAccount *account, const char *who, gpointer data)
+{
+  if (who != NULL && bridge_account_is_bridged (account))
+    bridge_contact_typing (account, who);
+}
+
 static void
 on_signed_on (PurpleConnection *gc, gpointer data)
 {
@@ -47,6 +56,8 @@ bridge_load (PurplePlugin *plugin)
   bridge_contacts_init ();
   purple_signal_connect (purple_conversations_get_handle (), "received-im-msg", plugin,
                          PURPLE_CALLBACK (on_received_im), NULL);
+  purple_signal_connect (purple_conversations_get_handle (), "buddy-typing", plugin,
+                         PURPLE_CALLBACK (on_buddy_typing), NULL);
   purple_signal_connect (purple_connections_get_handle (), "signed-on", plugin,
                          PURPLE_CALLBACK (on_signed_on), NULL);
   bridge_contacts_resume ();

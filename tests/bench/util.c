@@ -328,6 +328,21 @@ child_paths (Child *child)
   return text;
 }
 
+
+/* Messages of any conversation whose text starts with prefix. */
+static guint
+count_stored (PpmsServer *server, const char *prefix)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint stored = 0;
+
+  g_hash_table_iter_init (&iter, server->messages);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    stored += g_str_has_prefix (((PpmsMessage *) value)->body ?: "", prefix);
+  return stored;
+}
+
 static void
 child_command (Child *child, const char *line)
 {
@@ -364,6 +379,8 @@ child_command (Child *child, const char *line)
     }
   else if (sscanf (line, "paced %u %u %u", &a, &b, &c) == 3)
     child_start_paced (child, a, b, c);
+  else if (g_str_has_prefix (line, "stored "))
+    child_reply (child, "%u", count_stored (child->server, line + strlen ("stored ")));
   else if (g_str_equal (line, "acked"))
     {
       guint stored = 0;

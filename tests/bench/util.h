@@ -52,7 +52,9 @@ BenchServer *bench_server_start (const char *generate_json, double timer_scale);
  *   "send ROUND M"    -> "ok": each visitor queued M texts
  *                        "bench r<ROUND> v<visitor> m<k>" (interleaved)
  *   "paths"           -> "PATH=COUNT ..." of every request so far, most first
- *   "acked"           -> number of those texts the server stored so far */
+ *   "acked"           -> number of those texts the server stored so far
+ *   "stored PREFIX"   -> messages of any sender stored so far whose text
+ *                        starts with PREFIX */
 char        *bench_server_command (BenchServer *server, const char *command, guint timeout_ms);
 /* "requests", parsed: API calls so far (-1 on failure). */
 int          bench_server_api_requests (BenchServer *server);

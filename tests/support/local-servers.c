@@ -254,6 +254,26 @@ configure_prosody (LocalServer *xmpp, const char *prosody)
   return g_strdupv ((char *[]) { (char *) prosody, "-F", "--config", path, NULL });
 }
 
+static void
+add_roster_entry (LocalServer *xmpp, const char *user, const char *other)
+{
+  g_autofree char *rosters = g_build_filename (xmpp->dir, "data", XMPP_DOMAIN, "roster", NULL);
+  g_autofree char *file = g_strdup_printf ("%s/%s.dat", rosters, user);
+  g_autofree char *roster = g_strdup_printf (
+    "return {\n\t[\"%s@" XMPP_DOMAIN "\"] = {\n\t\t[\"subscription\"] = \"both\";\n"
+    "\t\t[\"groups\"] = {};\n\t};\n};\n", other);
+
+  g_assert_cmpint (g_mkdir_with_parents (rosters, 0700), ==, 0);
+  write_config (file, roster);
+}
+
+void
+xmpp_server_befriend (LocalServer *xmpp, const char *user, const char *other)
+{
+  add_roster_entry (xmpp, user, other);
+  add_roster_entry (xmpp, other, user);
+}
+
 LocalServer *
 xmpp_server_start (const char *prosody)
 {

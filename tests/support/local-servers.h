@@ -47,6 +47,9 @@ void local_server_free (LocalServer *server);
 LocalServer *irc_server_start (const char *ngircd);
 /* With the users "agent" and "pal" (password XMPP_PASSWORD). */
 LocalServer *xmpp_server_start (const char *prosody);
+/* Each on the other's roster with presence both ways (one other each: the
+ * roster is written whole), as XMPP chat states need; before they sign in. */
+void         xmpp_server_befriend (LocalServer *xmpp, const char *user, const char *other);
 
 typedef struct {
   GSocketConnection *connection;
