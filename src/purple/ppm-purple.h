@@ -45,6 +45,7 @@ typedef struct {
   PpmClient *client;
   PpmRole role;
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
+  gboolean showing_message;  /* a window that opens now was opened by a message (history.c) */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
   GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
@@ -192,8 +193,8 @@ void        ppm_chat_roomlist_cancel (struct _PurpleRoomlist *list);
 GList      *ppm_chat_menu (PurpleChat *chat);
 void        ppm_chat_account_closed (PpmAccount *pa);
 
-/* history.c: earlier messages in an IM window, once when it opens and
- * on /history; the messages each window holds, so none is shown twice. */
+/* history.c: earlier messages in an IM window, once when the user first
+ * sees it and on /history; the messages each window holds, so none is shown twice. */
 #define PPM_SETTING_HISTORY_COUNT "history_count"
 #define PPM_HISTORY_COUNT_DEFAULT 20
 void     ppm_history_plugin_load (PurplePlugin *plugin);
