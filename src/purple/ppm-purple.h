@@ -51,6 +51,7 @@ typedef struct {
   GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
   gpointer image_upload;     /* the image being uploaded, or NULL (im.c) */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
+  guint typing_watch_id;     /* typing.c: the watch of a window just opened, asked for soon */
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
   GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
   GHashTable *chat_ids;      /* chat.c: conversation uuid -> libpurple chat id */
