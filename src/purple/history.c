@@ -1,12 +1,11 @@
 /* history.c: earlier messages in an IM or group chat window. A window shows
  * the conversation's recent messages once (the account's history_count,
  * default 20; 0: none) when the user can first see it, and /history [N]
- * pages further back. Each window
- * remembers the messages it holds (live, sent from it, or from history),
- * so no message is shown twice in it whichever way it came first, and the
- * oldest of them, where the next /history starts. libpurple can only append
- * to a window: earlier messages come below a line saying so, marked delayed
- * with their real times.
+ * pages further back. Each window remembers the messages it holds (live,
+ * sent from it, or from history), so no message is shown twice in it
+ * whichever way it came first, and the oldest of them, where the next
+ * /history starts. libpurple can only append to a window: earlier messages
+ * come below a line saying so, marked delayed with their real times.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */

@@ -195,7 +195,8 @@ GList      *ppm_chat_menu (PurpleChat *chat);
 void        ppm_chat_account_closed (PpmAccount *pa);
 
 /* history.c: earlier messages in an IM window, once when the user first
- * sees it and on /history; the messages each window holds, so none is shown twice. */
+ * sees it and on /history; the messages each window holds, so none is
+ * shown twice. */
 #define PPM_SETTING_HISTORY_COUNT "history_count"
 #define PPM_HISTORY_COUNT_DEFAULT 20
 void     ppm_history_plugin_load (PurplePlugin *plugin);
