@@ -757,6 +757,49 @@ test_typing_both_ways (void)
   ppms_server_free (server);
 }
 
+/* At sign-in every waiting message opens its window in one go; only the
+ * last window keeps the typing watch, so one watch is asked for, not one
+ * per window. */
+static void
+test_backlog_windows_watch_typing_once (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitors[3];
+  PurpleAccount *account = agent_sign_in (server);
+  const char *log, *from;
+  guint watches = 0;
+  gsize log_start;
+
+  sign_out (account);
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++) {
+    char *text = g_strdup_printf ("waiting %u", i);
+
+    visitors[i] = visitor_start (server);
+    send_and_wait_ack (visitors[i], ppms_peer_conversation_uuid (visitors[i]), text);
+    g_free (text);
+  }
+  log_start = strlen (harness_debug_log ());
+  sign_in_again (account);
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++) {
+    char *text = g_strdup_printf ("waiting %u", i);
+
+    wait_write (account, text);
+    g_free (text);
+  }
+  g_assert_true (HARNESS_WAIT_FOR (strstr (harness_debug_log () + log_start, "typing_watch") != NULL,
+                                   WAIT_MS));
+  harness_run_for (300);
+  log = harness_debug_log ();
+  for (from = log + log_start; (from = strstr (from, "\"type\":\"typing_watch\"")) != NULL; from++)
+    watches++;
+  g_assert_cmpuint (watches, ==, 1);
+
+  sign_out (account);
+  for (guint i = 0; i < G_N_ELEMENTS (visitors); i++)
+    ppms_peer_free (visitors[i]);
+  ppms_server_free (server);
+}
+
 /* ---- Failures ---- */
 
 static void
@@ -921,6 +964,8 @@ main (int argc, char **argv)
   harness_add_test ("/purple/im/colleague-chat", test_colleague_chat);
   harness_add_test ("/purple/sign-in/account-proxy", test_account_proxy_used);
   harness_add_test ("/purple/typing/both-ways", test_typing_both_ways);
+  harness_add_test ("/purple/typing/backlog-windows-watch-once",
+                    test_backlog_windows_watch_typing_once);
   harness_add_test ("/purple/visitor-role/talks-with-team", test_visitor_account);
   harness_add_test ("/purple/status/reaches-server", test_status_reaches_server);
   harness_add_test ("/purple/accounts/two-servers", test_two_accounts_two_servers);

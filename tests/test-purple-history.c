@@ -1,8 +1,9 @@
 /* test-purple-history.c: earlier messages in an IM window, with the built
  * plugin in a headless libpurple core against the test server: the recent
- * ones once when a window opens (none at sign-in; windows opening together
- * read one after another), /history paging back, and no message twice in a
- * window whichever way it came first.
+ * ones once when the user first sees a window (one the user opens at once,
+ * one a message opens when it is viewed; none at sign-in; windows opening
+ * together read one after another), /history paging back, and no message
+ * twice in a window whichever way it came first.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -41,6 +42,18 @@ visitor_with_history (PpmsServer *server)
     g_free (text);
   }
   return visitor;
+}
+
+/* The user looks at the window with who, which a message opened. */
+static PurpleConversation *
+view_window (PurpleAccount *account, const char *who)
+{
+  PurpleConversation *conv =
+    purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who, account);
+
+  g_assert_nonnull (conv);
+  harness_view_conversation (conv);
+  return conv;
 }
 
 static PurpleCmdStatus
@@ -162,7 +175,8 @@ test_no_duplicate_against_window (void)
   send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "first live");
   live = wait_write (account, "first live");
   g_assert_false (live->flags & PURPLE_MESSAGE_DELAYED);
-  /* The window's history: the greeting, below the live line. */
+  /* The window's history when viewed: the greeting, below the live line. */
+  view_window (account, who);
   greeting = wait_write (account, VISITOR_GREETING);
   g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
   g_assert_cmpuint (write_index (greeting), >, write_index (live));
@@ -210,6 +224,7 @@ test_history_drawn_as_messages_not_logged (void)
   account = agent_with_visitor (server, visitor);
   send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "opens the window");
   wait_write (account, "opens the window");
+  view_window (account, who);
   greeting = wait_write (account, VISITOR_GREETING);
   g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
   g_assert_false (greeting->flags & PURPLE_MESSAGE_NO_LOG);
@@ -260,6 +275,7 @@ test_newer_than_window_not_history (void)
   ppms_server_set_http_fault (server, PPMS_FAULT_DELAY, "PP_PAGE_HISTORY_MESSAGE", 1.0, 1500, 0);
   send_and_wait_ack (visitor, conversation, "first live");
   wait_write (account, "first live");
+  view_window (account, ppms_peer_user_uuid (visitor));
   /* The window's history read is on its way when the plugin's socket goes
    * down and the next message is stored. */
   ppms_server_set_ws_down (server, TRUE);
@@ -275,6 +291,54 @@ test_newer_than_window_not_history (void)
   g_assert_cmpuint (count_exact_writes (account, "stored meanwhile"), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
+  sign_out (account);
+  ppms_peer_free (visitor);
+  ppms_server_free (server);
+}
+
+/* A window opened at sign-in by a message that waited (the backlog: a
+ * thousand such windows for a busy team) reads no history while nobody
+ * looks at it, not even on an UNSEEN update while it has no focus (Pidgin
+ * marks a background tab so when a message comes); viewed, it reads its
+ * history once, whatever the views after. */
+static void
+test_backlog_window_reads_when_viewed (void)
+{
+  PpmsServer *server = server_start ();
+  PpmsPeer *visitor = visitor_with_history (server);
+  PurpleAccount *account = agent_with_visitor (server, visitor);
+  const char *who = ppms_peer_user_uuid (visitor);
+  PurpleConversation *conv;
+  const HarnessWrite *waiting;
+  guint catch_up_reads;
+
+  sign_out (account);
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "waited for you");
+  sign_in_again (account);
+  /* The catch-up found the message with a read of its own. */
+  catch_up_reads = ppms_server_count_requests (server, "PP_PAGE_HISTORY_MESSAGE");
+  waiting = wait_write (account, "waited for you");
+  g_assert_true (waiting->flags & PURPLE_MESSAGE_DELAYED); /* it waited */
+  conv = purple_find_conversation_with_account (PURPLE_CONV_TYPE_IM, who, account);
+  g_assert_nonnull (conv);
+  purple_conversation_update (conv, PURPLE_CONV_UPDATE_UNSEEN);
+  harness_run_for (500);
+  g_assert_cmpuint (ppms_server_count_requests (server, "PP_PAGE_HISTORY_MESSAGE"), ==,
+                    catch_up_reads);
+  g_assert_cmpuint (harness_count_writes (account, "early"), ==, 0);
+
+  /* The 20 most recent: the waiting one, shown already, and 19 before. */
+  view_window (account, who);
+  wait_write (account, "early 24");
+  assert_early_shown (account, who, EARLY_COUNT - 18, EARLY_COUNT);
+  assert_batch_in_order (account, write_index (waiting), EARLY_COUNT - 18, EARLY_COUNT);
+  harness_view_conversation (NULL);
+  view_window (account, who);
+  harness_run_for (500);
+  g_assert_cmpuint (ppms_server_count_requests (server, "PP_PAGE_HISTORY_MESSAGE"), ==,
+                    catch_up_reads + 1);
+  assert_early_shown (account, who, EARLY_COUNT - 18, EARLY_COUNT);
+  g_assert_cmpuint (count_exact_writes (account, "waited for you"), ==, 1);
   sign_out (account);
   ppms_peer_free (visitor);
   ppms_server_free (server);
@@ -462,6 +526,8 @@ main (int argc, char **argv)
                     test_recent_once_on_open_then_paging);
   harness_add_test ("/purple/history/no-duplicate-against-window",
                     test_no_duplicate_against_window);
+  harness_add_test ("/purple/history/backlog-window-reads-when-viewed",
+                    test_backlog_window_reads_when_viewed);
   harness_add_test ("/purple/history/count-option", test_history_count_option);
   harness_add_test ("/purple/history/windows-read-one-after-another",
                     test_windows_read_one_after_another);

@@ -168,8 +168,12 @@ on_conversations_synced (gpointer user_data, GPtrArray *open_conversations)
 static void
 on_message (gpointer user_data, const PpmMessage *message, const PpmConversation *conversation)
 {
-  if (!ppm_chat_message (user_data, message, conversation))
-    ppm_im_message (user_data, message, conversation);
+  PpmAccount *pa = user_data;
+
+  pa->showing_message = TRUE;
+  if (!ppm_chat_message (pa, message, conversation))
+    ppm_im_message (pa, message, conversation);
+  pa->showing_message = FALSE;
 }
 
 static void

@@ -1,11 +1,11 @@
-/* history.c: earlier messages in an IM or group chat window. A window that opens shows
+/* history.c: earlier messages in an IM or group chat window. A window shows
  * the conversation's recent messages once (the account's history_count,
- * default 20; 0: none), and /history [N] pages further back. Each window
- * remembers the messages it holds (live, sent from it, or from history),
- * so no message is shown twice in it whichever way it came first, and the
- * oldest of them, where the next /history starts. libpurple can only append
- * to a window: earlier messages come below a line saying so, marked delayed
- * with their real times.
+ * default 20; 0: none) when the user can first see it, and /history [N]
+ * pages further back. Each window remembers the messages it holds (live,
+ * sent from it, or from history), so no message is shown twice in it
+ * whichever way it came first, and the oldest of them, where the next
+ * /history starts. libpurple can only append to a window: earlier messages
+ * come below a line saying so, marked delayed with their real times.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -21,6 +21,7 @@ typedef struct {
   char *oldest_uuid;          /* where /history goes on from */
   gint64 oldest_time_us;
   gboolean reading;           /* a read for this window is waiting */
+  gboolean unseen;            /* opened by a message: reads when first viewed */
 } WindowHistory;
 
 static PurpleCmdId history_command_id;
@@ -276,21 +277,54 @@ read_opened_later (void)
 }
 
 static void
+queue_recent_read (PpmAccount *pa, PurpleConversation *conv)
+{
+  if (history_count (purple_conversation_get_account (conv)) > 0) {
+    g_queue_push_tail (&opened_windows, conv);
+    read_opened_later ();
+  }
+}
+
+/* A window the user opened reads its recent history at once; one a message
+ * opened (at sign-in with a backlog, a thousand of them) only when the user
+ * looks at it: when it has focus now or later. A UI that reports no focus
+ * (the headless core; BitlBee reads none anyway) shows such a window no
+ * history until /history. */
+static void
 on_conversation_created (PurpleConversation *conv, gpointer data)
 {
   PpmAccount *pa;
-  guint count;
 
   if (!is_ours (conv) || ppm_ui_is_bitlbee ())
     return;
   pa = signed_in_account (conv);
-  if (pa != NULL)
-    ppm_people_window_opened (pa, conv);
-  count = history_count (purple_conversation_get_account (conv));
-  if (pa != NULL && count > 0) {
-    g_queue_push_tail (&opened_windows, conv);
-    read_opened_later ();
-  }
+  if (pa == NULL)
+    return;
+  ppm_people_window_opened (pa, conv);
+  if (pa->showing_message && !purple_conversation_has_focus (conv))
+    window_history (conv, TRUE)->unseen = TRUE;
+  else
+    queue_recent_read (pa, conv);
+}
+
+/* Pidgin (a tab shown, the window focused) and Finch (its window focused)
+ * both report a window seen as an UNSEEN update, with the window focused. */
+static void
+on_conversation_updated (PurpleConversation *conv, PurpleConvUpdateType type, gpointer data)
+{
+  WindowHistory *window;
+  PpmAccount *pa;
+
+  if (type != PURPLE_CONV_UPDATE_UNSEEN || !is_ours (conv))
+    return;
+  window = window_history (conv, FALSE);
+  if (window == NULL || !window->unseen || !purple_conversation_has_focus (conv))
+    return;
+  pa = signed_in_account (conv);
+  if (pa == NULL)
+    return;
+  window->unseen = FALSE;
+  queue_recent_read (pa, conv);
 }
 
 static void
@@ -344,6 +378,8 @@ ppm_history_watch_windows (void)
                          &windows_watched, PURPLE_CALLBACK (on_conversation_created), NULL);
   purple_signal_connect (purple_conversations_get_handle (), "deleting-conversation",
                          &windows_watched, PURPLE_CALLBACK (on_deleting_conversation), NULL);
+  purple_signal_connect (purple_conversations_get_handle (), "conversation-updated",
+                         &windows_watched, PURPLE_CALLBACK (on_conversation_updated), NULL);
 }
 
 void

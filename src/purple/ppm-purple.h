@@ -45,11 +45,13 @@ typedef struct {
   PpmClient *client;
   PpmRole role;
   gboolean closing;          /* close() began: libpurple calls that come late do nothing */
+  gboolean showing_message;  /* a window that opens now was opened by a message (history.c) */
   GHashTable *pending_sends; /* message uuid -> IM partner name, until send_result */
   GList *xfers;              /* PurpleXfer* of this account still moving bytes (xfer.c) */
   GQueue outgoing;           /* parts of typed messages waiting for an image's upload (im.c) */
   gpointer image_upload;     /* the image being uploaded, or NULL (im.c) */
   char *typing_partner;      /* IM window whose conversation we watch for typing */
+  guint typing_watch_id;     /* typing.c: the watch of a window just opened, asked for soon */
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
   GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
   GHashTable *chat_ids;      /* chat.c: conversation uuid -> libpurple chat id */
@@ -192,8 +194,9 @@ void        ppm_chat_roomlist_cancel (struct _PurpleRoomlist *list);
 GList      *ppm_chat_menu (PurpleChat *chat);
 void        ppm_chat_account_closed (PpmAccount *pa);
 
-/* history.c: earlier messages in an IM window, once when it opens and
- * on /history; the messages each window holds, so none is shown twice. */
+/* history.c: earlier messages in an IM window, once when the user first
+ * sees it and on /history; the messages each window holds, so none is
+ * shown twice. */
 #define PPM_SETTING_HISTORY_COUNT "history_count"
 #define PPM_HISTORY_COUNT_DEFAULT 20
 void     ppm_history_plugin_load (PurplePlugin *plugin);

@@ -1,6 +1,7 @@
 /* typing.c: typing notices both ways. The server tells who types only to
  * those watching a conversation, so the IM window opened last watches its
- * conversation, from the moment the window (or the conversation) appears;
+ * conversation, from the moment the window (or the conversation) appears
+ * (windows opening together: the last of them, asked for once);
  * the library also watches whatever conversation the agent types in.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
@@ -39,6 +40,18 @@ ppm_typing_watch (PpmAccount *pa, const char *partner)
   apply_watch (pa);
 }
 
+static gboolean
+apply_watch_now (gpointer data)
+{
+  PpmAccount *pa = data;
+
+  pa->typing_watch_id = 0;
+  apply_watch (pa);
+  return G_SOURCE_REMOVE;
+}
+
+/* A sign-in with a backlog opens a window per waiting message in one go:
+ * only the last of them keeps the watch, so it is asked for once, after. */
 static void
 on_conversation_created (PurpleConversation *conv, gpointer user_data)
 {
@@ -46,7 +59,10 @@ on_conversation_created (PurpleConversation *conv, gpointer user_data)
 
   if (pa->closing || pa->client == NULL || !is_our_im (pa, conv))
     return;
-  ppm_typing_watch (pa, purple_conversation_get_name (conv));
+  g_free (pa->typing_partner);
+  pa->typing_partner = g_strdup (purple_conversation_get_name (conv));
+  if (pa->typing_watch_id == 0)
+    pa->typing_watch_id = g_idle_add (apply_watch_now, pa);
 }
 
 static void
@@ -79,6 +95,7 @@ void
 ppm_typing_stop (PpmAccount *pa)
 {
   purple_signals_disconnect_by_handle (pa);
+  g_clear_handle_id (&pa->typing_watch_id, g_source_remove);
   g_clear_pointer (&pa->typing_partner, g_free);
 }
 

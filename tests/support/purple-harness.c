@@ -174,8 +174,35 @@ on_write_conv (PurpleConversation *conv, const char *name, const char *alias,
                 alias ? alias : "", flags, message);
 }
 
+/* The window the user looks at, as a UI with windows would report it. */
+static PurpleConversation *focused_conversation;
+
+static gboolean
+on_has_focus (PurpleConversation *conv)
+{
+  return conv == focused_conversation;
+}
+
+static void
+on_destroy_conversation (PurpleConversation *conv)
+{
+  if (conv == focused_conversation)
+    focused_conversation = NULL;
+}
+
+void
+harness_view_conversation (PurpleConversation *conv)
+{
+  focused_conversation = conv;
+  /* What Pidgin (a tab shown) and Finch (a window focused) emit. */
+  if (conv != NULL)
+    purple_conversation_update (conv, PURPLE_CONV_UPDATE_UNSEEN);
+}
+
 static PurpleConversationUiOps conversation_ops = {
   .write_conv = on_write_conv,
+  .destroy_conversation = on_destroy_conversation,
+  .has_focus = on_has_focus,
 };
 
 static void

@@ -145,6 +145,10 @@ const HarnessError *harness_find_error (PurpleAccount *account);
 guint harness_count_typing (PurpleAccount *account, const char *who, PurpleTypingState state);
 /* Every libpurple debug line so far ("level category: text" lines). */
 const char *harness_debug_log (void);
+/* The user looks at conv (NULL: at no window): it has focus from now on,
+ * and libpurple's conversation-updated (UNSEEN) says so, as in Pidgin and
+ * Finch. */
+void harness_view_conversation (PurpleConversation *conv);
 /* Forgets the writes, progress, errors and typing captured so far (not the log). */
 void harness_clear (void);
 
