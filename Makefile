@@ -155,9 +155,13 @@ $(PURPLE_PROBE): tests/purple-probe.c $(SERVER_LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Itests/server -Itests/support $< -o $@ $(TEST_SUPPORT_OBJ) $(SERVER_LIB) $(call PKG_LIBS,$(PURPLE_PKGS)) -lm $(LDFLAGS)
 
+# test-pidgin's bridge picture needs a local IRC server (no libpurple in that object).
+$(BUILD)/tests/test-pidgin: TEST_EXTRA_OBJ = $(BUILD)/tests/support/local-servers.o
+$(BUILD)/tests/test-pidgin: $(BUILD)/tests/support/local-servers.o
+
 $(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server $< -o $@ $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/support $< -o $@ $(TEST_EXTRA_OBJ) $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
 # libFuzzer targets for every parser of server data (tests/fuzz/fuzz-*.c),
 # built with clang and ASan+UBSan, each run for FUZZ_SECONDS on the seeds

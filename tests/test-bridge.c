@@ -427,7 +427,7 @@ bridge_start (Network network, int quiet_seconds)
     xmpp_server_befriend (network_server, "agent", "pal");
   contact_start (b);
   b->user_dir = g_dir_make_tmp ("ppm-bridge-XXXXXX", NULL);
-  b->link = visitor_link (b->server);
+  b->link = ppms_server_enterprise_link (b->server);
   g_test_message ("the bridge's libpurple directory: %s", b->user_dir);
   core_start (b);
   return b;

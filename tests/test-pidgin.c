@@ -8,6 +8,11 @@
  * $PPM_SCREENSHOTS_DIR (the README's pictures) or $BUILD/screenshots.
  * A second session shows a group conversation of agents as a Pidgin chat
  * with its member list (group-chat.png).
+ * A third session bridges an IRC account (ngircd here, a scripted IRC
+ * contact) to the team with libppmessage-bridge.so, beside the agent's
+ * account: the contact's message shows in the IRC conversation and, from
+ * the visitor "ircpal (IRC)", in the agent's; the agent's reply reaches
+ * the contact's socket (bridged-irc.png, bridged-agent.png).
  *
  * Pidgin finds protocol icons only in its own data directory. When our icons
  * are not installed there, Pidgin runs in a private mount namespace where a
@@ -16,7 +21,7 @@
  *
  * Skipped under SANITIZE=1 (an ASan plugin cannot load into an uninstrumented
  * Pidgin) and when pidgin, Xvfb, dbus-daemon, ImageMagick's import or
- * xwininfo is missing.
+ * xwininfo is missing (the bridge's session also when ngircd is).
  * Waiting iterates the GLib main loop (the server lives in this process) and
  * re-checks the condition at least every POLL_MS, up to a timeout.
  *
@@ -34,6 +39,7 @@
 
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "local-servers.h"
 
 #define AGENT_EMAIL      "agent@ppmessage.local"
 #define AGENT_PASSWORD   "agentpass"
@@ -51,6 +57,11 @@
 #define GROUP_FIRST      "Morning! Acme's order 4711 is late again, who takes it?"
 #define GROUP_SECOND     "Carol, could you look at their invoice too?"
 #define GROUP_REPLY      "I'll call Acme now and report back here."
+#define IRC_ACCOUNT      "bridge@127.0.0.1"
+#define IRC_BRIDGE_NICK  "bridge"
+#define IRC_CONTACT_NICK "ircpal"
+#define IRC_CONTACT_TEXT "Hi, I found you on IRC. Is order 4711 on its way?"
+#define IRC_REPLY_TEXT   "Hello from the team! Order 4711 left our warehouse today."
 
 #define PURPLE_SERVICE   "im.pidgin.purple.PurpleService"
 #define PURPLE_PATH      "/im/pidgin/purple/PurpleObject"
@@ -88,6 +99,7 @@ static const char GROUP_TEAM_SEED[] =
   " ]}";
 
 typedef struct {
+  gint32 account;
   char *sender;
   char *message;
 } ReceivedIm;
@@ -106,6 +118,8 @@ typedef struct {
   guint signal_id;
   GPtrArray *received;      /* ReceivedIm*, from the ReceivedImMsg signal */
   gint64 signed_on_at;      /* monotonic time */
+  char *bridge_link;        /* with the bridge: the team's PPCom link ... */
+  guint irc_port;           /* ... and the IRC server its bridged account uses */
 } Session;
 
 /* ---- Waiting ---- */
@@ -330,10 +344,10 @@ on_received_im (GDBusConnection *connection, const char *sender_name, const char
 {
   Session *s = data;
   ReceivedIm *im = g_new0 (ReceivedIm, 1);
-  gint32 account, conv;
+  gint32 conv;
   guint32 flags;
 
-  g_variant_get (parameters, "(issiu)", &account, &im->sender, &im->message, &conv, &flags);
+  g_variant_get (parameters, "(issiu)", &im->account, &im->sender, &im->message, &conv, &flags);
   g_ptr_array_add (s->received, im);
 }
 
@@ -478,6 +492,18 @@ write_accounts (Session *s, const char *server_url)
 
     g_string_append (xml, other);
   }
+  if (s->bridge_link != NULL)
+    g_string_append_printf (xml, " <account>\n"
+                            "  <protocol>prpl-irc</protocol>\n"
+                            "  <name>" IRC_ACCOUNT "</name>\n"
+                            "  <settings>\n"
+                            "   <setting name='port' type='int'>%u</setting>\n"
+                            "   <setting name='ssl' type='bool'>0</setting>\n"
+                            "  </settings>\n"
+                            "  <settings ui='gtk-gaim'>\n"
+                            "   <setting name='auto-login' type='bool'>1</setting>\n"
+                            "  </settings>\n"
+                            " </account>\n", s->irc_port);
   g_string_append (xml, "</account>\n");
   write_file (s, "profile/accounts.xml", xml->str);
 }
@@ -498,27 +524,49 @@ libpurple_plugin_dir (void)
  * shown. There is no window manager: the conversation window opens at the
  * top left corner (Pidgin does not place it), the buddy list goes beside it.
  * libpurple's autoaccept plugin is loaded, to accept files from the
- * contacts a test marks into <workdir>/downloads without a dialog. */
+ * contacts a test marks into <workdir>/downloads without a dialog.
+ * With the bridge, it is loaded too, with the team's link and the IRC
+ * account bridged (the preferences its Configure Plugin dialog sets). */
 static void
 write_prefs (Session *s)
 {
   g_autofree char *plugin_dir = libpurple_plugin_dir ();
   g_autofree char *autoaccept = g_build_filename (plugin_dir, "autoaccept.so", NULL);
   g_autofree char *downloads = work_path (s, "downloads");
+  g_autofree char *bridge = work_path (s, "profile/plugins/libppmessage-bridge.so");
+  g_autofree char *autoaccept_prefs = NULL, *bridge_prefs = NULL, *loaded = NULL;
   g_autofree char *prefs = NULL;
 
   g_assert_true (g_file_test (autoaccept, G_FILE_TEST_EXISTS));
-  prefs = g_markup_printf_escaped (
+  autoaccept_prefs = g_markup_printf_escaped (
+    "  <pref name='core-plugin_pack-autoaccept'>\n"
+    "   <pref name='path' type='string' value='%s'/>\n"
+    "   <pref name='notify' type='bool' value='0'/>\n"
+    "   <pref name='newdir' type='bool' value='0'/>\n"
+    "  </pref>\n", downloads);
+  loaded = g_markup_printf_escaped ("   <item value='%s'/>\n", autoaccept);
+  if (s->bridge_link != NULL) {
+    g_autofree char *autoaccept_item = g_steal_pointer (&loaded);
+    g_autofree char *bridge_item = g_markup_printf_escaped ("   <item value='%s'/>\n", bridge);
+
+    loaded = g_strconcat (autoaccept_item, bridge_item, NULL);
+    bridge_prefs = g_markup_printf_escaped (
+      "  <pref name='ppmessage-bridge'>\n"
+      "   <pref name='team_link' type='string' value='%s'/>\n"
+      "   <pref name='accounts'>\n"
+      "    <pref name='prpl-irc:" IRC_ACCOUNT "' type='bool' value='1'/>\n"
+      "   </pref>\n"
+      "  </pref>\n", s->bridge_link);
+  }
+  prefs = g_strdup_printf (
     "<?xml version='1.0' encoding='UTF-8' ?>\n"
     "<pref version='1' name='/'>\n"
-    " <pref name='plugins'><pref name='core'><pref name='core-plugin_pack-autoaccept'>\n"
-    "  <pref name='path' type='string' value='%s'/>\n"
-    "  <pref name='notify' type='bool' value='0'/>\n"
-    "  <pref name='newdir' type='bool' value='0'/>\n"
-    " </pref></pref></pref>\n"
+    " <pref name='plugins'><pref name='core'>\n"
+    "%s%s"
+    " </pref></pref>\n"
     " <pref name='pidgin'>\n"
     "  <pref name='plugins'><pref name='loaded' type='pathlist'>\n"
-    "   <item value='%s'/>\n"
+    "%s"
     "  </pref></pref>\n"
     "  <pref name='docklet'><pref name='show' type='string' value='never'/></pref>\n"
     "  <pref name='blist'>\n"
@@ -535,24 +583,25 @@ write_prefs (Session *s)
     "   <pref name='height' type='int' value='440'/>\n"
     "  </pref></pref>\n"
     " </pref>\n"
-    "</pref>\n", downloads, autoaccept);
+    "</pref>\n", autoaccept_prefs, bridge_prefs != NULL ? bridge_prefs : "", loaded);
   g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
   write_file (s, "profile/prefs.xml", prefs);
 }
 
+/* Copies a built plugin (libppmessage.so, libppmessage-bridge.so) into the profile. */
 static void
-install_plugin (Session *s)
+install_plugin (Session *s, const char *name)
 {
   const char *plugin_dir = g_getenv ("PLUGIN_DIR");
   g_autofree char *source_path = g_build_filename (plugin_dir != NULL && *plugin_dir != '\0'
-                                                   ? plugin_dir : "build",
-                                                   "libppmessage.so", NULL);
-  g_autofree char *target_path = work_path (s, "profile/plugins/libppmessage.so");
+                                                   ? plugin_dir : "build", name, NULL);
+  g_autofree char *target = g_build_filename ("profile", "plugins", name, NULL);
+  g_autofree char *target_path = work_path (s, target);
   g_autoptr (GFile) source = g_file_new_for_path (source_path);
-  g_autoptr (GFile) target = g_file_new_for_path (target_path);
+  g_autoptr (GFile) target_file = g_file_new_for_path (target_path);
   g_autoptr (GError) error = NULL;
 
-  g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
+  g_file_copy (source, target_file, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 }
 
@@ -678,6 +727,8 @@ service_is_up (gpointer data)
 
 typedef struct {
   Session *session;
+  const char *username;
+  const char *protocol;
   gint32 id;
 } AccountWait;
 
@@ -692,22 +743,32 @@ account_is_online (gpointer data)
     return TRUE;
   if (wait->id == 0)
     wait->id = purple_call_int (s, "PurpleAccountsFind",
-                                g_variant_new ("(ss)", AGENT_EMAIL, "prpl-ppmessage"));
+                                g_variant_new ("(ss)", wait->username, wait->protocol));
   return wait->id != 0
     && purple_call_int (s, "PurpleAccountIsConnected", g_variant_new ("(i)", wait->id)) == 1;
 }
 
 static gint32
+wait_account_online (Session *s, const char *username, const char *protocol)
+{
+  AccountWait wait = { s, username, protocol, 0 };
+
+  if (!poll_until (account_is_online, &wait, START_TIMEOUT_MS) || process_has_exited (s->pidgin))
+    fail_with_log (s, "Pidgin did not sign an account in");
+  return wait.id;
+}
+
+/* The agent's account. */
+static gint32
 wait_signed_on (Session *s)
 {
-  AccountWait wait = { s, 0 };
+  gint32 account;
 
   if (!poll_until (service_is_up, s, START_TIMEOUT_MS) || !s->service_up)
     fail_with_log (s, "Pidgin did not appear on the session bus");
-  if (!poll_until (account_is_online, &wait, START_TIMEOUT_MS) || process_has_exited (s->pidgin))
-    fail_with_log (s, "Pidgin did not sign the PPMessage account in");
+  account = wait_account_online (s, AGENT_EMAIL, "prpl-ppmessage");
   s->signed_on_at = g_get_monotonic_time ();
-  return wait.id;
+  return account;
 }
 
 /* ---- Waiting for what Pidgin shows ---- */
@@ -741,8 +802,10 @@ wait_buddy (Session *s, gint32 account, const char *name)
 
 typedef struct {
   Session *session;
-  const char *sender;
+  gint32 account;           /* 0: any */
+  const char *sender;       /* NULL: any */
   const char *text;
+  const char *found_sender;
 } ReceivedWait;
 
 static gboolean
@@ -754,8 +817,12 @@ im_was_received (gpointer data)
   for (guint i = 0; i < received->len; i++) {
     ReceivedIm *im = g_ptr_array_index (received, i);
 
-    if (g_strcmp0 (im->sender, wait->sender) == 0 && strstr (im->message, wait->text) != NULL)
+    if ((wait->account == 0 || im->account == wait->account)
+        && (wait->sender == NULL || g_strcmp0 (im->sender, wait->sender) == 0)
+        && strstr (im->message, wait->text) != NULL) {
+      wait->found_sender = im->sender;
       return TRUE;
+    }
   }
   return FALSE;
 }
@@ -763,7 +830,7 @@ im_was_received (gpointer data)
 static void
 wait_received (Session *s, const char *sender, const char *text)
 {
-  ReceivedWait wait = { s, sender, text };
+  ReceivedWait wait = { s, 0, sender, text, NULL };
 
   if (!poll_until (im_was_received, &wait, WAIT_MS))
     fail_with_log (s, "Pidgin did not receive the visitor's message");
@@ -975,7 +1042,9 @@ session_start (Session *s, const char *server_url)
   s->received = g_ptr_array_new_with_free_func (received_im_free);
   plugins = work_path (s, "profile/plugins");
   g_assert_cmpint (g_mkdir_with_parents (plugins, 0700), ==, 0);
-  install_plugin (s);
+  install_plugin (s, "libppmessage.so");
+  if (s->bridge_link != NULL)
+    install_plugin (s, "libppmessage-bridge.so");
   write_accounts (s, server_url);
   write_prefs (s);
   start_xvfb (s);
@@ -1425,6 +1494,130 @@ test_pidgin_group_chat (void)
   ppms_server_free (server);
 }
 
+/* ---- The bridge ---- */
+
+/* Waits until this account of Pidgin receives text; returns its sender. */
+static const char *
+wait_account_received (Session *s, gint32 account, const char *text)
+{
+  ReceivedWait wait = { s, account, NULL, text, NULL };
+
+  if (!poll_until (im_was_received, &wait, WAIT_MS))
+    fail_with_log (s, "an account of Pidgin did not receive the message awaited");
+  return wait.found_sender;
+}
+
+typedef struct {
+  IrcPal *pal;
+  const char *text;
+} PalWait;
+
+static guint
+pal_heard_count (IrcPal *pal, const char *text)
+{
+  g_autofree char *expected = g_strdup_printf (IRC_BRIDGE_NICK " %s", text);
+  guint count = 0;
+
+  for (guint i = 0; i < pal->privmsgs->len; i++)
+    count += g_strcmp0 (g_ptr_array_index (pal->privmsgs, i), expected) == 0;
+  return count;
+}
+
+static gboolean
+pal_heard (gpointer data)
+{
+  PalWait *wait = data;
+
+  return pal_heard_count (wait->pal, wait->text) > 0;
+}
+
+/* Screenshots the window once its title is this conversation's (the
+ * window of tabs is named by the tab in front). */
+static void
+screenshot_conversation (Session *s, gint32 conv, const char *file_name)
+{
+  g_autofree char *title = purple_call_string (s, "PurpleConversationGetTitle",
+                                               g_variant_new ("(i)", conv));
+  g_autofree char *exact = g_strconcat (title, "\"", NULL);
+
+  g_free (wait_window (s, exact));
+  screenshot (s, title, file_name);
+}
+
+/* An IRC contact writes to the bridged IRC account of this Pidgin; the
+ * agent's account in the same Pidgin gets it from the visitor
+ * "ircpal (IRC)" and answers; the answer reaches the contact on IRC. */
+static void
+test_pidgin_bridge (void)
+{
+  const char *skip = skip_reason ();
+  g_autofree char *ngircd = find_daemon ("ngircd");
+  PpmsServer *server;
+  LocalServer *irc;
+  IrcPal *contact;
+  Session s = { 0 };
+  PalWait reply_heard;
+  gint32 agent, irc_account, irc_conv, agent_conv, im;
+  g_autofree char *visitor = NULL, *alias = NULL;
+
+  if (skip == NULL && ngircd == NULL)
+    skip = "ngircd is not installed (package: ngircd)";
+  if (skip != NULL) {
+    g_test_skip (skip);
+    return;
+  }
+  server = start_server ();
+  irc = irc_server_start (ngircd);
+  contact = irc_pal_connect (irc, IRC_CONTACT_NICK);
+  s.bridge_link = ppms_server_enterprise_link (server);
+  s.irc_port = irc->port;
+  session_start (&s, ppms_server_get_url (server));
+  agent = wait_signed_on (&s);
+  irc_account = wait_account_online (&s, IRC_ACCOUNT, "prpl-irc");
+
+  /* IRC contact -> the IRC conversation and the agent's. */
+  irc_pal_say (contact, IRC_BRIDGE_NICK, IRC_CONTACT_TEXT);
+  g_assert_cmpstr (wait_account_received (&s, irc_account, IRC_CONTACT_TEXT), ==,
+                   IRC_CONTACT_NICK);
+  visitor = g_strdup (wait_account_received (&s, agent, IRC_CONTACT_TEXT));
+  alias = purple_call_string (&s, "PurpleBuddyGetAlias",
+                              g_variant_new ("(i)", wait_buddy (&s, agent, visitor)));
+  /* (the agent role adds a short id to anonymous visitors' names) */
+  g_assert_true (g_str_has_prefix (alias, IRC_CONTACT_NICK " (IRC)"));
+
+  /* The agent -> the IRC contact, once. */
+  agent_conv = find_conversation (&s, "PurpleGetIms", visitor);
+  irc_conv = find_conversation (&s, "PurpleGetIms", IRC_CONTACT_NICK);
+  g_assert_cmpint (agent_conv, !=, 0);
+  g_assert_cmpint (irc_conv, !=, 0);
+  im = purple_call_int (&s, "PurpleConvIm", g_variant_new ("(i)", agent_conv));
+  g_variant_unref (purple_call (&s, "PurpleConvImSend",
+                                g_variant_new ("(is)", im, IRC_REPLY_TEXT), "()"));
+  reply_heard = (PalWait) { contact, IRC_REPLY_TEXT };
+  if (!poll_until (pal_heard, &reply_heard, WAIT_MS))
+    fail_with_log (&s, "the agent's reply did not reach the IRC contact");
+  wait_in_history (&s, irc_conv, IRC_REPLY_TEXT);
+  g_assert_cmpuint (pal_heard_count (contact, IRC_REPLY_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, irc_conv, IRC_CONTACT_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, irc_conv, IRC_REPLY_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, agent_conv, IRC_CONTACT_TEXT), ==, 1);
+  g_assert_cmpuint (count_in_history (&s, agent_conv, IRC_REPLY_TEXT), ==, 1);
+
+  settle_for_readme (&s);
+  /* Both share a window of tabs, the IRC one in front: it is closed
+   * after its picture (Pidgin's Present does not switch tabs here). */
+  screenshot_conversation (&s, irc_conv, "bridged-irc.png");
+  g_variant_unref (purple_call (&s, "PurpleConversationDestroy", g_variant_new ("(i)", irc_conv),
+                                "()"));
+  screenshot_conversation (&s, agent_conv, "bridged-agent.png");
+
+  session_stop (&s);
+  g_free (s.bridge_link);
+  irc_pal_free (contact);
+  local_server_free (irc);
+  ppms_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1432,5 +1625,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pidgin/chat-and-screenshots", test_pidgin_chat);
   g_test_add_func ("/pidgin/rich-messages-screenshots", test_pidgin_rich_messages);
   g_test_add_func ("/pidgin/group-chat-screenshot", test_pidgin_group_chat);
+  g_test_add_func ("/pidgin/bridge-screenshots", test_pidgin_bridge);
   return g_test_run ();
 }

@@ -679,7 +679,7 @@ static void
 test_visitor_account (void)
 {
   PpmsServer *server = server_start ();
-  char *link = visitor_link (server);
+  char *link = ppms_server_enterprise_link (server);
   PurpleAccount *account = harness_add_account (link, "visitor@example.com", NULL);
   PpmsPeer *alice;
   const JsonObject *received;

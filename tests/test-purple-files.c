@@ -557,16 +557,6 @@ test_voice_and_long_text_offered (void)
   ppms_server_free (server);
 }
 
-/* PPConsole's "enterprise" link: the PPCom page of one team. */
-static char *
-enterprise_link (PpmsServer *server)
-{
-  g_autofree char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", ppms_server_app_uuid (server));
-  g_autofree char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
-
-  return g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
-}
-
 /* The first write of account whose text contains text and that holds an
  * image, waited for. */
 static const HarnessWrite *
@@ -610,7 +600,7 @@ test_agent_and_visitor_accounts (void)
 {
   PpmsServer *server = server_start ();
   PurpleAccount *agent = agent_sign_in (server);
-  g_autofree char *link = enterprise_link (server);
+  g_autofree char *link = ppms_server_enterprise_link (server);
   PurpleAccount *visitor = harness_add_account (link, "visitor@example.com", NULL);
   g_autofree char *directory = g_dir_make_tmp ("ppm-save-XXXXXX", NULL);
   g_autofree char *team = NULL, *visitor_user = NULL;

@@ -277,7 +277,7 @@ static void
 test_visitor_buddy_is_the_team (void)
 {
   PpmsServer *server = server_start ();
-  char *link = visitor_link (server);
+  char *link = ppms_server_enterprise_link (server);
   PurpleAccount *account = harness_add_account (link, "visitor@example.com", NULL);
   char *team_icon = g_strdup_printf ("%s/identicon/identicon/7.png", ppms_server_get_url (server));
   PpmsPeer *alice, *bob;

@@ -127,6 +127,9 @@ const char *ppms_server_app_uuid (PpmsServer *server);
 const char *ppms_server_ppkefu_key (PpmsServer *server);
 const char *ppms_server_ppcom_key (PpmsServer *server);
 const char *ppms_server_ppcom_secret (PpmsServer *server);
+/* PPConsole's "enterprise" link: the PPCom page of the server's team, the
+ * server URL of a visitor account and the bridge's team link (g_free). */
+char       *ppms_server_enterprise_link (PpmsServer *server);
 /* Service-user status of a user (READY, BUSY, REST) or NULL. */
 const char *ppms_server_user_service_status (PpmsServer *server, const char *user_uuid);
 /* Serialises the current data in the seed format. */

@@ -377,6 +377,15 @@ ppms_server_app_uuid (PpmsServer *server)
   return server->app->uuid;
 }
 
+char *
+ppms_server_enterprise_link (PpmsServer *server)
+{
+  g_autofree char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", server->app->uuid);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
+
+  return g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
+}
+
 static const PpmsApiKey *
 key_of (PpmsServer *server, const char *level)
 {

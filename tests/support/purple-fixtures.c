@@ -221,18 +221,6 @@ send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *te
   g_free (uuid);
 }
 
-char *
-visitor_link (PpmsServer *server)
-{
-  char *json = g_strdup_printf ("{\"uuid\": \"%s\"}", ppms_server_app_uuid (server));
-  char *encoded = g_base64_encode ((const guchar *) json, strlen (json));
-  char *link = g_strdup_printf ("%s/ppcom/enterprise/%s", ppms_server_get_url (server), encoded);
-
-  g_free (encoded);
-  g_free (json);
-  return link;
-}
-
 const HarnessWrite *
 find_exact_write (PurpleAccount *account, const char *text)
 {

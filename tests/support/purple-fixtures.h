@@ -61,10 +61,6 @@ void send_from_pidgin (PurpleAccount *account, const char *who, const char *html
 void send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text);
 /* A valid RGB PNG of this size with a gradient (each size its own bytes). */
 GBytes *test_png (guint width, guint height);
-
-/* PPConsole's "enterprise" link: the PPCom page of the server's team, the
- * server URL of a visitor account (g_free). */
-char *visitor_link (PpmsServer *server);
 /* The account's first write whose text is exactly text, or NULL; how many. */
 const HarnessWrite *find_exact_write (PurpleAccount *account, const char *text);
 guint count_exact_writes (PurpleAccount *account, const char *text);
