@@ -503,7 +503,7 @@ test_file_in_group (void)
   GError *error = NULL;
   gsize saved_size = 0;
   char *fid, *body;
-  HarnessXfer *xfer = NULL;
+  HarnessXfer *xfer;
 
   harness_set_action_answer ("Accept");
   harness_set_save_directory (directory);
@@ -514,16 +514,7 @@ test_file_in_group (void)
   g_free (ppms_peer_send_message (bob, group, "FILE", body));
   g_free (body);
 
-  g_assert_true (HARNESS_WAIT_FOR (({
-    xfer = NULL;
-    for (guint i = 0; i < harness_xfers ()->len; i++) {
-      HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
-
-      if (record->type == PURPLE_XFER_RECEIVE && record->destroyed)
-        xfer = record;
-    }
-    xfer != NULL;
-  }), WAIT_MS));
+  xfer = wait_xfer_ended (PURPLE_XFER_RECEIVE);
   g_assert_cmpint (xfer->status, ==, PURPLE_XFER_STATUS_DONE);
   g_assert_cmpuint (harness_xfers ()->len, ==, 1);
   g_assert_true (g_file_get_contents (expected_path, &saved, &saved_size, NULL));

@@ -134,25 +134,6 @@ patterned_bytes (gsize size)
   return g_bytes_new_take (data, size);
 }
 
-static HarnessXfer *
-wait_xfer_ended (PurpleXferType type)
-{
-  HarnessXfer *found = NULL;
-
-  HARNESS_WAIT_FOR (({
-    found = NULL;
-    for (guint i = 0; i < harness_xfers ()->len; i++) {
-      HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
-
-      if (record->type == type && record->destroyed)
-        found = record;
-    }
-    found != NULL;
-  }), WAIT_MS);
-  g_assert_nonnull (found);
-  return found;
-}
-
 /* A visitor's file, named by a hostile client with a path, a leading dot
  * and a line break: offered under a safe name, accepted, saved where the
  * user chose, byte for byte, with progress on the way. */

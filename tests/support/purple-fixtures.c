@@ -145,6 +145,26 @@ wait_write (PurpleAccount *account, const char *text)
   return harness_find_write (account, text);
 }
 
+/* The last transfer of this type that libpurple destroyed, waited for. */
+HarnessXfer *
+wait_xfer_ended (PurpleXferType type)
+{
+  HarnessXfer *found = NULL;
+
+  HARNESS_WAIT_FOR (({
+    found = NULL;
+    for (guint i = 0; i < harness_xfers ()->len; i++) {
+      HarnessXfer *record = g_ptr_array_index (harness_xfers (), i);
+
+      if (record->type == type && record->destroyed)
+        found = record;
+    }
+    found != NULL;
+  }), WAIT_MS);
+  g_assert_nonnull (found);
+  return found;
+}
+
 gboolean
 push_acked (PpmsServer *server, const char *message_uuid, const char *user_uuid)
 {

@@ -51,6 +51,8 @@ void sign_in_again (PurpleAccount *account);
 
 /* The first write of the account containing text, waited for. */
 const HarnessWrite *wait_write (PurpleAccount *account, const char *text);
+/* The last transfer of this type that libpurple destroyed, waited for. */
+HarnessXfer *wait_xfer_ended (PurpleXferType type);
 /* TRUE once the server has the push of this message to this user acknowledged. */
 gboolean push_acked (PpmsServer *server, const char *message_uuid, const char *user_uuid);
 /* The debug log holds no password, password hash, token, API key or secret. */
