@@ -57,20 +57,10 @@ bob_makes_group (PpmsServer *server, PpmsPeer *bob)
 {
   GError *error = NULL;
   char *uuid = ppms_peer_create_s2s_sync (bob, uuid_of (server, AGENT_EMAIL), GROUP_NAME, &error);
-  JsonObject *body = json_object_new ();
-  JsonArray *members = json_array_new ();
-  JsonObject *reply;
 
   g_assert_no_error (error);
-  json_array_add_string_element (members, uuid_of (server, CAROL_EMAIL));
-  json_object_set_string_member (body, "conversation_uuid", uuid);
-  json_object_set_string_member (body, "action", "ADD");
-  json_object_set_array_member (body, "member_list", members);
-  reply = ppms_peer_api_sync (bob, "PP_UPDATE_CONVERSATION_MEMBER", body, &error);
+  g_assert_true (ppms_peer_add_member_sync (bob, uuid, uuid_of (server, CAROL_EMAIL), &error));
   g_assert_no_error (error);
-  g_assert_cmpint (json_object_get_int_member (reply, "error_code"), ==, 0);
-  json_object_unref (reply);
-  json_object_unref (body);
   return uuid;
 }
 

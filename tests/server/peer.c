@@ -1117,6 +1117,26 @@ ppms_peer_create_s2s_sync (PpmsPeer *peer, const char *other_user_uuid,
   return uuid;
 }
 
+gboolean
+ppms_peer_add_member_sync (PpmsPeer *peer, const char *conversation_uuid,
+                           const char *user_uuid, GError **error)
+{
+  JsonObject *body = json_object_new ();
+  JsonArray *members = json_array_new ();
+  JsonObject *reply;
+
+  json_array_add_string_element (members, user_uuid);
+  json_object_set_string_member (body, "conversation_uuid", conversation_uuid);
+  json_object_set_string_member (body, "action", "ADD");
+  json_object_set_array_member (body, "member_list", members);
+  reply = peer_api_expect (peer, "PP_UPDATE_CONVERSATION_MEMBER", body, 0, error);
+  json_object_unref (body);
+  if (reply == NULL)
+    return FALSE;
+  json_object_unref (reply);
+  return TRUE;
+}
+
 void
 ppms_peer_set_auto_reply (PpmsPeer *peer, PpmsAutoReply reply, gpointer data)
 {

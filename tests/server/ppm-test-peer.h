@@ -111,6 +111,11 @@ gboolean  ppms_peer_wait_typing (PpmsPeer *peer, guint timeout_ms);
 char     *ppms_peer_create_s2s_sync (PpmsPeer *peer, const char *other_user_uuid,
                                      const char *conversation_name, GError **error);
 
+/* Agent: PP_UPDATE_CONVERSATION_MEMBER ADD of one user (the way PPKefu
+ * grows a group the server created with one member); FALSE with error. */
+gboolean  ppms_peer_add_member_sync (PpmsPeer *peer, const char *conversation_uuid,
+                                    const char *user_uuid, GError **error);
+
 /* Auto-responder: for every MSG from someone else, the callback may return a
  * reply text (g_free'd by the peer) that is sent to the same conversation. */
 typedef char *(*PpmsAutoReply) (PpmsPeer *peer, const JsonObject *msg, gpointer data);
