@@ -159,9 +159,12 @@ $(PURPLE_PROBE): tests/purple-probe.c $(SERVER_LIB) $(TEST_SUPPORT_OBJ)
 $(BUILD)/tests/test-pidgin: TEST_EXTRA_OBJ = $(BUILD)/tests/support/local-servers.o
 $(BUILD)/tests/test-pidgin: $(BUILD)/tests/support/local-servers.o
 
-$(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB)
+# The library tests link the libpurple-free part of tests/support.
+LIB_TEST_SUPPORT_OBJ = $(BUILD)/tests/support/server-start.o
+
+$(LIB_TESTS): $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(CLIENT_LIB) $(SERVER_LIB) $(LIB_TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/support $< -o $@ $(TEST_EXTRA_OBJ) $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(LIB_PKGS)) -Isrc/lib -Itests/server -Itests/support $< -o $@ $(TEST_EXTRA_OBJ) $(LIB_TEST_SUPPORT_OBJ) $(CLIENT_LIB) $(SERVER_LIB) $(call PKG_LIBS,$(LIB_PKGS)) -lm $(LDFLAGS)
 
 # libFuzzer targets for every parser of server data (tests/fuzz/fuzz-*.c),
 # built with clang and ASan+UBSan, each run for FUZZ_SECONDS on the seeds

@@ -9,6 +9,7 @@
 #include "ppm-client.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -142,13 +143,7 @@ static const PpmClientEvents events = {
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (f->server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = server_start_with_seed (team_seed);
   f->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   f->shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f->last_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

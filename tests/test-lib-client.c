@@ -12,6 +12,7 @@
 #include "ppm-message.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -227,13 +228,7 @@ static const PpmClientEvents events = {
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (f->server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = server_start_with_seed (team_seed);
   f->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) ppm_message_free);
   f->send_results = g_ptr_array_new_with_free_func ((GDestroyNotify) send_result_free);
@@ -2569,16 +2564,11 @@ file_fingerprint (const char *name)
 static void
 listen_tls_self_signed (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *cert = tls_file ("server-self-signed.pem");
   g_autofree char *key = tls_file ("server-self-signed.key");
 
   ppms_server_free (f->server);
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  if (!ppms_server_listen_tls (f->server, 0, cert, key, &error))
-    g_error ("no TLS test server: %s", error->message);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = server_start_tls_with_seed (team_seed, cert, key);
 }
 
 static PpmClient *

@@ -10,6 +10,7 @@
 #include "ppm-client.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 #include "ppms-internal.h"
 
 #define WAIT_MS 15000
@@ -95,11 +96,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   PpmClientConfig config = { .role = PPM_ROLE_AGENT, .email = ALICE, .password = "agentpass",
                              .terminal = "terminal-of-test", .device_name = "test-lib-groups" };
 
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (f->server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = server_start_with_seed (team_seed);
   config.server_url = ppms_server_get_url (f->server);
   f->client = ppm_client_new (&config, &events, f);
   g_assert_true (ppm_client_connect (f->client, &error));

@@ -15,6 +15,7 @@
 #include "ppm-client.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 #include "ppms-internal.h"
 
 #include <string.h>
@@ -104,11 +105,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
                              .password = AGENT_PASSWORD, .terminal = "terminal-of-test",
                              .device_name = "test-lib-requests" };
 
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (f->server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = server_start_with_seed (team_seed);
   /* data: a server that delivers ONLINE frames (the shipped one does not). */
   ppms_server_set_deliver_online (f->server, data != NULL);
   f->visitor = ppms_peer_new_visitor (ppms_server_get_url (f->server),

@@ -40,6 +40,7 @@
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
 #include "local-servers.h"
+#include "server-start.h"
 
 #define AGENT_EMAIL      "agent@ppmessage.local"
 #define AGENT_PASSWORD   "agentpass"
@@ -1074,20 +1075,6 @@ session_stop (Session *s)
 
 /* ---- The test ---- */
 
-/* The team's test server, listening, with fast timers. */
-static PpmsServer *
-start_server (void)
-{
-  GError *error = NULL;
-  PpmsServer *server = ppms_server_new_from_data (TEAM_SEED, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
-  return server;
-}
-
 static PpmsPeer *
 visitor_greets (PpmsServer *server, const char *email, const char *name)
 {
@@ -1198,7 +1185,7 @@ test_pidgin_chat (void)
     g_test_skip (skip);
     return;
   }
-  server = start_server ();
+  server = server_start_with_seed (TEAM_SEED);
   visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
   other = visitor_greets (server, OTHER_EMAIL, OTHER_NAME);
 
@@ -1341,7 +1328,7 @@ test_pidgin_rich_messages (void)
     g_test_skip (skip);
     return;
   }
-  server = start_server ();
+  server = server_start_with_seed (TEAM_SEED);
   visitor = visitor_greets (server, VISITOR_EMAIL, VISITOR_NAME);
   session_start (&s, ppms_server_get_url (server));
   account = wait_signed_on (&s);
@@ -1447,11 +1434,7 @@ test_pidgin_group_chat (void)
     g_test_skip (skip);
     return;
   }
-  server = ppms_server_new_from_data (GROUP_TEAM_SEED, &error);
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
+  server = server_start_with_seed (GROUP_TEAM_SEED);
   bob = ppms_peer_new_agent (ppms_server_get_url (server), ppms_server_ppkefu_key (server),
                              BOB_EMAIL, "bobpass", NULL);
   g_assert_true (ppms_peer_start_sync (bob, &error));
@@ -1556,7 +1539,7 @@ test_pidgin_bridge (void)
     g_test_skip (skip);
     return;
   }
-  server = start_server ();
+  server = server_start_with_seed (TEAM_SEED);
   irc = irc_server_start (ngircd);
   contact = irc_pal_connect (irc, IRC_CONTACT_NICK);
   s.bridge_link = ppms_server_enterprise_link (server);

@@ -28,6 +28,7 @@
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
 #include "local-servers.h"
+#include "server-start.h"
 
 /* libpurple keeps one account per user name and protocol: each server has
  * its own agent. */
@@ -54,15 +55,9 @@ static const char TEAM_SEED_FORMAT[] =
 static PpmsServer *
 server_start (const char *team, const char *agent_email)
 {
-  GError *error = NULL;
   g_autofree char *seed = g_strdup_printf (TEAM_SEED_FORMAT, team, agent_email, team);
-  PpmsServer *server = ppms_server_new_from_data (seed, &error);
 
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
-  return server;
+  return server_start_with_seed (seed);
 }
 
 static void

@@ -29,27 +29,7 @@ server_start (void)
 PpmsServer *
 server_start_tls (const char *cert_pem_path, const char *key_pem_path)
 {
-  GError *error = NULL;
-  PpmsServer *server = ppms_server_new_from_data (TEAM_SEED, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen_tls (server, 0, cert_pem_path, key_pem_path, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
-  return server;
-}
-
-PpmsServer *
-server_start_with_seed (const char *seed_json)
-{
-  GError *error = NULL;
-  PpmsServer *server = ppms_server_new_from_data (seed_json, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (server, 0.05);
-  return server;
+  return server_start_tls_with_seed (TEAM_SEED, cert_pem_path, key_pem_path);
 }
 
 PpmsPeer *

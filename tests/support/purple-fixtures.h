@@ -10,6 +10,7 @@
 #include "purple-harness.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 
 G_BEGIN_DECLS
 
@@ -27,8 +28,6 @@ G_BEGIN_DECLS
 
 /* A test server with the team (TEAM_NAME: Alice, owner, and Bob), fast timers. */
 PpmsServer *server_start (void);
-/* Same with another team (the seed format of tests/data/README.md). */
-PpmsServer *server_start_with_seed (const char *seed_json);
 /* The team's server speaking https and wss only, with this certificate. */
 PpmsServer *server_start_tls (const char *cert_pem_path, const char *key_pem_path);
 /* An anonymous visitor whose conversation has its first message (VISITOR_GREETING). */
