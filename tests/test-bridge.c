@@ -155,7 +155,8 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
 
 /* ---- A contact on a network with no raw client here (XMPP): a second
  * libpurple process. Lines "say<TAB>WHO<TAB>TEXT" on stdin are sent,
- * "typing<TAB>WHO" tells WHO it types; every message received is printed
+ * "typing<TAB>WHO" tells WHO it types, "file<TAB>WHO<TAB>PATH" offers WHO
+ * that file; every message received is printed
  * as "heard<TAB>TEXT" (plain text), every typing notice as "typing". ---- */
 
 static void
@@ -190,6 +191,8 @@ on_contact_command (GIOChannel *input, GIOCondition condition, gpointer account)
     html = g_markup_escape_text (parts[2], -1);
     conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, parts[1]);
     purple_conv_im_send (PURPLE_CONV_IM (conv), html);
+  } else if (g_strv_length (parts) == 3 && g_str_equal (parts[0], "file")) {
+    serv_send_file (purple_account_get_connection (account), parts[1], parts[2]);
   } else if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "typing")) {
     serv_send_typing (purple_account_get_connection (account), parts[1], PURPLE_TYPING);
   }
@@ -345,6 +348,18 @@ child_say (Child *child, const char *to, const char *text)
   g_autofree char *line = g_strdup_printf ("say\t%s\t%s\n", to, text);
 
   child_command (child, line);
+}
+
+/* The contact offers the bridged account a file with these bytes. */
+static void
+contact_sends_file (Bridge *b, const char *name, GBytes *content)
+{
+  g_autofree char *path = g_build_filename (b->contact_dir, name, NULL);
+  g_autofree char *line = g_strdup_printf ("file\t%s\t%s\n", XMPP_BRIDGE, path);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (content, NULL),
+                                      (gssize) g_bytes_get_size (content), NULL));
+  child_command (b->xmpp_contact, line);
 }
 
 static void
@@ -764,6 +779,99 @@ test_wrong_team_link (gconstpointer network)
   bridge_free (b);
 }
 
+static gboolean
+is_file_message (const JsonObject *msg, gpointer data)
+{
+  const char *subtype = json_object_get_string_member ((JsonObject *) msg, "ms");
+
+  return g_strcmp0 (subtype, "IMAGE") == 0 || g_strcmp0 (subtype, "FILE") == 0;
+}
+
+/* How many messages of the conversation the server stored of this subtype. */
+static guint
+team_has_subtype (Bridge *b, const char *subtype)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint count = 0;
+
+  g_hash_table_iter_init (&iter, b->server->messages);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    PpmsMessage *message = value;
+
+    count += g_strcmp0 (message->conversation_uuid, b->conversation) == 0
+             && g_strcmp0 (message->message_subtype, subtype) == 0;
+  }
+  return count;
+}
+
+/* What is left in the bridge's directory of files from contacts. */
+static guint
+kept_files (Bridge *b)
+{
+  g_autofree char *dir = g_build_filename (b->user_dir, "ppmessage-bridge", "files", NULL);
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  guint count = 0;
+
+  while (listing != NULL && g_dir_read_name (listing) != NULL)
+    count++;
+  return count;
+}
+
+/* A picture the contact sends reaches the agent as a picture (an IMAGE
+ * message), with its very bytes, once; the bridge keeps no copy. */
+static void
+test_file_to_team (gconstpointer network)
+{
+  Bridge *b;
+  g_autoptr (GBytes) png = test_png (40, 30);
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const JsonObject *msg;
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  contact_says (b, "A picture of the parcel follows");
+  contact_sends_file (b, "parcel.png", png);
+  msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "IMAGE");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
+  body = message_body_object (msg);
+  g_assert_cmpstr (json_object_get_string_member (body, "mime"), ==, "image/png");
+  stored = server_file (b->server, json_object_get_string_member (body, "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
+                    (const char *[]) { NULL });
+  g_assert_cmpuint (team_has_subtype (b, "IMAGE"), ==, 1);
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  bridge_free (b);
+}
+
+/* A file the team's server refuses: the contact is told, nothing reaches
+ * the team, no copy is left. */
+static void
+test_file_refused (gconstpointer network)
+{
+  Bridge *b;
+  g_autoptr (GBytes) content = g_bytes_new_static ("order 1234\n", 11);
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  contact_says (b, "An invoice follows");
+  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/upload/", 1.0, 0, 0);
+  contact_sends_file (b, "invoice.txt", content);
+  g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->heard->len > 0, WAIT_MS));
+  g_assert_nonnull (strstr (g_ptr_array_index (b->xmpp_contact->heard, 0),
+                            "Your file invoice.txt did not reach the team"));
+  ppms_server_clear_faults (b->server);
+  assert_once_each (b, (const char *[]) { "An invoice follows", NULL },
+                    (const char *[]) { NULL });
+  g_assert_cmpuint (team_has_subtype (b, "FILE"), ==, 0);
+  g_assert_cmpuint (kept_files (b), ==, 0);
+  bridge_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -788,5 +896,11 @@ main (int argc, char **argv)
    * suite short. */
   g_test_add_data_func ("/bridge/xmpp/both-ways", GINT_TO_POINTER (NETWORK_XMPP),
                         test_both_ways);
+  /* Files: XMPP's file transfer (IRC's DCC would need the contact's
+   * client to accept a connection). */
+  g_test_add_data_func ("/bridge/xmpp/file-to-team", GINT_TO_POINTER (NETWORK_XMPP),
+                        test_file_to_team);
+  g_test_add_data_func ("/bridge/xmpp/file-refused", GINT_TO_POINTER (NETWORK_XMPP),
+                        test_file_refused);
   return g_test_run ();
 }

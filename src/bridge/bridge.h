@@ -34,6 +34,7 @@ char *bridge_account_pref (PurpleAccount *account);
 #define BRIDGE_GROUP_TO_TEAM    "to_team"     /* message uuid = text, not yet stored by the team */
 #define BRIDGE_GROUP_TO_CONTACT "to_contact"  /* message uuid = text, not yet taken by the network */
 #define BRIDGE_GROUP_TAKEN      "taken"       /* uuids of the latest replies taken over, oldest first */
+#define BRIDGE_GROUP_FILES      "files_to_team" /* message uuid = local path;name, not yet stored by the team */
 char     *bridge_state_dir (void);
 /* The file of this account's contact (g_free). */
 char     *bridge_state_path (PurpleAccount *account, const char *who);
@@ -57,3 +58,15 @@ void bridge_contact_heard (PurpleAccount *account, const char *who, const char *
 void bridge_contact_typing (PurpleAccount *account, const char *who);
 /* The account is back: replies waiting for it go out. */
 void bridge_contacts_account_online (PurpleAccount *account);
+/* The contact sent a file, complete at path (the bridge's own copy, deleted
+ * once the team has it), under this name. */
+void bridge_contact_sent_file (PurpleAccount *account, const char *who, const char *path,
+                               const char *name);
+/* A line from the bridge itself to the contact (a file that did not reach
+ * the team), kept until the network took it like a reply. */
+void bridge_contact_tell (PurpleAccount *account, const char *who, const char *text);
+
+/* ---- files.c: files a contact offers, accepted into the state ---- */
+/* Where they are kept until the team has them (g_free). */
+char *bridge_files_dir (void);
+void  bridge_files_init (PurplePlugin *plugin);

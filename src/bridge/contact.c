@@ -13,6 +13,14 @@
  * a crash kept from the server comes again: the latest uuids taken over are
  * kept too, and such a reply is dropped.
  *
+ * A contact's file goes the same way: kept (its path and name under the
+ * uuid its message will carry) once complete, uploaded one at a time, and
+ * sent with that uuid; it leaves the state, and the disk, when the team
+ * stored the message. After a restart it is uploaded again and its
+ * message carries the same uuid, so the team gets it once. A file the
+ * server refuses (its size, an error other than the network's) is
+ * dropped, and the contact is told.
+ *
  * Many contacts, few active: a session opens when the contact writes (or
  * at start when one was open or work is left) and closes after the quiet
  * period; replies written while it is closed come with its next catch-up.
@@ -22,6 +30,7 @@
 #include "bridge.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #define LOG "ppmessage-bridge"
 /* A failed session is tried again after this, doubling up to the maximum. */
@@ -42,6 +51,7 @@ struct _BridgeContact {
   PpmClient *client;
   char *conversation_uuid;
   GHashTable *in_flight;    /* uuids sent in this session, waiting for their result */
+  char *uploading;          /* the uuid of the file being uploaded, one at a time */
   gboolean connected;
   guint quiet_id;
   guint retry_id;
@@ -55,6 +65,8 @@ static char *problem_told;   /* the last problem the user was told of */
 static void session_open (BridgeContact *contact);
 static void session_close (BridgeContact *contact);
 static void touch (BridgeContact *contact);
+static void retry_later (BridgeContact *contact);
+static void upload_next (BridgeContact *contact);
 
 /* ---- The contact ---- */
 
@@ -88,6 +100,7 @@ contact_free (BridgeContact *contact)
   g_key_file_unref (contact->state);
   g_hash_table_unref (contact->in_flight);
   g_free (contact->conversation_uuid);
+  g_free (contact->uploading);
   g_free (contact->path);
   g_free (contact->protocol_id);
   g_free (contact->account_name);
@@ -229,6 +242,133 @@ deliver_replies (BridgeContact *contact)
 
 /* ---- The contact's messages to the team ---- */
 
+/* A line of the bridge's own, delivered as the replies are. */
+static void
+tell (BridgeContact *contact, const char *text)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  g_key_file_set_string (contact->state, BRIDGE_GROUP_TO_CONTACT, uuid, text);
+  contact_save (contact);
+  deliver_replies (contact);
+}
+
+/* The file is with the team, or will never be: the local copy goes. */
+static void
+file_forget (BridgeContact *contact, const char *uuid)
+{
+  g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES, uuid,
+                                                    NULL, NULL);
+
+  if (file != NULL && file[0] != NULL && g_unlink (file[0]) != 0 && errno != ENOENT)
+    purple_debug_warning (LOG, "could not delete %s: %s\n", file[0], g_strerror (errno));
+  g_key_file_remove_key (contact->state, BRIDGE_GROUP_FILES, uuid, NULL);
+  contact_save (contact);
+}
+
+/* The server refused the file (its size, its answer): it never will take
+ * it, so the contact learns it did not arrive. */
+static void
+file_refused (BridgeContact *contact, const char *uuid, const GError *error)
+{
+  g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES, uuid,
+                                                    NULL, NULL);
+  const char *name = file != NULL && file[0] != NULL && file[1] != NULL ? file[1] : "";
+  g_autofree char *line = g_strdup_printf (_("Your file %s did not reach the team: %s"), name,
+                                           error->message);
+
+  purple_debug_warning (LOG, "a contact's file did not reach the team: %s\n", error->message);
+  file_forget (contact, uuid);
+  tell (contact, line);
+}
+
+/* An image as the agents should see it (a picture), else any file. */
+static char *
+file_mime (const char *path, const char *name, gboolean *as_image)
+{
+  guint8 head[16] = { 0 };
+  gsize size = 0;
+  FILE *stream = g_fopen (path, "rb");
+  const char *image;
+  g_autofree char *type = NULL;
+
+  if (stream != NULL) {
+    size = fread (head, 1, sizeof head, stream);
+    fclose (stream);
+  }
+  image = ppm_file_image_mime (head, size);
+  *as_image = image != NULL;
+  if (image != NULL)
+    return g_strdup (image);
+  type = g_content_type_guess (name, NULL, 0, NULL);
+  return g_content_type_get_mime_type (type) ?: g_strdup ("application/octet-stream");
+}
+
+static void on_upload_finished (gpointer data, const char *fid, const GError *error);
+
+static const PpmTransferCallbacks upload_callbacks = {
+  .finished = on_upload_finished,
+};
+
+/* Uploads the next file kept for the team, if none is on its way. */
+static void
+upload_next (BridgeContact *contact)
+{
+  g_auto (GStrv) uuids = bridge_state_keys (contact->state, BRIDGE_GROUP_FILES);
+
+  for (guint i = 0; uuids[i] != NULL && contact->uploading == NULL; i++) {
+    g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES,
+                                                      uuids[i], NULL, NULL);
+    g_autoptr (GError) error = NULL;
+    g_autofree char *mime = NULL;
+    gboolean as_image;
+
+    if (g_hash_table_contains (contact->in_flight, uuids[i]))
+      continue;
+    if (file == NULL || file[0] == NULL || file[1] == NULL) {
+      purple_debug_error (LOG, "a damaged file entry in %s is dropped\n", contact->path);
+      file_forget (contact, uuids[i]);
+      continue;
+    }
+    mime = file_mime (file[0], file[1], &as_image);
+    if (ppm_client_send_file_with_uuid (contact->client, contact->conversation_uuid, file[0],
+                                        file[1], mime, as_image, uuids[i], &upload_callbacks,
+                                        contact, &error) == NULL) {
+      if (g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK)) {
+        retry_later (contact);
+        return;
+      }
+      file_refused (contact, uuids[i], error);
+      continue;
+    }
+    contact->uploading = g_strdup (uuids[i]);
+    g_hash_table_add (contact->in_flight, g_strdup (uuids[i]));
+  }
+}
+
+static void
+on_upload_finished (gpointer data, const char *fid, const GError *error)
+{
+  BridgeContact *contact = data;
+  g_autofree char *uuid = g_steal_pointer (&contact->uploading);
+
+  touch (contact);
+  if (error == NULL) {
+    /* Its message is on its way: send_result ends it. */
+    upload_next (contact);
+    return;
+  }
+  g_hash_table_remove (contact->in_flight, uuid);
+  if (g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK)) {
+    purple_debug_warning (LOG, "a contact's file is not with the team yet: %s\n",
+                          error->message);
+    retry_later (contact);
+    return;
+  }
+  file_refused (contact, uuid, error);
+  upload_next (contact);
+}
+
 static void
 send_to_team (BridgeContact *contact)
 {
@@ -247,6 +387,7 @@ send_to_team (BridgeContact *contact)
     ppm_client_send_text_with_uuid (contact->client, contact->conversation_uuid,
                                     text ? text : "", uuids[i]);
   }
+  upload_next (contact);
 }
 
 /* ---- Quiet period and retries ---- */
@@ -258,7 +399,8 @@ on_quiet (gpointer data)
 
   contact->quiet_id = 0;
   /* A message still on its way keeps the session open. */
-  if (g_hash_table_size (contact->in_flight) > 0 || !group_empty (contact, BRIDGE_GROUP_TO_TEAM)) {
+  if (g_hash_table_size (contact->in_flight) > 0 || !group_empty (contact, BRIDGE_GROUP_TO_TEAM)
+      || !group_empty (contact, BRIDGE_GROUP_FILES)) {
     touch (contact);
     return G_SOURCE_REMOVE;
   }
@@ -350,6 +492,7 @@ on_disconnected (gpointer data, const GError *error)
   g_idle_add (free_client_later, g_steal_pointer (&contact->client));
   contact->connected = FALSE;
   g_hash_table_remove_all (contact->in_flight);
+  g_clear_pointer (&contact->uploading, g_free);
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
   retry_later (contact);
 }
@@ -438,6 +581,8 @@ on_send_result (gpointer data, const char *conversation_uuid, const char *messag
       retry_later (contact);
     return;
   }
+  if (g_key_file_has_key (contact->state, BRIDGE_GROUP_FILES, message_uuid, NULL))
+    file_forget (contact, message_uuid);
   g_key_file_remove_key (contact->state, BRIDGE_GROUP_TO_TEAM, message_uuid, NULL);
   contact_save (contact);
   touch (contact);
@@ -541,6 +686,7 @@ session_close (BridgeContact *contact)
   g_clear_handle_id (&contact->typing_id, g_source_remove);
   contact->connected = FALSE;
   g_hash_table_remove_all (contact->in_flight);
+  g_clear_pointer (&contact->uploading, g_free);
   g_clear_pointer (&contact->conversation_uuid, g_free);
   if (client != NULL) {
     ppm_client_disconnect (client);
@@ -551,14 +697,10 @@ session_close (BridgeContact *contact)
 
 /* ---- Entry points ---- */
 
-void
-bridge_contact_heard (PurpleAccount *account, const char *who, const char *text)
+/* Something new for the team was kept: it goes now, or once a session is up. */
+static void
+send_kept (BridgeContact *contact)
 {
-  BridgeContact *contact = contact_for (account, who);
-  g_autofree char *uuid = g_uuid_string_random ();
-
-  /* Kept (with the uuid it will carry) before anything is sent. */
-  g_key_file_set_string (contact->state, BRIDGE_GROUP_TO_TEAM, uuid, text);
   contact_save (contact);
   if (contact->client == NULL) {
     g_clear_handle_id (&contact->retry_id, g_source_remove);
@@ -567,6 +709,35 @@ bridge_contact_heard (PurpleAccount *account, const char *who, const char *text)
     touch (contact);
     send_to_team (contact);
   }
+}
+
+void
+bridge_contact_heard (PurpleAccount *account, const char *who, const char *text)
+{
+  BridgeContact *contact = contact_for (account, who);
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  /* Kept (with the uuid it will carry) before anything is sent. */
+  g_key_file_set_string (contact->state, BRIDGE_GROUP_TO_TEAM, uuid, text);
+  send_kept (contact);
+}
+
+void
+bridge_contact_sent_file (PurpleAccount *account, const char *who, const char *path,
+                          const char *name)
+{
+  BridgeContact *contact = contact_for (account, who);
+  g_autofree char *uuid = g_uuid_string_random ();
+  const char *file[] = { path, name, NULL };
+
+  g_key_file_set_string_list (contact->state, BRIDGE_GROUP_FILES, uuid, file, 2);
+  send_kept (contact);
+}
+
+void
+bridge_contact_tell (PurpleAccount *account, const char *who, const char *text)
+{
+  tell (contact_for (account, who), text);
 }
 
 void
@@ -617,7 +788,7 @@ bridge_contacts_resume (void)
       continue;
     }
     if (g_key_file_get_boolean (contact->state, BRIDGE_GROUP_CONTACT, "open", NULL)
-        || !group_empty (contact, BRIDGE_GROUP_TO_TEAM))
+        || !group_empty (contact, BRIDGE_GROUP_TO_TEAM) || !group_empty (contact, BRIDGE_GROUP_FILES))
       session_open (contact);
     deliver_replies (contact);
   }
