@@ -787,9 +787,10 @@ is_file_message (const JsonObject *msg, gpointer data)
   return g_strcmp0 (subtype, "IMAGE") == 0 || g_strcmp0 (subtype, "FILE") == 0;
 }
 
-/* How many messages of the conversation the server stored of this subtype. */
+/* How many messages of the conversation the server stored of this
+ * subtype; body (optional): the body of one. */
 static guint
-team_has_subtype (Bridge *b, const char *subtype)
+team_has_subtype (Bridge *b, const char *subtype, const char **body)
 {
   GHashTableIter iter;
   gpointer value;
@@ -799,8 +800,37 @@ team_has_subtype (Bridge *b, const char *subtype)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     PpmsMessage *message = value;
 
-    count += g_strcmp0 (message->conversation_uuid, b->conversation) == 0
-             && g_strcmp0 (message->message_subtype, subtype) == 0;
+    if (g_strcmp0 (message->conversation_uuid, b->conversation) == 0
+        && g_strcmp0 (message->message_subtype, subtype) == 0) {
+      count++;
+      if (body != NULL)
+        *body = message->body;
+    }
+  }
+  return count;
+}
+
+/* The bridge's debug log (written every 200 ms) says this. */
+static gboolean
+core_logged (Bridge *b, const char *text)
+{
+  g_autofree char *path = g_build_filename (b->user_dir, "core.log", NULL);
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (path, &log, NULL, NULL) && strstr (log, text) != NULL;
+}
+
+/* How many entries a group of the contact's state file holds. */
+static guint
+state_count (Bridge *b, const char *group)
+{
+  g_autoptr (GPtrArray) states = load_states (b);
+  guint count = 0;
+
+  for (guint i = 0; i < states->len; i++) {
+    g_auto (GStrv) keys = g_key_file_get_keys (states->pdata[i], group, NULL, NULL);
+
+    count += keys ? g_strv_length (keys) : 0;
   }
   return count;
 }
@@ -843,8 +873,50 @@ test_file_to_team (gconstpointer network)
   g_assert_true (g_bytes_equal (stored, png));
   assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
                     (const char *[]) { NULL });
-  g_assert_cmpuint (team_has_subtype (b, "IMAGE"), ==, 1);
+  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 1);
   g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  bridge_free (b);
+}
+
+/* A picture complete while the server is down waits in the contact's
+ * state, survives a crash of Pidgin and reaches the team once when both
+ * are back. */
+static void
+test_file_restart (gconstpointer network)
+{
+  Bridge *b;
+  g_autoptr (GBytes) png = test_png (30, 20);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const char *stored_body = NULL;
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  contact_says (b, "A picture of the parcel follows");
+  ppms_server_stop (b->server);
+  contact_sends_file (b, "parcel.png", png);
+  g_assert_true (HARNESS_WAIT_FOR (state_count (b, "files_to_team") == 1, WAIT_MS));
+  /* It tried, and kept the file for the next try. */
+  g_assert_true (HARNESS_WAIT_FOR (core_logged (b, "not with the team yet"), WAIT_MS));
+  core_stop (b, SIGKILL);
+  g_assert_true (ppms_server_restart (b->server, &error));
+  g_assert_no_error (error);
+  core_start (b);
+  g_assert_true (HARNESS_WAIT_FOR (team_has_subtype (b, "IMAGE", &stored_body) == 1, WAIT_MS));
+  body = json_from_string (stored_body, NULL);
+  g_assert_nonnull (body);
+  stored = server_file (b->server, json_object_get_string_member (json_node_get_object (body),
+                                                                  "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0 && state_count (b, "files_to_team") == 0,
+                                   WAIT_MS));
+  ppms_peer_close (b->agent);
+  g_assert_true (ppms_peer_start_sync (b->agent, &error));
+  g_assert_no_error (error);
+  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
+                    (const char *[]) { NULL });
+  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 1);
   bridge_free (b);
 }
 
@@ -867,7 +939,7 @@ test_file_refused (gconstpointer network)
   ppms_server_clear_faults (b->server);
   assert_once_each (b, (const char *[]) { "An invoice follows", NULL },
                     (const char *[]) { NULL });
-  g_assert_cmpuint (team_has_subtype (b, "FILE"), ==, 0);
+  g_assert_cmpuint (team_has_subtype (b, "FILE", NULL), ==, 0);
   g_assert_cmpuint (kept_files (b), ==, 0);
   bridge_free (b);
 }
@@ -900,6 +972,8 @@ main (int argc, char **argv)
    * client to accept a connection). */
   g_test_add_data_func ("/bridge/xmpp/file-to-team", GINT_TO_POINTER (NETWORK_XMPP),
                         test_file_to_team);
+  g_test_add_data_func ("/bridge/xmpp/file-restart", GINT_TO_POINTER (NETWORK_XMPP),
+                        test_file_restart);
   g_test_add_data_func ("/bridge/xmpp/file-refused", GINT_TO_POINTER (NETWORK_XMPP),
                         test_file_refused);
   return g_test_run ();

@@ -304,6 +304,15 @@ file_mime (const char *path, const char *name, gboolean *as_image)
   return g_content_type_get_mime_type (type) ?: g_strdup ("application/octet-stream");
 }
 
+/* The server said no (the size, its answer): it will say so again. A
+ * failure on the way (the library's network error, a connection refused
+ * or broken) may pass at the next try. */
+static gboolean
+refused_by_server (const GError *error)
+{
+  return error->domain == PPM_ERROR && error->code != PPM_ERROR_NETWORK;
+}
+
 static void on_upload_finished (gpointer data, const char *fid, const GError *error);
 
 static const PpmTransferCallbacks upload_callbacks = {
@@ -359,7 +368,7 @@ on_upload_finished (gpointer data, const char *fid, const GError *error)
     return;
   }
   g_hash_table_remove (contact->in_flight, uuid);
-  if (g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK)) {
+  if (!refused_by_server (error)) {
     purple_debug_warning (LOG, "a contact's file is not with the team yet: %s\n",
                           error->message);
     retry_later (contact);
