@@ -156,7 +156,8 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
 /* ---- A contact on a network with no raw client here (XMPP): a second
  * libpurple process. Lines "say<TAB>WHO<TAB>TEXT" on stdin are sent,
  * "typing<TAB>WHO" tells WHO it types, "file<TAB>WHO<TAB>PATH" offers WHO
- * that file; every message received is printed
+ * that file; every file offered is accepted into the user dir, and
+ * printed as "received<TAB>PATH" once complete; every message received is printed
  * as "heard<TAB>TEXT" (plain text), every typing notice as "typing". ---- */
 
 static void
@@ -169,10 +170,37 @@ on_contact_received (PurpleAccount *account, char *sender, char *message,
   fflush (stdout);
 }
 
+/* The bridged account is online for the contact: what it writes now is
+ * delivered (a message to an account with no resource online is lost). */
+static void
+on_contact_buddy_online (PurpleBuddy *buddy, gpointer data)
+{
+  g_print ("online\n");
+  fflush (stdout);
+}
+
 static void
 on_contact_typing (PurpleAccount *account, const char *who, gpointer data)
 {
   g_print ("typing\n");
+  fflush (stdout);
+}
+
+static void
+on_contact_file_offered (PurpleXfer *xfer, gpointer data)
+{
+  g_autofree char *name = g_strconcat ("received-", purple_xfer_get_filename (xfer), NULL);
+  g_autofree char *path = g_build_filename (purple_user_dir (), name, NULL);
+
+  purple_xfer_request_accepted (xfer, path);
+}
+
+static void
+on_contact_file_received (PurpleXfer *xfer, gpointer data)
+{
+  /* libpurple closes the file after this signal: the test reads it now. */
+  fflush (xfer->dest_fp);
+  g_print ("received\t%s\n", purple_xfer_get_local_filename (xfer));
   fflush (stdout);
 }
 
@@ -213,6 +241,12 @@ run_contact (const char *user_dir, const char *protocol, const char *username,
                          PURPLE_CALLBACK (on_contact_received), NULL);
   purple_signal_connect (purple_conversations_get_handle (), "buddy-typing", account,
                          PURPLE_CALLBACK (on_contact_typing), NULL);
+  purple_signal_connect (purple_blist_get_handle (), "buddy-signed-on", account,
+                         PURPLE_CALLBACK (on_contact_buddy_online), NULL);
+  purple_signal_connect (purple_xfers_get_handle (), "file-recv-request", account,
+                         PURPLE_CALLBACK (on_contact_file_offered), NULL);
+  purple_signal_connect (purple_xfers_get_handle (), "file-recv-complete", account,
+                         PURPLE_CALLBACK (on_contact_file_received), NULL);
   sign_in_and_say_ready (account, CONTACT_READY);
   g_io_add_watch (commands, G_IO_IN | G_IO_HUP, on_contact_command, account);
   run_until_terminated ();
@@ -231,8 +265,9 @@ typedef struct {
   GCancellable *cancel;
   const char *ready_line;
   gboolean ready;
-  GPtrArray *heard;         /* texts after "heard\t", and whole "notice\t..." lines */
+  GPtrArray *heard;         /* texts after "heard\t", whole "notice\t..." and "received\t..." lines */
   guint typing;             /* "typing" lines */
+  guint online;             /* "online" lines: the bridged account came online */
 } Child;
 
 typedef struct {
@@ -269,7 +304,10 @@ on_child_line (GObject *source, GAsyncResult *result, gpointer data)
     child->ready = TRUE;
   else if (g_str_equal (line, "typing"))
     child->typing++;
-  else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t"))
+  else if (g_str_equal (line, "online"))
+    child->online++;
+  else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t")
+           || g_str_has_prefix (line, "received\t"))
     g_ptr_array_add (child->heard, g_strdup (line + strlen (line[0] == 'h' ? "heard\t" : "")));
   g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
                                        child->cancel, on_child_line, child);
@@ -380,8 +418,12 @@ core_start (Bridge *b)
                          irc ? "prpl-irc" : "prpl-jabber",
                          irc ? BRIDGE_NICK "@127.0.0.1" : XMPP_BRIDGE,
                          irc ? "" : XMPP_PASSWORD, port, quiet, NULL };
+  guint online = b->xmpp_contact ? b->xmpp_contact->online : 0;
 
   b->core = child_start (argv, CORE_READY);
+  /* The contact writes only to an account it sees online. */
+  if (b->xmpp_contact != NULL)
+    g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->online > online, WAIT_MS));
 }
 
 static void
@@ -920,6 +962,70 @@ test_file_restart (gconstpointer network)
   bridge_free (b);
 }
 
+/* The path of the file the contact received, or NULL. */
+static const char *
+contact_received_file (Bridge *b)
+{
+  for (guint i = 0; i < b->xmpp_contact->heard->len; i++) {
+    const char *line = g_ptr_array_index (b->xmpp_contact->heard, i);
+
+    if (g_str_has_prefix (line, "received\t"))
+      return line + strlen ("received\t");
+  }
+  return NULL;
+}
+
+/* The agent shares a file of these bytes under this name. */
+static char *
+agent_shares_file (Bridge *b, const char *name, GBytes *content)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fid = ppms_peer_upload_sync (b->agent, name, "text/plain", content, &error);
+  g_autofree char *body = NULL;
+
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"%s\", \"mime\": \"text/plain\", "
+                          "\"size\": %zu}", fid, name, g_bytes_get_size (content));
+  g_free (ppms_peer_send_message (b->agent, b->conversation, "FILE", body));
+  return g_steal_pointer (&fid);
+}
+
+/* An agent's file reaches the contact as a file, byte for byte, instead
+ * of its link; one the bridge cannot fetch comes as its link. The bridge
+ * keeps no copy. */
+static void
+test_file_to_contact (gconstpointer network)
+{
+  Bridge *b;
+  g_autoptr (GBytes) content = g_bytes_new_static ("Invoice 1234: 3 parcels\n", 24);
+  g_autofree char *unwanted_fid = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *saved = NULL;
+  gsize saved_size = 0;
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  contact_says (b, "Can I have the invoice?");
+  g_free (agent_shares_file (b, "invoice.txt", content));
+  g_assert_true (HARNESS_WAIT_FOR (contact_received_file (b) != NULL, WAIT_MS));
+  g_assert_true (g_file_get_contents (contact_received_file (b), &saved, &saved_size, NULL));
+  g_assert_cmpmem (saved, saved_size, g_bytes_get_data (content, NULL), 24);
+  assert_once_each (b, (const char *[]) { "Can I have the invoice?", NULL },
+                    (const char *[]) { NULL });
+  /* The file came instead of its link. */
+  for (guint i = 0; i < b->xmpp_contact->heard->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (b->xmpp_contact->heard, i), "/download/"));
+  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/download/", 1.0, 0, 0);
+  unwanted_fid = agent_shares_file (b, "unwanted.txt", content);
+  link = g_strdup_printf ("/download/download/%s", unwanted_fid);
+  g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->heard->len > 0
+                                   && strstr (g_ptr_array_index (b->xmpp_contact->heard,
+                                                                 b->xmpp_contact->heard->len - 1),
+                                              link) != NULL, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  bridge_free (b);
+}
+
 /* A file the team's server refuses: the contact is told, nothing reaches
  * the team, no copy is left. */
 static void
@@ -974,6 +1080,8 @@ main (int argc, char **argv)
                         test_file_to_team);
   g_test_add_data_func ("/bridge/xmpp/file-restart", GINT_TO_POINTER (NETWORK_XMPP),
                         test_file_restart);
+  g_test_add_data_func ("/bridge/xmpp/file-to-contact", GINT_TO_POINTER (NETWORK_XMPP),
+                        test_file_to_contact);
   g_test_add_data_func ("/bridge/xmpp/file-refused", GINT_TO_POINTER (NETWORK_XMPP),
                         test_file_refused);
   return g_test_run ();

@@ -35,6 +35,7 @@ char *bridge_account_pref (PurpleAccount *account);
 #define BRIDGE_GROUP_TO_CONTACT "to_contact"  /* message uuid = text, not yet taken by the network */
 #define BRIDGE_GROUP_TAKEN      "taken"       /* uuids of the latest replies taken over, oldest first */
 #define BRIDGE_GROUP_FILES      "files_to_team" /* message uuid = local path;name, not yet stored by the team */
+#define BRIDGE_GROUP_FILES_OUT  "files_to_contact" /* reply uuid = url;name;size: offered as a file, its to_contact line only if that fails */
 char     *bridge_state_dir (void);
 /* The file of this account's contact (g_free). */
 char     *bridge_state_path (PurpleAccount *account, const char *who);
@@ -62,11 +63,18 @@ void bridge_contacts_account_online (PurpleAccount *account);
  * once the team has it), under this name. */
 void bridge_contact_sent_file (PurpleAccount *account, const char *who, const char *path,
                                const char *name);
-/* A line from the bridge itself to the contact (a file that did not reach
- * the team), kept until the network took it like a reply. */
-void bridge_contact_tell (PurpleAccount *account, const char *who, const char *text);
+/* The contact is told that their file did not reach the team, and why
+ * (a line kept until the network took it, like a reply). */
+void bridge_contact_file_refused (PurpleAccount *account, const char *who, const char *name,
+                                  const char *why);
+
+/* A file the bridge offered a contact (at path) was taken, or not: then
+ * its link goes instead. */
+void bridge_contacts_offer_ended (const char *path, gboolean delivered);
 
 /* ---- files.c: files a contact offers, accepted into the state ---- */
 /* Where they are kept until the team has them (g_free). */
 char *bridge_files_dir (void);
 void  bridge_files_init (PurplePlugin *plugin);
+/* Cancels the bridge's offer of the file at path; FALSE: none runs. */
+gboolean bridge_files_cancel_offer (const char *path);

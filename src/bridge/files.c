@@ -3,13 +3,13 @@
  * directory of its state and, once complete, hands them to the contact
  * (contact.c), which sends them to the team and deletes them once the
  * team's server has them. Files on other accounts, and every file while
- * the bridge is off, are left to the user as usual.
+ * the bridge is off, are left to the user as usual. The agents' files the
+ * bridge offers a contact are watched here until they end.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #include "bridge.h"
 
-#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #define LOG "ppmessage-bridge"
@@ -22,16 +22,16 @@ bridge_files_dir (void)
   return g_build_filename (dir, "files", NULL);
 }
 
-/* A file the bridge accepted itself (in its directory), not one the user
- * saved. */
+/* A transfer of the bridge's own (its file in the bridge's directory), not
+ * one the user started or saved. */
 static gboolean
-is_bridged_file (PurpleXfer *xfer)
+is_bridged (PurpleXfer *xfer, PurpleXferType type)
 {
   const char *local = purple_xfer_get_local_filename (xfer);
   g_autofree char *dir = bridge_files_dir ();
   g_autofree char *parent = local ? g_path_get_dirname (local) : NULL;
 
-  return purple_xfer_get_type (xfer) == PURPLE_XFER_RECEIVE && g_strcmp0 (parent, dir) == 0;
+  return purple_xfer_get_type (xfer) == type && g_strcmp0 (parent, dir) == 0;
 }
 
 static void
@@ -50,12 +50,7 @@ on_file_recv_request (PurpleXfer *xfer, gpointer data)
   /* Refused before a byte moves when the size is known already. */
   if (purple_xfer_get_size (xfer) > 0
       && (refusal = ppm_transfer_upload_refusal ((goffset) purple_xfer_get_size (xfer)))) {
-    g_autofree char *line = NULL;
-
-    purple_debug_info (LOG, "a contact's file is not accepted: %s\n", refusal);
-    line = g_strdup_printf (_("Your file %s did not reach the team: %s"),
-                            purple_xfer_get_filename (xfer) ?: "", refusal);
-    bridge_contact_tell (account, who, line);
+    bridge_contact_file_refused (account, who, purple_xfer_get_filename (xfer), refusal);
     /* The documented way to refuse from this signal (libpurple 2 has no
      * setter): the caller then cancels it. */
     xfer->status = PURPLE_XFER_STATUS_CANCEL_LOCAL;
@@ -78,7 +73,7 @@ on_file_recv_complete (PurpleXfer *xfer, gpointer data)
 {
   g_autofree char *name = NULL;
 
-  if (!is_bridged_file (xfer))
+  if (!is_bridged (xfer, PURPLE_XFER_RECEIVE))
     return;
   /* libpurple closes the file only after this signal: its end, still
    * buffered, must be on disk before the upload reads it. */
@@ -95,8 +90,33 @@ on_file_recv_complete (PurpleXfer *xfer, gpointer data)
 static void
 on_file_recv_cancel (PurpleXfer *xfer, gpointer data)
 {
-  if (is_bridged_file (xfer))
+  if (is_bridged (xfer, PURPLE_XFER_RECEIVE))
     g_unlink (purple_xfer_get_local_filename (xfer));
+}
+
+/* An agent's file the bridge offered the contact (from its directory). */
+static void
+on_file_send_ended (PurpleXfer *xfer, gpointer data)
+{
+  if (is_bridged (xfer, PURPLE_XFER_SEND))
+    bridge_contacts_offer_ended (purple_xfer_get_local_filename (xfer),
+                                 purple_xfer_is_completed (xfer));
+}
+
+gboolean
+bridge_files_cancel_offer (const char *path)
+{
+  for (GList *l = purple_xfers_get_all (); l != NULL; l = l->next) {
+    PurpleXfer *xfer = l->data;
+
+    if (is_bridged (xfer, PURPLE_XFER_SEND)
+        && g_strcmp0 (purple_xfer_get_local_filename (xfer), path) == 0
+        && !purple_xfer_is_completed (xfer) && !purple_xfer_is_canceled (xfer)) {
+      purple_xfer_cancel_local (xfer);
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 void
@@ -110,4 +130,8 @@ bridge_files_init (PurplePlugin *plugin)
                          PURPLE_CALLBACK (on_file_recv_complete), NULL);
   purple_signal_connect (xfers, "file-recv-cancel", plugin,
                          PURPLE_CALLBACK (on_file_recv_cancel), NULL);
+  purple_signal_connect (xfers, "file-send-complete", plugin,
+                         PURPLE_CALLBACK (on_file_send_ended), NULL);
+  purple_signal_connect (xfers, "file-send-cancel", plugin,
+                         PURPLE_CALLBACK (on_file_send_ended), NULL);
 }
