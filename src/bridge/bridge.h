@@ -34,8 +34,11 @@ char *bridge_account_pref (PurpleAccount *account);
 #define BRIDGE_GROUP_TO_TEAM    "to_team"     /* message uuid = text, not yet stored by the team */
 #define BRIDGE_GROUP_TO_CONTACT "to_contact"  /* message uuid = text, not yet taken by the network */
 #define BRIDGE_GROUP_TAKEN      "taken"       /* uuids of the latest replies taken over, oldest first */
-#define BRIDGE_GROUP_FILES      "files_to_team" /* message uuid = local path;name, not yet stored by the team */
-#define BRIDGE_GROUP_FILES_OUT  "files_to_contact" /* reply uuid = url;name;size: offered as a file, its to_contact line only if that fails */
+/* message uuid = local path;name: a contact's file not yet stored by the team */
+#define BRIDGE_GROUP_FILES      "files_to_team"
+/* reply uuid = url;name;size: an agent's file offered to the contact as a
+ * file; its to_contact line (the link) goes only if that fails */
+#define BRIDGE_GROUP_FILES_OUT  "files_to_contact"
 char     *bridge_state_dir (void);
 /* The file of this account's contact (g_free). */
 char     *bridge_state_path (PurpleAccount *account, const char *who);

@@ -252,7 +252,7 @@ on_offer_data (gpointer data, const guint8 *bytes, gsize size, GError **error)
 {
   BridgeContact *contact = data;
 
-  if (fwrite (bytes, 1, size, contact->offer_stream) == size)
+  if (contact->offer_stream != NULL && fwrite (bytes, 1, size, contact->offer_stream) == size)
     return TRUE;
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s", g_strerror (errno));
   return FALSE;
@@ -275,10 +275,14 @@ on_offer_downloaded (gpointer data, const char *fid, const GError *error)
 {
   BridgeContact *contact = data;
   PurpleConnection *gc = contact_connection (contact);
-  gboolean written = fclose (g_steal_pointer (&contact->offer_stream)) == 0;
+  gboolean written;
 
+  if (contact->offer_stream == NULL)
+    return;                     /* abandoned with its session */
+  written = fclose (g_steal_pointer (&contact->offer_stream)) == 0;
   if (error != NULL || !written || gc == NULL) {
-    offer_end (contact, FALSE, error ? error->message : "the account is offline or the file unwritable");
+    offer_end (contact, FALSE,
+               error ? error->message : "the account is offline or the file unwritable");
     return;
   }
   /* Its end comes as a file-send signal (files.c). */
@@ -512,6 +516,8 @@ on_upload_finished (gpointer data, const char *fid, const GError *error)
   BridgeContact *contact = data;
   g_autofree char *uuid = g_steal_pointer (&contact->uploading);
 
+  if (uuid == NULL)
+    return;                     /* its session ended meanwhile */
   touch (contact);
   if (error == NULL) {
     /* Its message is on its way: send_result ends it. */
@@ -994,7 +1000,8 @@ bridge_contacts_resume (void)
       continue;
     }
     if (g_key_file_get_boolean (contact->state, BRIDGE_GROUP_CONTACT, "open", NULL)
-        || !group_empty (contact, BRIDGE_GROUP_TO_TEAM) || !group_empty (contact, BRIDGE_GROUP_FILES))
+        || !group_empty (contact, BRIDGE_GROUP_TO_TEAM)
+        || !group_empty (contact, BRIDGE_GROUP_FILES))
       session_open (contact);
     deliver_replies (contact);
   }
