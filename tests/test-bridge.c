@@ -829,13 +829,14 @@ is_file_message (const JsonObject *msg, gpointer data)
   return g_strcmp0 (subtype, "IMAGE") == 0 || g_strcmp0 (subtype, "FILE") == 0;
 }
 
-/* How many messages of the conversation the server stored of this
- * subtype; body (optional): the body of one. */
+/* How many messages of this subtype the server stored from the contact's
+ * visitor; body (optional): the body of the newest. */
 static guint
 team_has_subtype (Bridge *b, const char *subtype, const char **body)
 {
   GHashTableIter iter;
   gpointer value;
+  PpmsMessage *newest = NULL;
   guint count = 0;
 
   g_hash_table_iter_init (&iter, b->server->messages);
@@ -843,12 +844,15 @@ team_has_subtype (Bridge *b, const char *subtype, const char **body)
     PpmsMessage *message = value;
 
     if (g_strcmp0 (message->conversation_uuid, b->conversation) == 0
+        && g_strcmp0 (message->from_uuid, b->visitor) == 0
         && g_strcmp0 (message->message_subtype, subtype) == 0) {
+      if (newest == NULL || message->seq > newest->seq)
+        newest = message;
       count++;
-      if (body != NULL)
-        *body = message->body;
     }
   }
+  if (body != NULL && newest != NULL)
+    *body = newest->body;
   return count;
 }
 
@@ -890,78 +894,6 @@ kept_files (Bridge *b)
   return count;
 }
 
-/* A picture the contact sends reaches the agent as a picture (an IMAGE
- * message), with its very bytes, once; the bridge keeps no copy. */
-static void
-test_file_to_team (gconstpointer network)
-{
-  Bridge *b;
-  g_autoptr (GBytes) png = test_png (40, 30);
-  g_autoptr (JsonObject) body = NULL;
-  g_autoptr (GBytes) stored = NULL;
-  const JsonObject *msg;
-
-  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
-    return;
-  contact_says (b, "A picture of the parcel follows");
-  contact_sends_file (b, "parcel.png", png);
-  msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
-  g_assert_nonnull (msg);
-  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "IMAGE");
-  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
-  body = message_body_object (msg);
-  g_assert_cmpstr (json_object_get_string_member (body, "mime"), ==, "image/png");
-  stored = server_file (b->server, json_object_get_string_member (body, "orig"));
-  g_assert_true (g_bytes_equal (stored, png));
-  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
-                    (const char *[]) { NULL });
-  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 1);
-  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
-  bridge_free (b);
-}
-
-/* A picture complete while the server is down waits in the contact's
- * state, survives a crash of Pidgin and reaches the team once when both
- * are back. */
-static void
-test_file_restart (gconstpointer network)
-{
-  Bridge *b;
-  g_autoptr (GBytes) png = test_png (30, 20);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) body = NULL;
-  g_autoptr (GBytes) stored = NULL;
-  const char *stored_body = NULL;
-
-  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
-    return;
-  contact_says (b, "A picture of the parcel follows");
-  ppms_server_stop (b->server);
-  contact_sends_file (b, "parcel.png", png);
-  g_assert_true (HARNESS_WAIT_FOR (state_count (b, "files_to_team") == 1, WAIT_MS));
-  /* It tried, and kept the file for the next try. */
-  g_assert_true (HARNESS_WAIT_FOR (core_logged (b, "not with the team yet"), WAIT_MS));
-  core_stop (b, SIGKILL);
-  g_assert_true (ppms_server_restart (b->server, &error));
-  g_assert_no_error (error);
-  core_start (b);
-  g_assert_true (HARNESS_WAIT_FOR (team_has_subtype (b, "IMAGE", &stored_body) == 1, WAIT_MS));
-  body = json_from_string (stored_body, NULL);
-  g_assert_nonnull (body);
-  stored = server_file (b->server, json_object_get_string_member (json_node_get_object (body),
-                                                                  "orig"));
-  g_assert_true (g_bytes_equal (stored, png));
-  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0 && state_count (b, "files_to_team") == 0,
-                                   WAIT_MS));
-  ppms_peer_close (b->agent);
-  g_assert_true (ppms_peer_start_sync (b->agent, &error));
-  g_assert_no_error (error);
-  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
-                    (const char *[]) { NULL });
-  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 1);
-  bridge_free (b);
-}
-
 /* The path of the file the contact received, or NULL. */
 static const char *
 contact_received_file (Bridge *b)
@@ -973,6 +905,15 @@ contact_received_file (Bridge *b)
       return line + strlen ("received\t");
   }
   return NULL;
+}
+
+/* The last line the contact got says this. */
+static gboolean
+contact_last_heard_has (Bridge *b, const char *text)
+{
+  GPtrArray *heard = b->xmpp_contact->heard;
+
+  return heard->len > 0 && strstr (g_ptr_array_index (heard, heard->len - 1), text) != NULL;
 }
 
 /* The agent shares a file of these bytes under this name. */
@@ -990,63 +931,123 @@ agent_shares_file (Bridge *b, const char *name, GBytes *content)
   return g_steal_pointer (&fid);
 }
 
+/* A picture the contact sends reaches the agent as a picture (an IMAGE
+ * message), with its very bytes; the bridge keeps no copy. */
+static void
+picture_to_team (Bridge *b)
+{
+  g_autoptr (GBytes) png = test_png (40, 30);
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const JsonObject *msg;
+
+  contact_sends_file (b, "parcel.png", png);
+  msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "IMAGE");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
+  body = message_body_object (msg);
+  g_assert_cmpstr (json_object_get_string_member (body, "mime"), ==, "image/png");
+  stored = server_file (b->server, json_object_get_string_member (body, "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
 /* An agent's file reaches the contact as a file, byte for byte, instead
  * of its link; one the bridge cannot fetch comes as its link. The bridge
  * keeps no copy. */
 static void
-test_file_to_contact (gconstpointer network)
+file_to_contact (Bridge *b)
 {
-  Bridge *b;
   g_autoptr (GBytes) content = g_bytes_new_static ("Invoice 1234: 3 parcels\n", 24);
   g_autofree char *unwanted_fid = NULL;
   g_autofree char *link = NULL;
   g_autofree char *saved = NULL;
   gsize saved_size = 0;
 
-  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
-    return;
-  contact_says (b, "Can I have the invoice?");
   g_free (agent_shares_file (b, "invoice.txt", content));
   g_assert_true (HARNESS_WAIT_FOR (contact_received_file (b) != NULL, WAIT_MS));
   g_assert_true (g_file_get_contents (contact_received_file (b), &saved, &saved_size, NULL));
   g_assert_cmpmem (saved, saved_size, g_bytes_get_data (content, NULL), 24);
-  assert_once_each (b, (const char *[]) { "Can I have the invoice?", NULL },
-                    (const char *[]) { NULL });
   /* The file came instead of its link. */
   for (guint i = 0; i < b->xmpp_contact->heard->len; i++)
     g_assert_null (strstr (g_ptr_array_index (b->xmpp_contact->heard, i), "/download/"));
   ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/download/", 1.0, 0, 0);
   unwanted_fid = agent_shares_file (b, "unwanted.txt", content);
   link = g_strdup_printf ("/download/download/%s", unwanted_fid);
-  g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->heard->len > 0
-                                   && strstr (g_ptr_array_index (b->xmpp_contact->heard,
-                                                                 b->xmpp_contact->heard->len - 1),
-                                              link) != NULL, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (contact_last_heard_has (b, link), WAIT_MS));
+  ppms_server_clear_faults (b->server);
   g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
-  bridge_free (b);
 }
 
-/* A file the team's server refuses: the contact is told, nothing reaches
- * the team, no copy is left. */
+/* A file the team's server refuses: the contact is told, no copy is left. */
 static void
-test_file_refused (gconstpointer network)
+file_refused (Bridge *b)
+{
+  g_autoptr (GBytes) content = g_bytes_new_static ("order 1234\n", 11);
+
+  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/upload/", 1.0, 0, 0);
+  contact_sends_file (b, "order.txt", content);
+  g_assert_true (HARNESS_WAIT_FOR (
+    contact_last_heard_has (b, "Your file order.txt did not reach the team"), WAIT_MS));
+  ppms_server_clear_faults (b->server);
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
+/* A picture complete while the server is down waits in the contact's
+ * state, survives a crash of Pidgin and reaches the team once when both
+ * are back. */
+static void
+picture_across_crash (Bridge *b)
+{
+  g_autoptr (GBytes) png = test_png (30, 20);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const char *stored_body = NULL;
+  guint images = team_has_subtype (b, "IMAGE", NULL);
+
+  ppms_server_stop (b->server);
+  contact_sends_file (b, "later.png", png);
+  g_assert_true (HARNESS_WAIT_FOR (state_count (b, "files_to_team") == 1, WAIT_MS));
+  /* It tried, and kept the file for the next try. */
+  g_assert_true (HARNESS_WAIT_FOR (core_logged (b, "not with the team yet"), WAIT_MS));
+  core_stop (b, SIGKILL);
+  g_assert_true (ppms_server_restart (b->server, &error));
+  g_assert_no_error (error);
+  core_start (b);
+  g_assert_true (HARNESS_WAIT_FOR (team_has_subtype (b, "IMAGE", &stored_body) == images + 1,
+                                   WAIT_MS));
+  body = json_from_string (stored_body, NULL);
+  g_assert_nonnull (body);
+  stored = server_file (b->server, json_object_get_string_member (json_node_get_object (body),
+                                                                  "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0 && state_count (b, "files_to_team") == 0,
+                                   WAIT_MS));
+  ppms_peer_close (b->agent);
+  g_assert_true (ppms_peer_start_sync (b->agent, &error));
+  g_assert_no_error (error);
+}
+
+/* Files both ways (XMPP's file transfer; IRC's DCC would need the
+ * contact's client to accept a connection), each once. */
+static void
+test_files (gconstpointer network)
 {
   Bridge *b;
-  g_autoptr (GBytes) content = g_bytes_new_static ("order 1234\n", 11);
 
   if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
     return;
-  contact_says (b, "An invoice follows");
-  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/upload/", 1.0, 0, 0);
-  contact_sends_file (b, "invoice.txt", content);
-  g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->heard->len > 0, WAIT_MS));
-  g_assert_nonnull (strstr (g_ptr_array_index (b->xmpp_contact->heard, 0),
-                            "Your file invoice.txt did not reach the team"));
-  ppms_server_clear_faults (b->server);
-  assert_once_each (b, (const char *[]) { "An invoice follows", NULL },
+  contact_says (b, "A picture of the parcel follows");
+  picture_to_team (b);
+  file_to_contact (b);
+  file_refused (b);
+  picture_across_crash (b);
+  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
                     (const char *[]) { NULL });
+  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 2);
   g_assert_cmpuint (team_has_subtype (b, "FILE", NULL), ==, 0);
-  g_assert_cmpuint (kept_files (b), ==, 0);
   bridge_free (b);
 }
 
@@ -1074,15 +1075,6 @@ main (int argc, char **argv)
    * suite short. */
   g_test_add_data_func ("/bridge/xmpp/both-ways", GINT_TO_POINTER (NETWORK_XMPP),
                         test_both_ways);
-  /* Files: XMPP's file transfer (IRC's DCC would need the contact's
-   * client to accept a connection). */
-  g_test_add_data_func ("/bridge/xmpp/file-to-team", GINT_TO_POINTER (NETWORK_XMPP),
-                        test_file_to_team);
-  g_test_add_data_func ("/bridge/xmpp/file-restart", GINT_TO_POINTER (NETWORK_XMPP),
-                        test_file_restart);
-  g_test_add_data_func ("/bridge/xmpp/file-to-contact", GINT_TO_POINTER (NETWORK_XMPP),
-                        test_file_to_contact);
-  g_test_add_data_func ("/bridge/xmpp/file-refused", GINT_TO_POINTER (NETWORK_XMPP),
-                        test_file_refused);
+  g_test_add_data_func ("/bridge/xmpp/files", GINT_TO_POINTER (NETWORK_XMPP), test_files);
   return g_test_run ();
 }
