@@ -155,7 +155,9 @@ run_core (const char *user_dir, const char *link, const char *protocol, const ch
 
 /* ---- A contact on a network with no raw client here (XMPP): a second
  * libpurple process. Lines "say<TAB>WHO<TAB>TEXT" on stdin are sent,
- * "typing<TAB>WHO" tells WHO it types; every message received is printed
+ * "typing<TAB>WHO" tells WHO it types, "file<TAB>WHO<TAB>PATH" offers WHO
+ * that file; every file offered is accepted into the user dir, and
+ * printed as "received<TAB>PATH" once complete; every message received is printed
  * as "heard<TAB>TEXT" (plain text), every typing notice as "typing". ---- */
 
 static void
@@ -168,10 +170,37 @@ on_contact_received (PurpleAccount *account, char *sender, char *message,
   fflush (stdout);
 }
 
+/* The bridged account is online for the contact: what it writes now is
+ * delivered (a message to an account with no resource online is lost). */
+static void
+on_contact_buddy_online (PurpleBuddy *buddy, gpointer data)
+{
+  g_print ("online\n");
+  fflush (stdout);
+}
+
 static void
 on_contact_typing (PurpleAccount *account, const char *who, gpointer data)
 {
   g_print ("typing\n");
+  fflush (stdout);
+}
+
+static void
+on_contact_file_offered (PurpleXfer *xfer, gpointer data)
+{
+  g_autofree char *name = g_strconcat ("received-", purple_xfer_get_filename (xfer), NULL);
+  g_autofree char *path = g_build_filename (purple_user_dir (), name, NULL);
+
+  purple_xfer_request_accepted (xfer, path);
+}
+
+static void
+on_contact_file_received (PurpleXfer *xfer, gpointer data)
+{
+  /* libpurple closes the file after this signal: the test reads it now. */
+  fflush (xfer->dest_fp);
+  g_print ("received\t%s\n", purple_xfer_get_local_filename (xfer));
   fflush (stdout);
 }
 
@@ -190,6 +219,8 @@ on_contact_command (GIOChannel *input, GIOCondition condition, gpointer account)
     html = g_markup_escape_text (parts[2], -1);
     conv = purple_conversation_new (PURPLE_CONV_TYPE_IM, account, parts[1]);
     purple_conv_im_send (PURPLE_CONV_IM (conv), html);
+  } else if (g_strv_length (parts) == 3 && g_str_equal (parts[0], "file")) {
+    serv_send_file (purple_account_get_connection (account), parts[1], parts[2]);
   } else if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "typing")) {
     serv_send_typing (purple_account_get_connection (account), parts[1], PURPLE_TYPING);
   }
@@ -210,6 +241,12 @@ run_contact (const char *user_dir, const char *protocol, const char *username,
                          PURPLE_CALLBACK (on_contact_received), NULL);
   purple_signal_connect (purple_conversations_get_handle (), "buddy-typing", account,
                          PURPLE_CALLBACK (on_contact_typing), NULL);
+  purple_signal_connect (purple_blist_get_handle (), "buddy-signed-on", account,
+                         PURPLE_CALLBACK (on_contact_buddy_online), NULL);
+  purple_signal_connect (purple_xfers_get_handle (), "file-recv-request", account,
+                         PURPLE_CALLBACK (on_contact_file_offered), NULL);
+  purple_signal_connect (purple_xfers_get_handle (), "file-recv-complete", account,
+                         PURPLE_CALLBACK (on_contact_file_received), NULL);
   sign_in_and_say_ready (account, CONTACT_READY);
   g_io_add_watch (commands, G_IO_IN | G_IO_HUP, on_contact_command, account);
   run_until_terminated ();
@@ -228,8 +265,9 @@ typedef struct {
   GCancellable *cancel;
   const char *ready_line;
   gboolean ready;
-  GPtrArray *heard;         /* texts after "heard\t", and whole "notice\t..." lines */
+  GPtrArray *heard;         /* texts after "heard\t", whole "notice\t..." and "received\t..." lines */
   guint typing;             /* "typing" lines */
+  guint online;             /* "online" lines: the bridged account came online */
 } Child;
 
 typedef struct {
@@ -266,7 +304,10 @@ on_child_line (GObject *source, GAsyncResult *result, gpointer data)
     child->ready = TRUE;
   else if (g_str_equal (line, "typing"))
     child->typing++;
-  else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t"))
+  else if (g_str_equal (line, "online"))
+    child->online++;
+  else if (g_str_has_prefix (line, "heard\t") || g_str_has_prefix (line, "notice\t")
+           || g_str_has_prefix (line, "received\t"))
     g_ptr_array_add (child->heard, g_strdup (line + strlen (line[0] == 'h' ? "heard\t" : "")));
   g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
                                        child->cancel, on_child_line, child);
@@ -347,6 +388,18 @@ child_say (Child *child, const char *to, const char *text)
   child_command (child, line);
 }
 
+/* The contact offers the bridged account a file with these bytes. */
+static void
+contact_sends_file (Bridge *b, const char *name, GBytes *content)
+{
+  g_autofree char *path = g_build_filename (b->contact_dir, name, NULL);
+  g_autofree char *line = g_strdup_printf ("file\t%s\t%s\n", XMPP_BRIDGE, path);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (content, NULL),
+                                      (gssize) g_bytes_get_size (content), NULL));
+  child_command (b->xmpp_contact, line);
+}
+
 static void
 child_type (Child *child, const char *to)
 {
@@ -365,8 +418,12 @@ core_start (Bridge *b)
                          irc ? "prpl-irc" : "prpl-jabber",
                          irc ? BRIDGE_NICK "@127.0.0.1" : XMPP_BRIDGE,
                          irc ? "" : XMPP_PASSWORD, port, quiet, NULL };
+  guint online = b->xmpp_contact ? b->xmpp_contact->online : 0;
 
   b->core = child_start (argv, CORE_READY);
+  /* The contact writes only to an account it sees online. */
+  if (b->xmpp_contact != NULL)
+    g_assert_true (HARNESS_WAIT_FOR (b->xmpp_contact->online > online, WAIT_MS));
 }
 
 static void
@@ -764,6 +821,236 @@ test_wrong_team_link (gconstpointer network)
   bridge_free (b);
 }
 
+static gboolean
+is_file_message (const JsonObject *msg, gpointer data)
+{
+  const char *subtype = json_object_get_string_member ((JsonObject *) msg, "ms");
+
+  return g_strcmp0 (subtype, "IMAGE") == 0 || g_strcmp0 (subtype, "FILE") == 0;
+}
+
+/* How many messages of this subtype the server stored from the contact's
+ * visitor; body (optional): the body of the newest. */
+static guint
+team_has_subtype (Bridge *b, const char *subtype, const char **body)
+{
+  GHashTableIter iter;
+  gpointer value;
+  PpmsMessage *newest = NULL;
+  guint count = 0;
+
+  g_hash_table_iter_init (&iter, b->server->messages);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    PpmsMessage *message = value;
+
+    if (g_strcmp0 (message->conversation_uuid, b->conversation) == 0
+        && g_strcmp0 (message->from_uuid, b->visitor) == 0
+        && g_strcmp0 (message->message_subtype, subtype) == 0) {
+      if (newest == NULL || message->seq > newest->seq)
+        newest = message;
+      count++;
+    }
+  }
+  if (body != NULL && newest != NULL)
+    *body = newest->body;
+  return count;
+}
+
+/* The bridge's debug log (written every 200 ms) says this. */
+static gboolean
+core_logged (Bridge *b, const char *text)
+{
+  g_autofree char *path = g_build_filename (b->user_dir, "core.log", NULL);
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (path, &log, NULL, NULL) && strstr (log, text) != NULL;
+}
+
+/* How many entries a group of the contact's state file holds. */
+static guint
+state_count (Bridge *b, const char *group)
+{
+  g_autoptr (GPtrArray) states = load_states (b);
+  guint count = 0;
+
+  for (guint i = 0; i < states->len; i++) {
+    g_auto (GStrv) keys = g_key_file_get_keys (states->pdata[i], group, NULL, NULL);
+
+    count += keys ? g_strv_length (keys) : 0;
+  }
+  return count;
+}
+
+/* What is left in the bridge's directory of files from contacts. */
+static guint
+kept_files (Bridge *b)
+{
+  g_autofree char *dir = g_build_filename (b->user_dir, "ppmessage-bridge", "files", NULL);
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  guint count = 0;
+
+  while (listing != NULL && g_dir_read_name (listing) != NULL)
+    count++;
+  return count;
+}
+
+/* The path of the file the contact received, or NULL. */
+static const char *
+contact_received_file (Bridge *b)
+{
+  for (guint i = 0; i < b->xmpp_contact->heard->len; i++) {
+    const char *line = g_ptr_array_index (b->xmpp_contact->heard, i);
+
+    if (g_str_has_prefix (line, "received\t"))
+      return line + strlen ("received\t");
+  }
+  return NULL;
+}
+
+/* The last line the contact got says this. */
+static gboolean
+contact_last_heard_has (Bridge *b, const char *text)
+{
+  GPtrArray *heard = b->xmpp_contact->heard;
+
+  return heard->len > 0 && strstr (g_ptr_array_index (heard, heard->len - 1), text) != NULL;
+}
+
+/* The agent shares a file of these bytes under this name. */
+static char *
+agent_shares_file (Bridge *b, const char *name, GBytes *content)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fid = ppms_peer_upload_sync (b->agent, name, "text/plain", content, &error);
+  g_autofree char *body = NULL;
+
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"fid\": \"%s\", \"name\": \"%s\", \"mime\": \"text/plain\", "
+                          "\"size\": %zu}", fid, name, g_bytes_get_size (content));
+  g_free (ppms_peer_send_message (b->agent, b->conversation, "FILE", body));
+  return g_steal_pointer (&fid);
+}
+
+/* A picture the contact sends reaches the agent as a picture (an IMAGE
+ * message), with its very bytes; the bridge keeps no copy. */
+static void
+picture_to_team (Bridge *b)
+{
+  g_autoptr (GBytes) png = test_png (40, 30);
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const JsonObject *msg;
+
+  contact_sends_file (b, "parcel.png", png);
+  msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "IMAGE");
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
+  body = message_body_object (msg);
+  g_assert_cmpstr (json_object_get_string_member (body, "mime"), ==, "image/png");
+  stored = server_file (b->server, json_object_get_string_member (body, "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
+/* An agent's file reaches the contact as a file, byte for byte, instead
+ * of its link; one the bridge cannot fetch comes as its link. The bridge
+ * keeps no copy. */
+static void
+file_to_contact (Bridge *b)
+{
+  g_autoptr (GBytes) content = g_bytes_new_static ("Invoice 1234: 3 parcels\n", 24);
+  g_autofree char *unwanted_fid = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *saved = NULL;
+  gsize saved_size = 0;
+
+  g_free (agent_shares_file (b, "invoice.txt", content));
+  g_assert_true (HARNESS_WAIT_FOR (contact_received_file (b) != NULL, WAIT_MS));
+  g_assert_true (g_file_get_contents (contact_received_file (b), &saved, &saved_size, NULL));
+  g_assert_cmpmem (saved, saved_size, g_bytes_get_data (content, NULL), 24);
+  /* The file came instead of its link. */
+  for (guint i = 0; i < b->xmpp_contact->heard->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (b->xmpp_contact->heard, i), "/download/"));
+  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/download/", 1.0, 0, 0);
+  unwanted_fid = agent_shares_file (b, "unwanted.txt", content);
+  link = g_strdup_printf ("/download/download/%s", unwanted_fid);
+  g_assert_true (HARNESS_WAIT_FOR (contact_last_heard_has (b, link), WAIT_MS));
+  ppms_server_clear_faults (b->server);
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
+/* A file the team's server refuses: the contact is told, no copy is left. */
+static void
+file_refused (Bridge *b)
+{
+  g_autoptr (GBytes) content = g_bytes_new_static ("order 1234\n", 11);
+
+  ppms_server_set_http_fault (b->server, PPMS_FAULT_HTTP_500, "/upload/", 1.0, 0, 0);
+  contact_sends_file (b, "order.txt", content);
+  g_assert_true (HARNESS_WAIT_FOR (
+    contact_last_heard_has (b, "Your file order.txt did not reach the team"), WAIT_MS));
+  ppms_server_clear_faults (b->server);
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
+/* A picture complete while the server is down waits in the contact's
+ * state, survives a crash of Pidgin and reaches the team once when both
+ * are back. */
+static void
+picture_across_crash (Bridge *b)
+{
+  g_autoptr (GBytes) png = test_png (30, 20);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  const char *stored_body = NULL;
+  guint images = team_has_subtype (b, "IMAGE", NULL);
+
+  ppms_server_stop (b->server);
+  contact_sends_file (b, "later.png", png);
+  g_assert_true (HARNESS_WAIT_FOR (state_count (b, "files_to_team") == 1, WAIT_MS));
+  /* It tried, and kept the file for the next try. */
+  g_assert_true (HARNESS_WAIT_FOR (core_logged (b, "not with the team yet"), WAIT_MS));
+  core_stop (b, SIGKILL);
+  g_assert_true (ppms_server_restart (b->server, &error));
+  g_assert_no_error (error);
+  core_start (b);
+  g_assert_true (HARNESS_WAIT_FOR (team_has_subtype (b, "IMAGE", &stored_body) == images + 1,
+                                   WAIT_MS));
+  body = json_from_string (stored_body, NULL);
+  g_assert_nonnull (body);
+  stored = server_file (b->server, json_object_get_string_member (json_node_get_object (body),
+                                                                  "orig"));
+  g_assert_true (g_bytes_equal (stored, png));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0 && state_count (b, "files_to_team") == 0,
+                                   WAIT_MS));
+  ppms_peer_close (b->agent);
+  g_assert_true (ppms_peer_start_sync (b->agent, &error));
+  g_assert_no_error (error);
+}
+
+/* Files both ways (XMPP's file transfer; IRC's DCC would need the
+ * contact's client to accept a connection), each once. */
+static void
+test_files (gconstpointer network)
+{
+  Bridge *b;
+
+  if ((b = bridge_start (GPOINTER_TO_INT (network), 600)) == NULL)
+    return;
+  contact_says (b, "A picture of the parcel follows");
+  picture_to_team (b);
+  file_to_contact (b);
+  file_refused (b);
+  picture_across_crash (b);
+  assert_once_each (b, (const char *[]) { "A picture of the parcel follows", NULL },
+                    (const char *[]) { NULL });
+  g_assert_cmpuint (team_has_subtype (b, "IMAGE", NULL), ==, 2);
+  g_assert_cmpuint (team_has_subtype (b, "FILE", NULL), ==, 0);
+  bridge_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -788,5 +1075,6 @@ main (int argc, char **argv)
    * suite short. */
   g_test_add_data_func ("/bridge/xmpp/both-ways", GINT_TO_POINTER (NETWORK_XMPP),
                         test_both_ways);
+  g_test_add_data_func ("/bridge/xmpp/files", GINT_TO_POINTER (NETWORK_XMPP), test_files);
   return g_test_run ();
 }

@@ -286,6 +286,30 @@ test_file_name_safe (void)
   }
 }
 
+/* An image by its first bytes, the types the server takes as IMAGE. */
+static void
+test_file_image_mime (void)
+{
+  static const struct {
+    const char *head;
+    gsize size;
+    const char *mime;
+  } cases[] = {
+    { "\x89PNG\r\n\x1a\n\0\0", 10, "image/png" },
+    { "\xff\xd8\xff\xe0", 4, "image/jpeg" },
+    { "GIF89a", 6, "image/gif" },
+    { "GIF87a", 6, "image/gif" },
+    { "\x89PNG\r\n\x1a", 7, NULL },   /* cut short */
+    { "<svg>", 5, NULL },
+    { "", 0, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpstr (ppm_file_image_mime ((const guint8 *) cases[i].head, cases[i].size), ==,
+                     cases[i].mime);
+  g_assert_null (ppm_file_image_mime (NULL, 0));
+}
+
 /* The sizes the shipped server refuses are refused before uploading. */
 static void
 test_upload_refusal (void)
@@ -310,6 +334,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lib/util/redaction", test_redaction);
   g_test_add_func ("/lib/util/file-name-safe", test_file_name_safe);
   g_test_add_func ("/lib/util/upload-refusal", test_upload_refusal);
+  g_test_add_func ("/lib/util/file-image-mime", test_file_image_mime);
   g_test_add_func ("/lib/util/redaction-bounds", test_redaction_bounds);
   g_test_add_func ("/lib/util/bodies-logged-only-when-read", test_bodies_logged_only_when_read);
   return g_test_run ();

@@ -182,34 +182,6 @@ test_file_received (void)
   ppms_server_free (server);
 }
 
-static void
-on_file_read (GObject *session, GAsyncResult *result, gpointer data)
-{
-  GBytes **body = data;
-  GError *error = NULL;
-
-  *body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &error);
-  g_assert_no_error (error);
-}
-
-/* What the server stores under fid, fetched as any client would (the
- * server runs on this main loop: no synchronous request). */
-static GBytes *
-server_file (PpmsServer *server, const char *fid)
-{
-  g_autofree char *url = g_strconcat (ppms_server_get_url (server), "/download/download/", fid,
-                                      NULL);
-  g_autoptr (SoupSession) session = soup_session_new ();
-  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
-  GBytes *body = NULL;
-
-  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_file_read,
-                                    &body);
-  g_assert_true (HARNESS_WAIT_FOR (body != NULL, WAIT_MS));
-  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
-  return body;
-}
-
 static char *
 write_temp_file (const char *name, GBytes *content)
 {
@@ -357,16 +329,6 @@ test_file_send_refused (void)
   sign_out (account);
   ppms_peer_free (visitor);
   ppms_server_free (server);
-}
-
-static JsonObject *
-message_body_object (const JsonObject *msg)
-{
-  g_autoptr (JsonNode) node = json_from_string (
-    json_object_get_string_member ((JsonObject *) msg, "bo"), NULL);
-
-  g_assert_nonnull (node);
-  return json_node_dup_object (node);
 }
 
 /* An image inserted into Pidgin's message box between two words: the

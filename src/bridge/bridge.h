@@ -34,6 +34,11 @@ char *bridge_account_pref (PurpleAccount *account);
 #define BRIDGE_GROUP_TO_TEAM    "to_team"     /* message uuid = text, not yet stored by the team */
 #define BRIDGE_GROUP_TO_CONTACT "to_contact"  /* message uuid = text, not yet taken by the network */
 #define BRIDGE_GROUP_TAKEN      "taken"       /* uuids of the latest replies taken over, oldest first */
+/* message uuid = local path;name: a contact's file not yet stored by the team */
+#define BRIDGE_GROUP_FILES      "files_to_team"
+/* reply uuid = url;name;size: an agent's file offered to the contact as a
+ * file; its to_contact line (the link) goes only if that fails */
+#define BRIDGE_GROUP_FILES_OUT  "files_to_contact"
 char     *bridge_state_dir (void);
 /* The file of this account's contact (g_free). */
 char     *bridge_state_path (PurpleAccount *account, const char *who);
@@ -57,3 +62,22 @@ void bridge_contact_heard (PurpleAccount *account, const char *who, const char *
 void bridge_contact_typing (PurpleAccount *account, const char *who);
 /* The account is back: replies waiting for it go out. */
 void bridge_contacts_account_online (PurpleAccount *account);
+/* The contact sent a file, complete at path (the bridge's own copy, deleted
+ * once the team has it), under this name. */
+void bridge_contact_sent_file (PurpleAccount *account, const char *who, const char *path,
+                               const char *name);
+/* The contact is told that their file did not reach the team, and why
+ * (a line kept until the network took it, like a reply). */
+void bridge_contact_file_refused (PurpleAccount *account, const char *who, const char *name,
+                                  const char *why);
+
+/* A file the bridge offered a contact (at path) was taken, or not: then
+ * its link goes instead. */
+void bridge_contacts_offer_ended (const char *path, gboolean delivered);
+
+/* ---- files.c: files a contact offers, accepted into the state ---- */
+/* Where they are kept until the team has them (g_free). */
+char *bridge_files_dir (void);
+void  bridge_files_init (PurplePlugin *plugin);
+/* Cancels the bridge's offer of the file at path; FALSE: none runs. */
+gboolean bridge_files_cancel_offer (const char *path);

@@ -60,6 +60,7 @@ bridge_load (PurplePlugin *plugin)
                          PURPLE_CALLBACK (on_buddy_typing), NULL);
   purple_signal_connect (purple_connections_get_handle (), "signed-on", plugin,
                          PURPLE_CALLBACK (on_signed_on), NULL);
+  bridge_files_init (plugin);
   bridge_contacts_resume ();
   return TRUE;
 }

@@ -22,6 +22,7 @@ typedef struct {
   char *name;
   char *mime;
   gboolean as_image;
+  char *message_uuid;         /* NULL: a new one */
 } FileJob;
 
 static GHashTable *
@@ -90,7 +91,7 @@ job_finished (gpointer data, const char *fid, const GError *error)
   if (job->client == NULL)
     return;
   if (error == NULL && job->conversation_uuid != NULL) {
-    uuid = g_uuid_string_random ();
+    uuid = job->message_uuid ? g_strdup (job->message_uuid) : g_uuid_string_random ();
     body = message_body (job, fid);
     ppm_send_message_with_uuid (job->client, job->conversation_uuid,
                                 job->as_image ? "IMAGE" : "FILE", body, uuid);
@@ -113,6 +114,7 @@ job_destroy (gpointer data)
   g_free (job->conversation_uuid);
   g_free (job->name);
   g_free (job->mime);
+  g_free (job->message_uuid);
   g_free (job);
 }
 
@@ -149,8 +151,8 @@ ppm_client_download_file (PpmClient *client, const char *url, goffset expected_s
 /* An upload's job, or NULL with error when there is no session to send it. */
 static FileJob *
 upload_job_new (PpmClient *client, const char *conversation_uuid, const char *name,
-                const char *mime, gboolean as_image, const PpmTransferCallbacks *callbacks,
-                gpointer user_data, GError **error)
+                const char *mime, gboolean as_image, const char *message_uuid,
+                const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
 {
   FileJob *job;
 
@@ -163,6 +165,7 @@ upload_job_new (PpmClient *client, const char *conversation_uuid, const char *na
   job->name = g_strdup (name);
   job->mime = g_strdup (mime ? mime : "application/octet-stream");
   job->as_image = as_image;
+  job->message_uuid = g_strdup (message_uuid);
   return job;
 }
 
@@ -189,11 +192,11 @@ upload_url (PpmClient *client)
 /* An upload of a file on disk (path) or of bytes in memory (data). */
 static PpmTransfer *
 send_upload (PpmClient *client, const char *conversation_uuid, const char *path, GBytes *data,
-             const char *name, const char *mime, gboolean as_image,
+             const char *name, const char *mime, gboolean as_image, const char *message_uuid,
              const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
 {
-  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, callbacks,
-                                 user_data, error);
+  FileJob *job = upload_job_new (client, conversation_uuid, name, mime, as_image, message_uuid,
+                                 callbacks, user_data, error);
   g_autofree char *url = NULL;
   SoupSession *session;
   const char *from;
@@ -217,8 +220,20 @@ ppm_client_send_file (PpmClient *client, const char *conversation_uuid, const ch
                       const PpmTransferCallbacks *callbacks, gpointer user_data,
                       GError **error)
 {
-  return send_upload (client, conversation_uuid, path, NULL, name, mime, as_image, callbacks,
-                      user_data, error);
+  return send_upload (client, conversation_uuid, path, NULL, name, mime, as_image, NULL,
+                      callbacks, user_data, error);
+}
+
+PpmTransfer *
+ppm_client_send_file_with_uuid (PpmClient *client, const char *conversation_uuid,
+                                const char *path, const char *name, const char *mime,
+                                gboolean as_image, const char *message_uuid,
+                                const PpmTransferCallbacks *callbacks, gpointer user_data,
+                                GError **error)
+{
+  g_return_val_if_fail (message_uuid != NULL, NULL);
+  return send_upload (client, conversation_uuid, path, NULL, name, mime, as_image, message_uuid,
+                      callbacks, user_data, error);
 }
 
 PpmTransfer *
@@ -227,6 +242,6 @@ ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid, GBy
                            const PpmTransferCallbacks *callbacks, gpointer user_data,
                            GError **error)
 {
-  return send_upload (client, conversation_uuid, NULL, data, name, mime, as_image, callbacks,
-                      user_data, error);
+  return send_upload (client, conversation_uuid, NULL, data, name, mime, as_image, NULL,
+                      callbacks, user_data, error);
 }

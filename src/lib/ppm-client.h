@@ -199,6 +199,16 @@ PpmTransfer *ppm_client_send_file (PpmClient *client, const char *conversation_u
                                    const char *path, const char *name, const char *mime,
                                    gboolean as_image, const PpmTransferCallbacks *callbacks,
                                    gpointer user_data, GError **error);
+/* The same with a message uuid the caller chose and kept before (a bridge
+ * that sends again after a restart what it never saw confirmed): the file
+ * is uploaded again, and the message carries this uuid each time, as
+ * ppm_client_send_text_with_uuid() does. */
+PpmTransfer *ppm_client_send_file_with_uuid (PpmClient *client, const char *conversation_uuid,
+                                             const char *path, const char *name,
+                                             const char *mime, gboolean as_image,
+                                             const char *message_uuid,
+                                             const PpmTransferCallbacks *callbacks,
+                                             gpointer user_data, GError **error);
 /* The same for bytes in memory (an image pasted into a message). */
 PpmTransfer *ppm_client_send_file_data (PpmClient *client, const char *conversation_uuid,
                                         GBytes *data, const char *name, const char *mime,

@@ -6,6 +6,7 @@
 
 #include "ppm-message.h"
 #include "ppm-json.h"
+#include "ppm-transfer.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -200,10 +201,7 @@ looks_like_image (GBytes *body)
   gsize size = 0;
   const guint8 *data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
 
-  return data != NULL && ((size >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0) ||
-                          (size >= 3 && memcmp (data, "\xff\xd8\xff", 3) == 0) ||
-                          (size >= 6 && (memcmp (data, "GIF87a", 6) == 0 ||
-                                         memcmp (data, "GIF89a", 6) == 0)));
+  return ppm_file_image_mime (data, size) != NULL;
 }
 
 void

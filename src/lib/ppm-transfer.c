@@ -524,3 +524,17 @@ ppm_file_name_safe (const char *name)
     g_string_assign (safe, "download");
   return g_string_free (safe, FALSE);
 }
+
+const char *
+ppm_file_image_mime (const guint8 *data, gsize size)
+{
+  if (data == NULL)
+    return NULL;
+  if (size >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0)
+    return "image/png";
+  if (size >= 3 && memcmp (data, "\xff\xd8\xff", 3) == 0)
+    return "image/jpeg";
+  if (size >= 6 && (memcmp (data, "GIF87a", 6) == 0 || memcmp (data, "GIF89a", 6) == 0))
+    return "image/gif";
+  return NULL;
+}

@@ -64,5 +64,8 @@ char        *ppm_transfer_upload_refusal (goffset size);
 /* A name safe to save a server's file under: no directories, not hidden,
  * no control characters; "download" when nothing is left. */
 char        *ppm_file_name_safe (const char *name);
+/* "image/png", "image/jpeg" or "image/gif" (the types the server takes for
+ * an IMAGE) by a file's first bytes, else NULL. */
+const char  *ppm_file_image_mime (const guint8 *data, gsize size);
 
 G_END_DECLS

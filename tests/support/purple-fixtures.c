@@ -248,3 +248,39 @@ count_exact_writes (PurpleAccount *account, const char *text)
   }
   return count;
 }
+
+static void
+on_file_read (GObject *session, GAsyncResult *result, gpointer data)
+{
+  GBytes **body = data;
+  GError *error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &error);
+  g_assert_no_error (error);
+}
+
+GBytes *
+server_file (PpmsServer *server, const char *fid)
+{
+  g_autofree char *url = g_strconcat (ppms_server_get_url (server), "/download/download/", fid,
+                                      NULL);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
+  GBytes *body = NULL;
+
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, on_file_read,
+                                    &body);
+  g_assert_true (HARNESS_WAIT_FOR (body != NULL, WAIT_MS));
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  return body;
+}
+
+JsonObject *
+message_body_object (const JsonObject *msg)
+{
+  g_autoptr (JsonNode) node = json_from_string (
+    json_object_get_string_member ((JsonObject *) msg, "bo"), NULL);
+
+  g_assert_nonnull (node);
+  return json_node_dup_object (node);
+}

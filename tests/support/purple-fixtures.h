@@ -62,6 +62,11 @@ void send_from_pidgin (PurpleAccount *account, const char *who, const char *html
 void send_and_wait_ack (PpmsPeer *peer, const char *conversation_uuid, const char *text);
 /* A valid RGB PNG of this size with a gradient (each size its own bytes). */
 GBytes *test_png (guint width, guint height);
+/* What the server stores under fid, fetched as any client would (the
+ * server runs on this main loop: no synchronous request). */
+GBytes *server_file (PpmsServer *server, const char *fid);
+/* A received message's body ("bo"), a JSON object (FILE, IMAGE). */
+JsonObject *message_body_object (const JsonObject *msg);
 /* The account's first write whose text is exactly text, or NULL; how many. */
 const HarnessWrite *find_exact_write (PurpleAccount *account, const char *text);
 guint count_exact_writes (PurpleAccount *account, const char *text);
