@@ -113,6 +113,11 @@ void        ppms_server_set_ack_loss (PpmsServer *server, PpmsAckLoss when,
 guint       ppms_server_count_sockets (PpmsServer *server);
 /* Number of websockets accepted since the server was created. */
 guint       ppms_server_count_websockets_opened (PpmsServer *server);
+/* Number of HTTP connections the clients hold open now, busy or kept alive
+ * (websockets are not counted), of those whose first request's User-Agent
+ * contains user_agent_match (NULL: all). */
+guint       ppms_server_count_http_connections (PpmsServer *server,
+                                                const char *user_agent_match);
 /* Number of HTTP requests received so far whose path contains path_match
  * (NULL: all), e.g. "/api/" for API calls; benchmarks count a client's calls. */
 guint       ppms_server_count_requests (PpmsServer *server, const char *path_match);
