@@ -9,9 +9,8 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
-#include "ppm-tls.h"
-
 #include "ppm-clock.h"
+#include "ppm-tls.h"
 
 G_BEGIN_DECLS
 
