@@ -5,7 +5,8 @@
  * other's requests; many of them hold one websocket each and one bounded
  * pool of HTTP connections between them (counted at the server); a
  * websocket opens while the pool is full of requests the server never
- * answers.
+ * answers; over https, clients that trust the transport's pinned
+ * certificate pass it on every connection, one that does not is refused.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -154,7 +155,7 @@ visitor_free (Visitor *visitor)
 
 /* A visitor of the team on the fixture's shared transport, connecting. */
 static Visitor *
-visitor_start (Fixture *f, const char *terminal)
+visitor_start_pinned (Fixture *f, const char *terminal, const char *pin)
 {
   g_autofree char *link = ppms_server_enterprise_link (f->server);
   PpmClientConfig config = {
@@ -162,6 +163,7 @@ visitor_start (Fixture *f, const char *terminal)
     .role = PPM_ROLE_VISITOR,
     .terminal = terminal,
     .device_name = "test-lib-transport",
+    .pinned_certificate = pin,
   };
   /* Repairs come at once: no test waits for a back-off. */
   PpmReconnectPolicy policy = { 10, 100, 0, 0 };
@@ -179,6 +181,12 @@ visitor_start (Fixture *f, const char *terminal)
   g_assert_no_error (error);
   g_ptr_array_add (f->visitors, visitor);
   return visitor;
+}
+
+static Visitor *
+visitor_start (Fixture *f, const char *terminal)
+{
+  return visitor_start_pinned (f, terminal, NULL);
 }
 
 static void
@@ -227,17 +235,50 @@ exchange (Fixture *f, Visitor *visitor, const char *question, const char *answer
 
 /* ---- Fixture ---- */
 
+static char *
+tls_file (const char *name)
+{
+  g_autofree char *dir = g_path_get_dirname (__FILE__);
+  g_autofree char *path = g_build_filename (dir, "data", "tls", name, NULL);
+
+  return g_canonicalize_filename (path, NULL);
+}
+
+static char *
+file_fingerprint (const char *name)
+{
+  g_autofree char *path = tls_file (name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  return ppm_tls_certificate_fingerprint (certificate);
+}
+
+/* data "tls": the server speaks https and wss with a self-signed
+ * certificate, which the transport trusts (pinned); there is no agent
+ * then (the test peers speak no TLS). */
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
+  gboolean tls = g_strcmp0 (data, "tls") == 0;
+  g_autofree char *pin = tls ? file_fingerprint ("server-self-signed.pem") : NULL;
+  g_autofree char *cert = tls_file ("server-self-signed.pem");
+  g_autofree char *key = tls_file ("server-self-signed.key");
   g_autoptr (GError) error = NULL;
 
   f->server = ppms_server_new_from_data (team_seed, &error);
   g_assert_no_error (error);
-  g_assert_true (ppms_server_listen (f->server, 0, &error));
+  if (tls)
+    g_assert_true (ppms_server_listen_tls (f->server, 0, cert, key, &error));
+  else
+    g_assert_true (ppms_server_listen (f->server, 0, &error));
+  g_assert_no_error (error);
   ppms_server_set_timer_scale (f->server, 0.05);
-  f->transport = ppm_transport_new (NULL);
+  f->transport = ppm_transport_new (pin);
   f->visitors = g_ptr_array_new_with_free_func ((GDestroyNotify) visitor_free);
+  if (tls)
+    return;
   f->alice = ppms_peer_new_agent (ppms_server_get_url (f->server),
                                   ppms_server_ppkefu_key (f->server), AGENT_EMAIL,
                                   AGENT_PASSWORD, NULL);
@@ -252,7 +293,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   ppms_server_reset_stalled_requests (f->server);
   g_ptr_array_unref (f->visitors);
   ppm_transport_unref (f->transport);
-  ppms_peer_free (f->alice);
+  g_clear_pointer (&f->alice, ppms_peer_free);
   ppms_server_free (f->server);
 }
 
@@ -342,6 +383,32 @@ test_socket_not_behind_pool (Fixture *f, gconstpointer data)
   g_assert_no_error (anna->ended);
 }
 
+static void
+test_pinned (Fixture *f, gconstpointer data)
+{
+  g_autofree char *pin = file_fingerprint ("server-self-signed.pem");
+  g_autofree char *link = ppms_server_enterprise_link (f->server);
+  PpmClientConfig config = { .server_url = link, .role = PPM_ROLE_VISITOR };
+  PpmClient *stranger;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    g_test_skip ("no GIO TLS backend (glib-networking) installed");
+    return;
+  }
+  /* Both trust what the transport trusts: their requests and websockets
+   * pass the certificate, whoever's request opened the connection. */
+  visitor_start_pinned (f, "terminal-anna", pin);
+  visitor_start_pinned (f, "terminal-ben", pin);
+  g_assert_true (PPMS_WAIT_FOR (all_connected (f), WAIT_MS));
+  /* A client that does not trust it may not ride on those connections. */
+  stranger = ppm_client_new (&config, NULL, NULL);
+  ppm_client_set_transport (stranger, f->transport);
+  g_assert_false (ppm_client_connect (stranger, &error));
+  g_assert_error (error, PPM_ERROR, PPM_ERROR_SETTINGS);
+  ppm_client_free (stranger);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -352,5 +419,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/lib/transport/socket-not-behind-pool", Fixture, NULL, fixture_set_up,
               test_socket_not_behind_pool, fixture_tear_down);
+  g_test_add ("/lib/transport/pinned", Fixture, "tls", fixture_set_up, test_pinned,
+              fixture_tear_down);
   return g_test_run ();
 }
