@@ -236,18 +236,9 @@ exchange (Fixture *f, Visitor *visitor, const char *question, const char *answer
 /* ---- Fixture ---- */
 
 static char *
-tls_file (const char *name)
-{
-  g_autofree char *dir = g_path_get_dirname (__FILE__);
-  g_autofree char *path = g_build_filename (dir, "data", "tls", name, NULL);
-
-  return g_canonicalize_filename (path, NULL);
-}
-
-static char *
 file_fingerprint (const char *name)
 {
-  g_autofree char *path = tls_file (name);
+  g_autofree char *path = ppms_test_tls_file (name);
   g_autoptr (GError) error = NULL;
   g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_file (path, &error);
 
@@ -263,8 +254,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
 {
   gboolean tls = g_strcmp0 (data, "tls") == 0;
   g_autofree char *pin = tls ? file_fingerprint ("server-self-signed.pem") : NULL;
-  g_autofree char *cert = tls_file ("server-self-signed.pem");
-  g_autofree char *key = tls_file ("server-self-signed.key");
+  g_autofree char *cert = ppms_test_tls_file ("server-self-signed.pem");
+  g_autofree char *key = ppms_test_tls_file ("server-self-signed.key");
   g_autoptr (GError) error = NULL;
 
   f->server = ppms_server_new_from_data (team_seed, &error);

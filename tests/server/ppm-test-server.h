@@ -56,6 +56,11 @@ void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver
  * handler means to. Default FALSE. */
 void        ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on);
 
+/* A file of tests/data/tls (test-only certificates and keys) as an
+ * absolute path (g_free), for a test run from the top of the tree as
+ * `make check` runs them. */
+char       *ppms_test_tls_file (const char *name);
+
 /* A valid RGB PNG of this size with a gradient (each size its own bytes),
  * for tests to send as a picture. */
 GBytes     *ppms_test_png (guint width, guint height);
