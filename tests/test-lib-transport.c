@@ -13,6 +13,7 @@
 #include "ppm-client.h"
 #include "ppm-test-server.h"
 #include "ppm-test-peer.h"
+#include "server-start.h"
 
 #include <string.h>
 
@@ -258,14 +259,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autofree char *key = ppms_test_tls_file ("server-self-signed.key");
   g_autoptr (GError) error = NULL;
 
-  f->server = ppms_server_new_from_data (team_seed, &error);
-  g_assert_no_error (error);
-  if (tls)
-    g_assert_true (ppms_server_listen_tls (f->server, 0, cert, key, &error));
-  else
-    g_assert_true (ppms_server_listen (f->server, 0, &error));
-  g_assert_no_error (error);
-  ppms_server_set_timer_scale (f->server, 0.05);
+  f->server = tls ? server_start_tls_with_seed (team_seed, cert, key)
+                  : server_start_with_seed (team_seed);
   f->transport = ppm_transport_new (pin);
   f->visitors = g_ptr_array_new_with_free_func ((GDestroyNotify) visitor_free);
   if (tls)
