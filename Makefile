@@ -113,7 +113,7 @@ $(BUILD)/src/purple/%.o: src/purple/%.c $(wildcard src/purple/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Isrc/lib -Isrc/purple -c $< -o $@
 
-$(BUILD)/src/bridge/%.o: src/bridge/%.c $(wildcard src/bridge/*.h src/lib/ppm-client.h src/lib/ppm-types.h src/lib/ppm-error.h src/lib/ppm-transfer.h)
+$(BUILD)/src/bridge/%.o: src/bridge/%.c $(wildcard src/bridge/*.h src/lib/ppm-client.h src/lib/ppm-types.h src/lib/ppm-error.h src/lib/ppm-transfer.h src/lib/ppm-transport.h src/lib/ppm-tls.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call PKG_CFLAGS,$(PURPLE_PKGS)) -Isrc/lib -Isrc/bridge -c $< -o $@
 

@@ -43,6 +43,7 @@ static const struct {
   { "ppm-ws-tunnel", LAYER_LEAF },
   { "ppm-ws", LAYER_LEAF },
   { "ppm-tls", LAYER_LEAF },
+  { "ppm-transport", LAYER_LEAF },
   { "ppm-message", LAYER_LEAF },
   { "ppm-discovery", LAYER_LEAF },
   { "ppm-transfer", LAYER_LEAF },
@@ -63,6 +64,7 @@ static const struct {
   { "ppm-client-send", LAYER_OWNER },
   { "ppm-client-requests", LAYER_OWNER },
   { "ppm-client-groups", LAYER_OWNER },
+  { "ppm-client-transport", LAYER_OWNER },
   { "ppm-socket", LAYER_OWNER },
   { "ppm-reconnect", LAYER_OWNER },
 };

@@ -2538,18 +2538,9 @@ test_oversized_long_text (Fixture *f, gconstpointer data)
 /* ---- TLS: certificates that fail verification ---- */
 
 static char *
-tls_file (const char *name)
-{
-  g_autofree char *dir = g_path_get_dirname (__FILE__);
-  g_autofree char *path = g_build_filename (dir, "data", "tls", name, NULL);
-
-  return g_canonicalize_filename (path, NULL);
-}
-
-static char *
 file_fingerprint (const char *name)
 {
-  g_autofree char *path = tls_file (name);
+  g_autofree char *path = ppms_test_tls_file (name);
   g_autoptr (GError) error = NULL;
   g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_file (path, &error);
   g_autoptr (GByteArray) der = NULL;
@@ -2564,8 +2555,8 @@ file_fingerprint (const char *name)
 static void
 listen_tls_self_signed (Fixture *f)
 {
-  g_autofree char *cert = tls_file ("server-self-signed.pem");
-  g_autofree char *key = tls_file ("server-self-signed.key");
+  g_autofree char *cert = ppms_test_tls_file ("server-self-signed.pem");
+  g_autofree char *key = ppms_test_tls_file ("server-self-signed.key");
 
   ppms_server_free (f->server);
   f->server = server_start_tls_with_seed (team_seed, cert, key);

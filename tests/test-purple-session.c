@@ -782,18 +782,6 @@ test_http_proxy_global (void)
 
 /* ---- Certificates ---- */
 
-static char *
-tls_file (const char *name)
-{
-  char *dir = g_path_get_dirname (__FILE__);
-  char *path = g_build_filename (dir, "data", "tls", name, NULL);
-  char *absolute = g_canonicalize_filename (path, NULL);
-
-  g_free (path);
-  g_free (dir);
-  return absolute;
-}
-
 /* The SHA-256 fingerprint of a PEM certificate, lower-case hex. */
 static char *
 certificate_fingerprint (const char *pem_path)
@@ -826,8 +814,8 @@ bare_hex (const char *text)
 static PpmsServer *
 self_signed_server (char **fingerprint)
 {
-  char *cert = tls_file ("server-self-signed.pem");
-  char *key = tls_file ("server-self-signed.key");
+  char *cert = ppms_test_tls_file ("server-self-signed.pem");
+  char *key = ppms_test_tls_file ("server-self-signed.key");
   PpmsServer *server = server_start_tls (cert, key);
 
   *fingerprint = certificate_fingerprint (cert);

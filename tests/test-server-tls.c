@@ -14,20 +14,10 @@
 
 #define TIMEOUT_MS 10000
 
-static char *
-tls_file (const char *name)
-{
-  g_autofree char *dir = g_path_get_dirname (__FILE__);
-  g_autofree char *path = g_build_filename (dir, "data", "tls", name, NULL);
-
-  /* GTlsFileDatabase wants an absolute anchor path. */
-  return g_canonicalize_filename (path, NULL);
-}
-
 static PpmsServer *
 tls_server (const char *cert, const char *key)
 {
-  g_autofree char *cert_path = tls_file (cert), *key_path = tls_file (key);
+  g_autofree char *cert_path = ppms_test_tls_file (cert), *key_path = ppms_test_tls_file (key);
   g_autoptr (GError) error = NULL;
   PpmsServer *server = ppms_server_new (NULL, &error);
 
@@ -42,7 +32,7 @@ tls_server (const char *cert, const char *key)
 static SoupSession *
 session_trusting_test_ca (void)
 {
-  g_autofree char *ca = tls_file ("ca.pem");
+  g_autofree char *ca = ppms_test_tls_file ("ca.pem");
   g_autoptr (GError) error = NULL;
   g_autoptr (GTlsDatabase) database = g_tls_file_database_new (ca, &error);
   SoupSession *session = soup_session_new ();

@@ -68,6 +68,12 @@ struct _BridgeContact {
 
 static GHashTable *contacts; /* path -> BridgeContact* */
 static char *problem_told;   /* the last problem the user was told of */
+/* The contacts' sessions share their connections: N open sessions hold N
+ * websockets and one bounded pool of HTTP connections (ppm-transport.h),
+ * not a pool each. Dropped with the last session, so that nothing stays
+ * open while no contact is active. */
+static PpmTransport *transport;
+static guint transport_users;
 
 static void session_open (BridgeContact *contact);
 static void session_close (BridgeContact *contact);
@@ -76,6 +82,29 @@ static void retry_later (BridgeContact *contact);
 static void upload_next (BridgeContact *contact);
 
 /* ---- The contact ---- */
+
+static PpmClient *
+visitor_client_new (const PpmClientConfig *config, const PpmClientEvents *events,
+                    BridgeContact *contact)
+{
+  PpmClient *client = ppm_client_new (config, events, contact);
+
+  if (transport == NULL)
+    transport = ppm_transport_new (config->pinned_certificate);
+  transport_users++;
+  ppm_client_set_transport (client, transport);
+  return client;
+}
+
+static void
+visitor_client_free (PpmClient *client)
+{
+  if (client == NULL)
+    return;
+  ppm_client_free (client);
+  if (--transport_users == 0)
+    g_clear_pointer (&transport, ppm_transport_unref);
+}
 
 static PurpleAccount *
 contact_account (BridgeContact *contact)
@@ -106,7 +135,7 @@ contact_free (BridgeContact *contact)
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
   g_clear_handle_id (&contact->retry_id, g_source_remove);
   g_clear_handle_id (&contact->typing_id, g_source_remove);
-  g_clear_pointer (&contact->client, ppm_client_free);
+  g_clear_pointer (&contact->client, visitor_client_free);
   g_key_file_unref (contact->state);
   g_hash_table_unref (contact->in_flight);
   g_free (contact->conversation_uuid);
@@ -640,7 +669,7 @@ on_connected (gpointer data)
 static gboolean
 free_client_later (gpointer data)
 {
-  ppm_client_free (data);
+  visitor_client_free (data);
   return G_SOURCE_REMOVE;
 }
 
@@ -855,7 +884,7 @@ session_open (BridgeContact *contact)
   if (contact->client != NULL || contact->retry_id != 0)
     return;
   contact_profile (contact, contact_account (contact), &name, &about);
-  contact->client = ppm_client_new (&config, &events, contact);
+  contact->client = visitor_client_new (&config, &events, contact);
   ppm_client_set_visitor_profile (contact->client, name, about);
   /* The contact wrote first: every agent's answer is new to them. */
   ppm_client_replay_unseen_conversations (contact->client);
@@ -865,7 +894,7 @@ session_open (BridgeContact *contact)
     /* A wrong team link: nothing to retry until the settings change. */
     purple_debug_error (LOG, "cannot open a contact's session: %s\n", error->message);
     tell_user_once (error);
-    g_clear_pointer (&contact->client, ppm_client_free);
+    g_clear_pointer (&contact->client, visitor_client_free);
   }
 }
 
@@ -884,7 +913,7 @@ session_close (BridgeContact *contact)
   g_clear_pointer (&contact->conversation_uuid, g_free);
   if (client != NULL) {
     ppm_client_disconnect (client);
-    ppm_client_free (client);
+    visitor_client_free (client);
   }
   set_open (contact, FALSE);
 }

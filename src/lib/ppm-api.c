@@ -7,6 +7,7 @@
 #include "ppm-api.h"
 #include "ppm-json.h"
 #include "ppm-redact.h"
+#include "ppm-tls.h"
 
 #include <glib/gi18n-lib.h>
 #include <stdarg.h>
@@ -17,7 +18,8 @@
 #define API_ERR_WRONG_ACCESS_TOKEN 4
 
 struct _PpmApi {
-  SoupSession *session;
+  PpmTransport *transport;
+  PpmTlsWatch *tls_watch;     /* decides on each request's certificate, or NULL */
   char *base_url;
   gboolean secure;
   char *token;
@@ -41,6 +43,7 @@ typedef struct {
   RequestKind kind;
   char *what;                 /* for logs and messages: "PPKEFU_LOGIN", "/ppauth/token" */
   SoupSession *session;
+  PpmTransportTurn *turn;     /* its place among the transport's requests */
   SoupMessage *message;
   GCancellable *cancellable;  /* this request's own */
   GCancellable *parent;       /* the caller's, linked to ours */
@@ -54,12 +57,6 @@ typedef struct {
   GInputStream *stream;       /* the body being read */
   GByteArray *received;
 } Request;
-
-gboolean
-ppm_error_is_cancelled (const GError *error)
-{
-  return error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
 
 /* ---- Base URL ---- */
 
@@ -97,19 +94,16 @@ normalised_base_url (const char *server_url, gboolean *secure, GError **error)
                      g_uri_get_port (uri), path, NULL, NULL);
 }
 
-/* The sign-in and the catch-up keep several requests in flight (plus the
- * websocket): libsoup's default of 2 connections per host would queue them. */
-#define API_MAX_CONNS_PER_HOST 8
-
-static SoupSession *
-new_soup_session (void)
+PpmApi *
+ppm_api_new (const char *server_url, GError **error)
 {
-  return soup_session_new_with_options ("max-conns-per-host", API_MAX_CONNS_PER_HOST,
-                                        "max-conns", 2 * API_MAX_CONNS_PER_HOST, NULL);
+  g_autoptr (PpmTransport) transport = ppm_transport_new (NULL);
+
+  return ppm_api_new_with_transport (server_url, transport, error);
 }
 
 PpmApi *
-ppm_api_new (const char *server_url, GError **error)
+ppm_api_new_with_transport (const char *server_url, PpmTransport *transport, GError **error)
 {
   gboolean secure = FALSE;
   char *base_url = normalised_base_url (server_url, &secure, error);
@@ -121,8 +115,7 @@ ppm_api_new (const char *server_url, GError **error)
   api->base_url = base_url;
   api->secure = secure;
   api->timeout_ms = PPM_API_DEFAULT_TIMEOUT_MS;
-  api->session = new_soup_session ();
-  soup_session_set_user_agent (api->session, "purple-ppmessage ");
+  api->transport = ppm_transport_ref (transport);
   return api;
 }
 
@@ -136,10 +129,8 @@ ppm_api_copy (PpmApi *api)
   copy->token = g_strdup (api->token);
   copy->timeout_ms = api->timeout_ms;
   ppm_api_set_envelope (copy, api->app_uuid, api->user_uuid, api->device_uuid);
-  copy->session = new_soup_session ();
-  soup_session_set_user_agent (copy->session, "purple-ppmessage ");
-  soup_session_set_proxy_resolver (copy->session,
-                                   soup_session_get_proxy_resolver (api->session));
+  copy->transport = ppm_transport_ref (api->transport);
+  ppm_api_set_tls_watch (copy, api->tls_watch);
   return copy;
 }
 
@@ -148,7 +139,8 @@ ppm_api_free (PpmApi *api)
 {
   if (api == NULL)
     return;
-  g_clear_object (&api->session);
+  g_clear_pointer (&api->transport, ppm_transport_unref);
+  g_clear_pointer (&api->tls_watch, ppm_tls_watch_unref);
   g_free (api->base_url);
   g_free (api->token);
   g_free (api->app_uuid);
@@ -202,7 +194,22 @@ ppm_api_get_ws_url (PpmApi *api)
 SoupSession *
 ppm_api_get_session (PpmApi *api)
 {
-  return api->session;
+  return ppm_transport_get_http_session (api->transport);
+}
+
+PpmTransport *
+ppm_api_get_transport (PpmApi *api)
+{
+  return api->transport;
+}
+
+void
+ppm_api_set_tls_watch (PpmApi *api, PpmTlsWatch *watch)
+{
+  PpmTlsWatch *old = api->tls_watch;
+
+  api->tls_watch = watch ? ppm_tls_watch_ref (watch) : NULL;
+  ppm_tls_watch_unref (old);
 }
 
 void
@@ -222,12 +229,6 @@ void
 ppm_api_set_timeout (PpmApi *api, guint milliseconds)
 {
   api->timeout_ms = milliseconds > 0 ? milliseconds : PPM_API_DEFAULT_TIMEOUT_MS;
-}
-
-void
-ppm_api_set_proxy_resolver (PpmApi *api, GProxyResolver *resolver)
-{
-  soup_session_set_proxy_resolver (api->session, resolver);
 }
 
 /* ---- Helpers ---- */
@@ -269,6 +270,7 @@ request_free (Request *request)
   if (request->parent_handler)
     g_cancellable_disconnect (request->parent, request->parent_handler);
   g_clear_object (&request->parent);
+  g_clear_pointer (&request->turn, ppm_transport_end_turn);
   g_clear_object (&request->cancellable);
   g_clear_object (&request->message);
   g_clear_object (&request->session);
@@ -527,9 +529,18 @@ on_request_sent (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+send_now (gpointer data)
+{
+  Request *request = data;
+
+  soup_session_send_async (request->session, request->message, G_PRIORITY_DEFAULT,
+                           request->cancellable, on_request_sent, request);
+}
+
+static void
 start_request (PpmApi *api, Request *request, GCancellable *cancellable)
 {
-  request->session = g_object_ref (api->session);
+  request->session = g_object_ref (ppm_api_get_session (api));
   request->cancellable = g_cancellable_new ();
   if (request->max_bytes == 0)
     request->max_bytes = PPM_API_MAX_ANSWER_BYTES;
@@ -541,8 +552,9 @@ start_request (PpmApi *api, Request *request, GCancellable *cancellable)
                                                      g_object_unref);
   }
   request->timeout_id = g_timeout_add (api->timeout_ms, on_request_timeout, request);
-  soup_session_send_async (api->session, request->message, G_PRIORITY_DEFAULT,
-                           request->cancellable, on_request_sent, request);
+  ppm_tls_watch_message (api->tls_watch, request->message);
+  request->turn = ppm_transport_wait_turn (api->transport, request->cancellable, send_now,
+                                           request);
 }
 
 static SoupMessage *

@@ -11,6 +11,8 @@
 #include <json-glib/json-glib.h>
 
 #include "ppm-error.h"
+#include "ppm-tls.h"
+#include "ppm-transport.h"
 
 G_BEGIN_DECLS
 
@@ -25,23 +27,31 @@ typedef void (*PpmApiBytesCallback) (GBytes *body, const GError *error, gpointer
 #define PPM_API_DEFAULT_TIMEOUT_MS 30000
 
 /* Validates the server URL (http or https, with a host; else
- * PPM_ERROR_SETTINGS) and makes a session for it. */
+ * PPM_ERROR_SETTINGS); its calls go over a transport of its own. */
 PpmApi     *ppm_api_new (const char *server_url, GError **error);
+/* The same over this transport (referenced), maybe shared with others. */
+PpmApi     *ppm_api_new_with_transport (const char *server_url, PpmTransport *transport,
+                                        GError **error);
 void        ppm_api_free (PpmApi *api);
-/* An independent copy (same URL, token, timeout and proxy) for work that
- * must outlive the original, such as signing out after the client is gone. */
+/* An independent copy (same URL, token, timeout, transport and
+ * certificate decisions) for work that must outlive the original, such as
+ * signing out after the client is gone. */
 PpmApi     *ppm_api_copy (PpmApi *api);
 
 /* "http://host:port[/prefix]", without a trailing slash. */
 const char *ppm_api_get_base_url (PpmApi *api);
 /* "ws[s]://host:port[/prefix]/pcsocket/WS". */
 char       *ppm_api_get_ws_url (PpmApi *api);
+/* The transport's HTTP session. */
 SoupSession *ppm_api_get_session (PpmApi *api);
+PpmTransport *ppm_api_get_transport (PpmApi *api);
+/* Decides on the certificates its requests meet (referenced; NULL:
+ * libsoup's verification alone). */
+void        ppm_api_set_tls_watch (PpmApi *api, PpmTlsWatch *watch);
 
 void        ppm_api_set_token (PpmApi *api, const char *access_token);
 const char *ppm_api_get_token (PpmApi *api);
 void        ppm_api_set_timeout (PpmApi *api, guint milliseconds);
-void        ppm_api_set_proxy_resolver (PpmApi *api, GProxyResolver *resolver);
 
 /* The envelope of every call: the team, the signed-in user and the
  * device (any may be NULL, before the sign-in gave it). Copies. */

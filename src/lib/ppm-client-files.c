@@ -143,8 +143,8 @@ ppm_client_download_file (PpmClient *client, const char *url, goffset expected_s
   FileJob *job = job_new (client, callbacks, user_data);
 
   g_hash_table_add (file_jobs (client), job);
-  job->transfer = ppm_transfer_download (ppm_api_get_session (client->api), url, expected_size,
-                                         &job_callbacks, job);
+  job->transfer = ppm_transfer_download (ppm_api_get_session (client->api), client->tls_watch,
+                                         url, expected_size, &job_callbacks, job);
   return job->transfer;
 }
 
@@ -208,10 +208,10 @@ send_upload (PpmClient *client, const char *conversation_uuid, const char *path,
   from = client->registry.self->uuid;
   return upload_job_started (
     client, job,
-    path ? ppm_transfer_upload (session, url, path, name, job->mime, from, &job_callbacks, job,
-                                error)
-         : ppm_transfer_upload_bytes (session, url, data, name, job->mime, from,
-                                      &job_callbacks, job, error));
+    path ? ppm_transfer_upload (session, client->tls_watch, url, path, name, job->mime, from,
+                                &job_callbacks, job, error)
+         : ppm_transfer_upload_bytes (session, client->tls_watch, url, data, name, job->mime,
+                                      from, &job_callbacks, job, error));
 }
 
 PpmTransfer *

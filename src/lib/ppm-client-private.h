@@ -13,6 +13,8 @@
  *   ppm-client-requests.c the user's requests outside the session's flow:
  *                         history, profiles, icons, closing a conversation
  *   ppm-client-groups.c   group conversations: create, add, leave, list
+ *   ppm-client-transport.c the connections: a shared transport or one of
+ *                         the client's own, its proxy and certificates
  *   ppm-socket.c          the websocket: open, authenticate, dispatch frames
  *   ppm-reconnect.c       the repair of a lost session, the team refresh
  *   ppm-signin-agent.c, ppm-signin-visitor.c   the sign-in step tables
@@ -84,6 +86,7 @@ struct _PpmClient {
   PpmClientEvents events;
   gpointer user_data;
   GProxyResolver *proxy_resolver;
+  PpmTransport *shared_transport; /* given by ppm_client_set_transport(), or NULL */
   guint request_timeout_ms;
   guint keepalive_seconds;
   guint team_poll_seconds;
@@ -251,5 +254,13 @@ void      ppm_send_reset (PpmClient *client);
 /* Writes what waits once the socket is authenticated and caught up. */
 void      ppm_send_flush (PpmClient *client);
 void      ppm_send_rewatch_typing (PpmClient *client);
+
+/* ---- ppm-client-transport.c ---- */
+
+/* A new PpmApi for a connection: on the shared transport, or on one of
+ * its own with the client's proxy; with the client's timeout and
+ * certificate decisions. NULL with error for a bad URL, or a pinned
+ * certificate the shared transport does not trust. */
+PpmApi   *ppm_client_open_api (PpmClient *client, GError **error);
 
 G_END_DECLS

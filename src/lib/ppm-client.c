@@ -102,6 +102,7 @@ ppm_client_free (PpmClient *client)
   ppm_send_clear (client);
   g_clear_pointer (&client->api, ppm_api_free);
   g_clear_object (&client->proxy_resolver);
+  g_clear_pointer (&client->shared_transport, ppm_transport_unref);
   g_ptr_array_unref (client->listed);
   g_ptr_array_unref (client->member_targets);
   g_free (client->service_status);
@@ -225,7 +226,7 @@ ppm_client_connect (PpmClient *client, GError **error)
   }
   if (!validate_settings (client, error))
     return FALSE;
-  api = ppm_api_new (client->server_url, error);
+  api = ppm_client_open_api (client, error);
   if (api == NULL)
     return FALSE;
   if (client->terminal == NULL || *client->terminal == '\0') {
@@ -237,10 +238,6 @@ ppm_client_connect (PpmClient *client, GError **error)
   session_stop (client);
   g_clear_pointer (&client->api, ppm_api_free);
   client->api = api;
-  ppm_api_set_timeout (api, client->request_timeout_ms);
-  if (client->proxy_resolver)
-    ppm_api_set_proxy_resolver (api, client->proxy_resolver);
-  ppm_tls_watch_session (client->tls_watch, api);
   if (client->role == PPM_ROLE_VISITOR)
     ppm_client_set_identity (client, client->configured_app_uuid, NULL);
   client->cancellable = g_cancellable_new ();
@@ -371,8 +368,7 @@ sign_out (PpmClient *client)
     return;
   }
   sign_out = g_new0 (SignOut, 1);
-  sign_out->api = ppm_api_copy (client->api);
-  ppm_tls_watch_session (client->tls_watch, sign_out->api);  /* a pinned certificate holds */
+  sign_out->api = ppm_api_copy (client->api);  /* a pinned certificate holds */
   sign_out->logout = ppm_api_new_body (sign_out->api);
   acks = ppm_delivery_take_acks (&client->delivery);
   if (acks) {
@@ -453,14 +449,6 @@ ppm_client_conversation_for_user (PpmClient *client, const char *user_uuid)
   PpmConv *conv = ppm_registry_conv_for_user (&client->registry, user_uuid);
 
   return conv ? &conv->pub : NULL;
-}
-
-void
-ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver)
-{
-  g_set_object (&client->proxy_resolver, resolver);
-  if (client->api)
-    ppm_api_set_proxy_resolver (client->api, resolver);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "ppm-error.h"
 #include "ppm-transfer.h"
+#include "ppm-transport.h"
 #include "ppm-types.h"
 
 G_BEGIN_DECLS
@@ -173,9 +174,21 @@ void       ppm_client_send_typing (PpmClient *client, const char *conversation_u
 void       ppm_client_set_service_status (PpmClient *client, const char *status);
 
 /* Routes HTTP and websocket traffic through this resolver (libpurple proxy
- * settings): both use the one SoupSession of the client. Set it before
- * ppm_client_connect(); later it applies to new connections. */
+ * settings). Set it before ppm_client_connect(); later it applies to new
+ * connections. Ignored on a shared transport: ppm_transport_set_proxy_resolver()
+ * sets that one's for all its clients. */
 void       ppm_client_set_proxy_resolver (PpmClient *client, GProxyResolver *resolver);
+/* Addition, before ppm_client_connect(): the session's connections are
+ * this transport's (referenced), shared with the other clients given it,
+ * instead of ones of its own (ppm-transport.h). Meant for many sessions
+ * of one team in one process, such as a bridge's visitors: N open
+ * sessions then hold N websockets and at most 2 x
+ * PPM_TRANSPORT_HTTP_CONNS_PER_HOST HTTP connections between them,
+ * instead of up to that many HTTP connections each. Each client's
+ * requests, cancellations and certificate reports stay its own. The
+ * client's pinned_certificate must be the transport's (else connect fails
+ * with PPM_ERROR_SETTINGS). NULL: back to its own. */
+void       ppm_client_set_transport (PpmClient *client, PpmTransport *transport);
 
 /* ---- Addition: files, streamed to and from disk (ppm-transfer.h) ---- */
 

@@ -234,7 +234,9 @@ ppm_socket_open (PpmClient *client)
   ppm_socket_close (client);
   client->outbox.ack_wait_seconds = client->keepalive_seconds ? client->keepalive_seconds
                                                               : PPM_WS_KEEPALIVE_SECONDS;
-  client->ws = ppm_ws_new (ppm_api_get_session (client->api), url, &events, client);
+  client->ws = ppm_ws_new (ppm_transport_get_socket_session (ppm_api_get_transport (client->api)),
+                           url, &events, client);
+  ppm_ws_set_tls_watch (client->ws, client->tls_watch);
   if (client->keepalive_seconds > 0)
     ppm_ws_set_keepalive (client->ws, client->keepalive_seconds);
   ppm_ws_connect (client->ws, client->request_timeout_ms);

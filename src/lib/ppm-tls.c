@@ -3,7 +3,10 @@
  * ("accept-certificate"). We accept only the certificate the user pinned
  * (PpmClientConfig.pinned_certificate, a SHA-256 fingerprint) and remember
  * any other, so that the session ends with PPM_ERROR_CERTIFICATE and the
- * glue can show its fingerprint.
+ * glue can show its fingerprint. The decision is hooked on each message,
+ * not on the session: sessions may be shared by several clients
+ * (ppm-transport.h), and a refused certificate is told to the client
+ * whose request met it.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -65,15 +68,9 @@ watch_clear (PpmTlsWatch *watch)
 }
 
 static void
-watch_unref (PpmTlsWatch *watch)
-{
-  g_atomic_rc_box_release_full (watch, (GDestroyNotify) watch_clear);
-}
-
-static void
 watch_release (gpointer data, GClosure *closure)
 {
-  watch_unref (data);
+  ppm_tls_watch_unref (data);
 }
 
 static gboolean
@@ -94,15 +91,6 @@ on_accept_certificate (SoupMessage *message, GTlsCertificate *certificate,
   return FALSE;
 }
 
-static void
-on_request_queued (SoupSession *session, SoupMessage *message, gpointer data)
-{
-  PpmTlsWatch *watch = data;
-
-  g_signal_connect_data (message, "accept-certificate", G_CALLBACK (on_accept_certificate),
-                         g_atomic_rc_box_acquire (watch), watch_release, 0);
-}
-
 PpmTlsWatch *
 ppm_tls_watch_new (const char *pinned, PpmTlsRefused refused, gpointer data)
 {
@@ -115,11 +103,30 @@ ppm_tls_watch_new (const char *pinned, PpmTlsRefused refused, gpointer data)
 }
 
 void
-ppm_tls_watch_session (PpmTlsWatch *watch, PpmApi *api)
+ppm_tls_watch_message (PpmTlsWatch *watch, SoupMessage *message)
 {
-  g_signal_connect_data (ppm_api_get_session (api), "request-queued",
-                         G_CALLBACK (on_request_queued),
-                         g_atomic_rc_box_acquire (watch), watch_release, 0);
+  if (watch != NULL)
+    g_signal_connect_data (message, "accept-certificate", G_CALLBACK (on_accept_certificate),
+                           ppm_tls_watch_ref (watch), watch_release, 0);
+}
+
+const char *
+ppm_tls_watch_get_pinned (PpmTlsWatch *watch)
+{
+  return watch->pinned;
+}
+
+PpmTlsWatch *
+ppm_tls_watch_ref (PpmTlsWatch *watch)
+{
+  return g_atomic_rc_box_acquire (watch);
+}
+
+void
+ppm_tls_watch_unref (PpmTlsWatch *watch)
+{
+  if (watch != NULL)
+    g_atomic_rc_box_release_full (watch, (GDestroyNotify) watch_clear);
 }
 
 void
@@ -128,5 +135,5 @@ ppm_tls_watch_forget (PpmTlsWatch *watch)
   if (watch == NULL)
     return;
   watch->refused = NULL;
-  watch_unref (watch);
+  ppm_tls_watch_unref (watch);
 }

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "ppm-api.h"
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -20,8 +20,15 @@ char        *ppm_tls_certificate_fingerprint (GTlsCertificate *certificate);
 /* Accepts only the pinned certificate (a fingerprint, any notation, or
  * NULL) among those that fail verification; reports the others. */
 PpmTlsWatch *ppm_tls_watch_new (const char *pinned, PpmTlsRefused refused, gpointer data);
-/* Decides for the requests and websockets of api's session. */
-void         ppm_tls_watch_session (PpmTlsWatch *watch, PpmApi *api);
+/* Decides for this message (a request, a transfer or a websocket's
+ * handshake) should its connection's certificate fail verification; a
+ * NULL watch: nothing. Call it before the message is sent. */
+void         ppm_tls_watch_message (PpmTlsWatch *watch, SoupMessage *message);
+/* The pinned fingerprint, normalised, or NULL. */
+const char  *ppm_tls_watch_get_pinned (PpmTlsWatch *watch);
+PpmTlsWatch *ppm_tls_watch_ref (PpmTlsWatch *watch);
+/* NULL: nothing. */
+void         ppm_tls_watch_unref (PpmTlsWatch *watch);
 /* The owner goes away: no more reports; handshakes still running keep the
  * watch alive until they end. */
 void         ppm_tls_watch_forget (PpmTlsWatch *watch);

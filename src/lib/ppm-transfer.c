@@ -200,7 +200,8 @@ fail_invalid_url (gpointer data)
 }
 
 PpmTransfer *
-ppm_transfer_download (SoupSession *session, const char *url, goffset expected_size,
+ppm_transfer_download (SoupSession *session, PpmTlsWatch *tls, const char *url,
+                       goffset expected_size,
                        const PpmTransferCallbacks *callbacks, gpointer user_data)
 {
   PpmTransfer *transfer = transfer_new (soup_message_new (SOUP_METHOD_GET, url), callbacks,
@@ -212,6 +213,7 @@ ppm_transfer_download (SoupSession *session, const char *url, goffset expected_s
     return transfer;
   }
   g_debug ("-> GET %s (streamed)", url);
+  ppm_tls_watch_message (tls, transfer->message);
   soup_session_send_async (session, transfer->message, G_PRIORITY_DEFAULT,
                            transfer->cancellable, on_download_answered, transfer);
   return transfer;
@@ -408,7 +410,8 @@ ppm_transfer_upload_refusal (goffset size)
 /* The upload of size bytes read from source (taken), framed as the part
  * "file" of a multipart body. */
 static PpmTransfer *
-upload_stream (SoupSession *session, const char *upload_url, GInputStream *source,
+upload_stream (SoupSession *session, PpmTlsWatch *tls, const char *upload_url,
+               GInputStream *source,
                goffset size, const char *name, const char *mime, const char *user_uuid,
                const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
 {
@@ -453,13 +456,15 @@ upload_stream (SoupSession *session, const char *upload_url, GInputStream *sourc
   transfer->framing_before_file = (goffset) strlen (head);
   g_signal_connect (message, "wrote-body-data", G_CALLBACK (on_body_written), transfer);
   g_debug ("-> POST upload of %" G_GOFFSET_FORMAT " bytes (streamed)", size);
+  ppm_tls_watch_message (tls, message);
   soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT,
                                     transfer->cancellable, on_upload_answered, transfer);
   return transfer;
 }
 
 PpmTransfer *
-ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *path,
+ppm_transfer_upload (SoupSession *session, PpmTlsWatch *tls, const char *upload_url,
+                     const char *path,
                      const char *name, const char *mime, const char *user_uuid,
                      const PpmTransferCallbacks *callbacks, gpointer user_data, GError **error)
 {
@@ -480,18 +485,19 @@ ppm_transfer_upload (SoupSession *session, const char *upload_url, const char *p
   source = g_file_read (file, NULL, error);
   if (source == NULL)
     return NULL;
-  return upload_stream (session, upload_url, G_INPUT_STREAM (source),
+  return upload_stream (session, tls, upload_url, G_INPUT_STREAM (source),
                         g_file_info_get_size (info), name, mime, user_uuid, callbacks,
                         user_data, error);
 }
 
 PpmTransfer *
-ppm_transfer_upload_bytes (SoupSession *session, const char *upload_url, GBytes *data,
+ppm_transfer_upload_bytes (SoupSession *session, PpmTlsWatch *tls, const char *upload_url,
+                           GBytes *data,
                            const char *name, const char *mime, const char *user_uuid,
                            const PpmTransferCallbacks *callbacks, gpointer user_data,
                            GError **error)
 {
-  return upload_stream (session, upload_url, g_memory_input_stream_new_from_bytes (data),
+  return upload_stream (session, tls, upload_url, g_memory_input_stream_new_from_bytes (data),
                         (goffset) g_bytes_get_size (data), name, mime, user_uuid, callbacks,
                         user_data, error);
 }

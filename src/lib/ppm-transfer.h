@@ -5,13 +5,17 @@
  * ../shared/protocol/PPMESSAGE-PROTOCOL.md, "Files: upload, download,
  * icons, long text"; the sizes it refuses: "Limits and edge cases".
  *
- * A leaf: HTTP on the caller's SoupSession, no session state.
+ * A leaf: HTTP on the caller's SoupSession (and its certificate decisions,
+ * the tls argument: NULL for libsoup's verification alone), no session
+ * state.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
 #pragma once
 
 #include <libsoup/soup.h>
+
+#include "ppm-tls.h"
 
 G_BEGIN_DECLS
 
@@ -38,19 +42,21 @@ typedef struct {
 
 /* GET url, streamed. expected_size >= 0: more or fewer bytes are an error
  * (the message announced the size). */
-PpmTransfer *ppm_transfer_download (SoupSession *session, const char *url,
+PpmTransfer *ppm_transfer_download (SoupSession *session, PpmTlsWatch *tls, const char *url,
                                     goffset expected_size,
                                     const PpmTransferCallbacks *callbacks, gpointer user_data);
 /* POST the file at path to upload_url as multipart part "file" named name
  * with this mime type and the field user_uuid (as PPCom does), streamed
  * from disk. NULL with error when the file cannot be read or the server
  * would refuse it (see ppm_transfer_upload_refusal()). */
-PpmTransfer *ppm_transfer_upload (SoupSession *session, const char *upload_url,
+PpmTransfer *ppm_transfer_upload (SoupSession *session, PpmTlsWatch *tls,
+                                  const char *upload_url,
                                   const char *path, const char *name, const char *mime,
                                   const char *user_uuid, const PpmTransferCallbacks *callbacks,
                                   gpointer user_data, GError **error);
 /* The same for bytes in memory (a picture pasted into a message). */
-PpmTransfer *ppm_transfer_upload_bytes (SoupSession *session, const char *upload_url,
+PpmTransfer *ppm_transfer_upload_bytes (SoupSession *session, PpmTlsWatch *tls,
+                                        const char *upload_url,
                                         GBytes *data, const char *name, const char *mime,
                                         const char *user_uuid,
                                         const PpmTransferCallbacks *callbacks,

@@ -20,6 +20,7 @@
 
 struct _PpmWs {
   SoupSession *session;
+  PpmTlsWatch *tls_watch;
   char *url;
   PpmWsEvents events;
   gpointer user_data;
@@ -55,6 +56,15 @@ ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
 }
 
 void
+ppm_ws_set_tls_watch (PpmWs *ws, PpmTlsWatch *watch)
+{
+  PpmTlsWatch *old = ws->tls_watch;
+
+  ws->tls_watch = watch ? ppm_tls_watch_ref (watch) : NULL;
+  ppm_tls_watch_unref (old);
+}
+
+void
 ppm_ws_set_keepalive (PpmWs *ws, guint seconds)
 {
   ws->keepalive_seconds = seconds > 0 ? seconds : PPM_WS_KEEPALIVE_SECONDS;
@@ -85,6 +95,7 @@ ppm_ws_free (PpmWs *ws)
   drop_connection (ws);
   g_clear_object (&ws->cancellable);
   g_clear_object (&ws->session);
+  g_clear_pointer (&ws->tls_watch, ppm_tls_watch_unref);
   g_clear_error (&ws->error);
   g_free (ws->url);
   g_free (ws);
@@ -290,6 +301,7 @@ ppm_ws_connect (PpmWs *ws, guint timeout_ms)
                                   on_connect_timeout, ws);
   ws->attempt = g_new0 (ConnectAttempt, 1);
   ws->attempt->ws = ws;
+  ppm_tls_watch_message (ws->tls_watch, message);
   /* libsoup's own way, except ws:// through an HTTP proxy (ppm-ws-tunnel.h). */
   ppm_ws_tunnel_connect_async (ws->session, message, ws->cancellable, on_connected, ws->attempt);
   g_object_unref (message);

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ppm-clock.h"
+#include "ppm-tls.h"
 
 G_BEGIN_DECLS
 
@@ -56,8 +57,13 @@ typedef struct {
 #define PPM_WS_KEEPALIVE_SECONDS 30
 #define PPM_WS_CONNECT_TIMEOUT_MS 30000
 
+/* session: one for websockets (ppm_transport_get_socket_session()), so
+ * that the handshake never waits for a place in a pool of HTTP calls. */
 PpmWs    *ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
                       gpointer user_data);
+/* Decides on the certificate the handshake meets (referenced; NULL:
+ * libsoup's verification alone). Before ppm_ws_connect(). */
+void      ppm_ws_set_tls_watch (PpmWs *ws, PpmTlsWatch *watch);
 /* Closes without calling back. */
 void      ppm_ws_free (PpmWs *ws);
 void      ppm_ws_connect (PpmWs *ws, guint timeout_ms);

@@ -144,7 +144,7 @@ scenario_receive (gconstpointer arg)
   outcome.fd = g_file_open_tmp ("ppm-bench-XXXXXX", &path, NULL);
   before = bench_peak_rss_kib ();
   started = bench_now_ms ();
-  ppm_transfer_download (session, url, RECEIVED_BYTES, &callbacks, &outcome);
+  ppm_transfer_download (session, NULL, url, RECEIVED_BYTES, &callbacks, &outcome);
   if (!bench_wait_flag (&outcome.done, 600000) || outcome.error != NULL ||
       outcome.bytes != RECEIVED_BYTES)
     bench_fail ("the download failed: %s", outcome.error ? outcome.error->message : "timeout");
@@ -178,7 +178,7 @@ scenario_send (gconstpointer arg)
   fd = g_file_open_tmp ("ppm-bench-XXXXXX", &path, NULL);
   /* A 200 MB file: refused before anything is sent. */
   if (ftruncate (fd, (off_t) RECEIVED_BYTES) != 0 ||
-      ppm_transfer_upload (session, url, path, "big.bin", NULL, NULL, &callbacks, &outcome,
+      ppm_transfer_upload (session, NULL, url, path, "big.bin", NULL, NULL, &callbacks, &outcome,
                            &refused) != NULL ||
       !g_error_matches (refused, PPM_ERROR, PPM_ERROR_SEND_REFUSED))
     bench_fail ("a 200 MB upload was not refused before sending");
@@ -194,7 +194,8 @@ scenario_send (gconstpointer arg)
       bench_fail ("write");
   }
   before = bench_peak_rss_kib ();
-  ppm_transfer_upload (session, url, path, "big.bin", NULL, NULL, &callbacks, &outcome, NULL);
+  ppm_transfer_upload (session, NULL, url, path, "big.bin", NULL, NULL, &callbacks, &outcome,
+                       NULL);
   if (!bench_wait_flag (&outcome.done, 600000) || outcome.error != NULL || outcome.fid == NULL)
     bench_fail ("the upload failed: %s", outcome.error ? outcome.error->message : "timeout");
   else

@@ -233,6 +233,7 @@ static void
 remember_connection (PpmsServer *server, SoupServerMessage *msg)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
+  const char *user_agent;
 
   if (socket == NULL || g_hash_table_contains (server->connections, socket))
     return;
@@ -249,7 +250,10 @@ remember_connection (PpmsServer *server, SoupServerMessage *msg)
           g_hash_table_iter_remove (&iter);
       server->connections_sweep_at = 2 * g_hash_table_size (server->connections);
     }
-  g_hash_table_add (server->connections, g_object_ref (socket));
+  user_agent = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                             "User-Agent");
+  g_hash_table_insert (server->connections, g_object_ref (socket),
+                       g_strdup (user_agent ? user_agent : ""));
 }
 
 static void

@@ -56,6 +56,11 @@ void        ppms_server_set_deliver_online (PpmsServer *server, gboolean deliver
  * handler means to. Default FALSE. */
 void        ppms_server_set_return_predefined_scripts (PpmsServer *server, gboolean on);
 
+/* A file of tests/data/tls (test-only certificates and keys) as an
+ * absolute path (g_free), for a test run from the top of the tree as
+ * `make check` runs them. */
+char       *ppms_test_tls_file (const char *name);
+
 /* A valid RGB PNG of this size with a gradient (each size its own bytes),
  * for tests to send as a picture. */
 GBytes     *ppms_test_png (guint width, guint height);
@@ -113,6 +118,11 @@ void        ppms_server_set_ack_loss (PpmsServer *server, PpmsAckLoss when,
 guint       ppms_server_count_sockets (PpmsServer *server);
 /* Number of websockets accepted since the server was created. */
 guint       ppms_server_count_websockets_opened (PpmsServer *server);
+/* Number of HTTP connections the clients hold open now, busy or kept alive
+ * (websockets are not counted), of those whose first request's User-Agent
+ * contains user_agent_match (NULL: all). */
+guint       ppms_server_count_http_connections (PpmsServer *server,
+                                                const char *user_agent_match);
 /* Number of HTTP requests received so far whose path contains path_match
  * (NULL: all), e.g. "/api/" for API calls; benchmarks count a client's calls. */
 guint       ppms_server_count_requests (PpmsServer *server, const char *path_match);

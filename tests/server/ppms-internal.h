@@ -219,7 +219,8 @@ struct _PpmsServer {
 
   /* HTTP core (server.c) and distributor (api-visitor.c) state */
   gboolean listening;
-  GHashTable *connections;       /* GSocket* of every HTTP connection seen (ref), for stop() */
+  GHashTable *connections;       /* GSocket* of every HTTP connection seen (ref) -> the
+                                  * User-Agent of its first request, for stop() and counts */
   guint connections_sweep_at;    /* size of connections that triggers the next sweep of closed ones */
   GHashTable *amd_results;       /* visitor user uuid -> "WAITING"/"SUCCESS"/"ERROR" */
   guint distributor_source;

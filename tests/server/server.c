@@ -3,7 +3,9 @@
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "ppms-internal.h"
 
 typedef struct {
@@ -80,7 +82,8 @@ ppms_server_new_from_data (const char *seed_json, GError **error)
   PpmsServer *server = g_new0 (PpmsServer, 1);
 
   server->timer_scale = 1.0;
-  server->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, NULL);
+  server->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                              g_free);
   server->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ppms_store_init (server);
   if (seed_json != NULL)
@@ -333,6 +336,36 @@ guint
 ppms_server_count_websockets_opened (PpmsServer *server)
 {
   return server->websockets_opened;
+}
+
+/* The client has not closed its end. The server may be slow to close
+ * its own after the client closed a kept-alive connection, so the state
+ * of the GSocket alone would count those too. */
+static gboolean
+client_holds (GSocket *socket)
+{
+  char byte;
+  ssize_t got;
+
+  if (g_socket_is_closed (socket))
+    return FALSE;
+  got = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return got > 0 || (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+guint
+ppms_server_count_http_connections (PpmsServer *server, const char *user_agent_match)
+{
+  GHashTableIter iter;
+  GSocket *socket;
+  const char *user_agent;
+  guint open = 0;
+
+  g_hash_table_iter_init (&iter, server->connections);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &socket, (gpointer *) &user_agent))
+    open += client_holds (socket)
+            && (user_agent_match == NULL || strstr (user_agent, user_agent_match) != NULL);
+  return open;
 }
 
 guint

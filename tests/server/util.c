@@ -344,3 +344,13 @@ ppms_json_array_get_string (JsonArray *array, guint index)
     return NULL;
   return json_node_get_string (node);
 }
+
+char *
+ppms_test_tls_file (const char *name)
+{
+  g_autofree char *dir = g_path_get_dirname (__FILE__);   /* tests/server */
+  g_autofree char *path = g_build_filename (dir, "..", "data", "tls", name, NULL);
+
+  /* GTlsFileDatabase wants an absolute anchor path. */
+  return g_canonicalize_filename (path, NULL);
+}
