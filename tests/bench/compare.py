@@ -469,6 +469,10 @@ class Bench:
             growth = (rss[-1] - rss[1]) / 1024.0 if len(rss) >= 3 else None
             self.figure("memory: plugin RSS round %d - round 2" % len(rss), growth, "MiB", "<=", 2.0, kind="count",
                         note="rounds of a burst, window close and reconnect")
+            heap = self.get("memory_rounds", "plugin", "live_heap_after_round_kib") or []
+            heap_growth = (heap[-1] - heap[1]) / 1024.0 if len(heap) >= 3 else None
+            self.figure("memory: plugin live heap round %d - round 2" % len(heap), heap_growth, "MiB", kind="info",
+                        note="malloc's bytes in use (mallinfo2): a leak grows both, pages kept after a peak only the RSS")
         if "instructions" in ran:
             for key, what in (("per_conversation", "conversation"), ("per_message", "message")):
                 self.figure("instructions per %s: plugin/bare" % what,
