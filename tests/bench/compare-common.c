@@ -116,13 +116,14 @@ compare_shown (CompareRun *run, const char *text)
 static void
 flush_log (CompareRun *run)
 {
-  FILE *file;
+  FILE *file = run->recv_log ? fopen (run->recv_log, run->log_started ? "a" : "w") : NULL;
 
-  if (run->recv_log == NULL || (file = fopen (run->recv_log, run->log_started ? "a" : "w")) == NULL)
-    return;
-  fwrite (run->log->str, 1, run->log->len, file);
-  fclose (file);
-  run->log_started = TRUE;
+  if (file != NULL)
+    {
+      fwrite (run->log->str, 1, run->log->len, file);
+      fclose (file);
+      run->log_started = TRUE;
+    }
   g_string_truncate (run->log, 0);
 }
 
