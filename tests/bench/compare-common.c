@@ -6,6 +6,7 @@
 #include "compare-common.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,23 @@ compare_shown (CompareRun *run, const char *text)
       if (g_str_has_prefix (text, run->marker))
         run->shown_marked++;
     }
+}
+
+/* Writes out what the log holds (the first call starts the file afresh).
+ * Between rounds: a log kept whole would grow by every message of every
+ * round, which is the benchmark's memory, not the client's. */
+static void
+flush_log (CompareRun *run)
+{
+  FILE *file = run->recv_log ? fopen (run->recv_log, run->log_started ? "a" : "w") : NULL;
+
+  if (file != NULL)
+    {
+      fwrite (run->log->str, 1, run->log->len, file);
+      fclose (file);
+      run->log_started = TRUE;
+    }
+  g_string_truncate (run->log, 0);
 }
 
 void
@@ -229,6 +247,16 @@ current_rss_kib (void)
   return atol (line + strlen ("VmRSS:"));
 }
 
+/* The heap in use now, in KiB: next to the RSS it tells a leak (both grow)
+ * from pages the allocator keeps after a peak (only the RSS stays). */
+static long
+live_heap_kib (void)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  return (long) ((info.uordblks + info.hblkhd) / 1024);
+}
+
 typedef struct {
   const CompareClient *client;
   gpointer data;
@@ -273,6 +301,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
   Scenario s = { client, data, run };
   GString *result = g_string_new (NULL);
   g_autoptr (GString) rounds_rss = g_string_new (NULL);
+  g_autoptr (GString) rounds_heap = g_string_new (NULL);
   gint64 start, signed_in_us = 0, end = 0;
   double stall_longest_ms = 0, stall_longest_cpu_ms = 0;
   double per_minute = -1, loop_per_minute = -1, baseline_per_minute = -1,
@@ -309,6 +338,7 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
   else if (run->failure->len == 0 && g_str_equal (run->mode, "rounds"))
     {
       g_string_append (rounds_rss, ", \"rss_after_round_kib\": [");
+      g_string_append (rounds_heap, ", \"live_heap_after_round_kib\": [");
       for (guint r = 0; r < run->rounds && run->failure->len == 0; r++)
         {
           g_free (run->marker);
@@ -325,9 +355,12 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
           client->new_round (data);
           if (!run_until (client_signed_in, &s, run, SIGN_IN_TIMEOUT_MS))
             compare_fail (run, "signing in again did not complete");
+          flush_log (run);
           g_string_append_printf (rounds_rss, "%s%ld", r ? ", " : "", current_rss_kib ());
+          g_string_append_printf (rounds_heap, "%s%ld", r ? ", " : "", live_heap_kib ());
         }
       g_string_append (rounds_rss, "]");
+      g_string_append (rounds_heap, "]");
     }
   else if (run->failure->len == 0 && g_str_equal (run->mode, "send"))
     {
@@ -358,14 +391,14 @@ compare_run_main (CompareRun *run, const CompareClient *client, gpointer data)
     client->extra_result (data, result);
   client->sign_out (data);
 
-  if (run->recv_log != NULL)
-    g_file_set_contents (run->recv_log, run->log->str, run->log->len, NULL);
+  flush_log (run);
   {
     g_autofree char *head = g_strdup_printf ("result {\"client\": \"%s\", \"mode\": \"%s\", \"count\": %u",
                                              run->label, run->mode, run->count);
     g_string_prepend (result, head);
   }
   g_string_append (result, rounds_rss->str);
+  g_string_append (result, rounds_heap->str);
   if (stall_longest_ms > 0)
     g_string_append_printf (result, ", \"longest_stall_ms\": %.1f, \"longest_stall_cpu_ms\": %.1f",
                             stall_longest_ms, stall_longest_cpu_ms);

@@ -44,6 +44,7 @@ typedef struct {
   char *broken;
   int control_fd;
   GString *log;
+  gboolean log_started;        /* recv_log holds its first part */
   char *marker;               /* "bench rR " in burst mode */
   guint shown, shown_marked, sends_acked, buddies;
   gint64 first_marked_us, last_marked_us;

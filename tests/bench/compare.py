@@ -354,6 +354,18 @@ class Bench:
                             on_ready=next_round, timeout=3600)
         server.stop()
         self.store("memory_rounds", "plugin", r)
+        self.store("memory_floor", "libpurple", self.libpurple_floor())
+
+    def libpurple_floor(self):
+        """bench-purple-floor's figures: libpurple's own bytes per buddy,
+        the floor under the plugin's RSS per 1,000 conversations."""
+        program = os.path.join(self.build, "tests/bench/bench-purple-floor")
+        if not os.path.exists(program):
+            return {"error": "%s is not built (make bench builds it)" % program}
+        out = subprocess.run([program], capture_output=True, text=True, timeout=600,
+                             env=dict(os.environ, PLUGIN_DIR=os.path.abspath(self.build))).stdout
+        return {line.split()[1]: float(line.split()[2]) for line in out.splitlines()
+                if line.startswith("figure ")}
 
     # ---- The counters can fail ----
 
@@ -469,6 +481,12 @@ class Bench:
             growth = (rss[-1] - rss[1]) / 1024.0 if len(rss) >= 3 else None
             self.figure("memory: plugin RSS round %d - round 2" % len(rss), growth, "MiB", "<=", 2.0, kind="count",
                         note="rounds of a burst, window close and reconnect")
+            heap = self.get("memory_rounds", "plugin", "live_heap_after_round_kib") or []
+            heap_growth = (heap[-1] - heap[1]) / 1024.0 if len(heap) >= 3 else None
+            self.figure("memory: plugin live heap round %d - round 2" % len(heap), heap_growth, "MiB", kind="info",
+                        note="malloc's bytes in use (mallinfo2): a leak grows both, pages kept after a peak only the RSS")
+            self.figure("memory: libpurple's own floor per 1,000 conversations", self.get("memory_floor", "libpurple", "libpurple_floor_per_1000_conversations"),
+                        "MiB", kind="info", note="bench-purple-floor: buddies with their contacts, an alias and a setting, no window, no plugin")
         if "instructions" in ran:
             for key, what in (("per_conversation", "conversation"), ("per_message", "message")):
                 self.figure("instructions per %s: plugin/bare" % what,

@@ -62,6 +62,8 @@ def raw_table(document):
     results = document["results"]
     lines = []
     for scenario in sorted(results):
+        if not any(c in results[scenario] for c in CLIENTS):
+            continue    # a figure of no client (memory_floor): in the figures table
         columns = [(k, name) for k, name in RAW_COLUMNS
                    if any(k in results[scenario].get(c, {}) for c in CLIENTS)]
         lines.append("\n**%s**\n" % scenario)
