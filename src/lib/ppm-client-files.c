@@ -140,8 +140,11 @@ PpmTransfer *
 ppm_client_download_file (PpmClient *client, const char *url, goffset expected_size,
                           const PpmTransferCallbacks *callbacks, gpointer user_data)
 {
-  FileJob *job = job_new (client, callbacks, user_data);
+  FileJob *job;
 
+  /* The session comes with the first connect (ppm_client_connect). */
+  g_return_val_if_fail (client->api != NULL, NULL);
+  job = job_new (client, callbacks, user_data);
   g_hash_table_add (file_jobs (client), job);
   job->transfer = ppm_transfer_download (ppm_api_get_session (client->api), client->tls_watch,
                                          url, expected_size, &job_callbacks, job);

@@ -195,7 +195,8 @@ void       ppm_client_set_transport (PpmClient *client, PpmTransport *transport)
 /* Downloads a file of a message (its file_url), handing the bytes to
  * callbacks->data as they arrive; expected_size (the message's file_size,
  * -1 unknown) bounds it. Stop it with ppm_transfer_cancel(); the client
- * cancels what still runs when it is freed (no callback then). */
+ * cancels what still runs when it is freed (no callback then). Only once
+ * the client has connected at least once (NULL before). */
 PpmTransfer *ppm_client_download_file (PpmClient *client, const char *url,
                                        goffset expected_size,
                                        const PpmTransferCallbacks *callbacks,
