@@ -48,7 +48,7 @@ test_parse_malformed (void)
 {
   static const char *const bad[] = {
     "", "{", "{\"a\": }", "[1, 2]", "\"text\"", "42", "null", "<html>500</html>",
-    "{\"a\": 1} trailing", "\xff\xfe{}",
+    "{\"a\": 1} trailing", "\xff\xfe{}", "{\"a\": \"\xc3\x28\"}",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {

@@ -235,31 +235,67 @@ test_icons_fetched_once (void)
   ppms_server_free (server);
 }
 
-/* libpurple counts the users of one icon image in 8 bits: 300 visitors
- * with the same picture must not wrap it (the image was freed under the
- * buddies and windows still showing it; valgrind sees the reads). */
+/* A sign-in with a backlog of 300 conversations: their visitors' icons
+ * wait until the account is connected (they were 300 downloads queued ahead
+ * of the catch-up), then every one arrives. libpurple counts the users of
+ * one icon image in 8 bits: 300 visitors with the same picture must not
+ * wrap it (the image was freed under the buddies and windows still showing
+ * it; valgrind sees the reads). */
 static gboolean
 icons_settled (PpmsServer *server, guint expected)
 {
   return ppms_server_count_requests (server, "/identicon/") >= expected;
 }
 
+static gint icons_asked_at_sign_on = -1;
+
 static void
-test_icon_shared_by_many (void)
+on_signed_on (PurpleConnection *gc, gpointer server)
+{
+  icons_asked_at_sign_on = (gint) ppms_server_count_requests (server, "/identicon/");
+}
+
+static gboolean
+every_buddy_has_its_icon (PpmsServer *server, PurpleAccount *account)
+{
+  GSList *buddies = purple_find_buddies (account, NULL);
+  gboolean all = buddies != NULL;
+
+  for (GSList *l = buddies; all && l != NULL; l = l->next) {
+    PpmsUser *user = ppms_user_lookup (server, purple_buddy_get_name (l->data));
+
+    all = user != NULL
+          && g_strcmp0 (purple_buddy_icons_get_checksum_for_user (l->data), user->user_icon) == 0;
+  }
+  g_slist_free (buddies);
+  return all;
+}
+
+static void
+test_icons_after_backlog (void)
 {
   PpmsServer *server = server_start ();
   g_autoptr (GError) error = NULL;
   PurpleAccount *account;
   GSList *buddies;
+  static int handle;
 
   g_assert_true (ppms_server_generate (server, "{\"conversations\": 300, \"messages_per_conversation\": 1,"
                                                " \"unacked_per_conversation\": 1, \"seed\": 3}", &error));
   g_assert_no_error (error);
+  purple_signal_connect (purple_connections_get_handle (), "signed-on", &handle,
+                         PURPLE_CALLBACK (on_signed_on), server);
   account = harness_add_account (ppms_server_get_url (server), AGENT_EMAIL, AGENT_PASSWORD);
   harness_connect (account);
   g_assert_true (harness_wait_connected (account, WAIT_MS));
+  g_assert_cmpint (icons_asked_at_sign_on, ==, 0);
   g_assert_true (HARNESS_WAIT_FOR (icons_settled (server, 300), WAIT_MS));
-  harness_run_for (500);
+  g_assert_true (HARNESS_WAIT_FOR (every_buddy_has_its_icon (server, account), WAIT_MS));
+  /* One download each (the visitors and the colleagues), none twice. */
+  g_assert_cmpuint (ppms_server_count_requests (server, "/identicon/"), ==,
+                    harness_count_buddies (account, NULL));
+  purple_signal_disconnect (purple_connections_get_handle (), "signed-on", &handle,
+                            PURPLE_CALLBACK (on_signed_on));
   /* Every window closed and every buddy removed drops the image's users. */
   while (purple_get_conversations () != NULL)
     purple_conversation_destroy (purple_get_conversations ()->data);
@@ -327,7 +363,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   harness_add_test ("/purple/people/get-info", test_get_info);
   harness_add_test ("/purple/people/icons-fetched-once", test_icons_fetched_once);
-  harness_add_test ("/purple/people/icon-shared-by-many", test_icon_shared_by_many);
+  harness_add_test ("/purple/people/icons-after-backlog", test_icons_after_backlog);
   harness_add_test ("/purple/people/visitor-page", test_visitor_page);
   harness_add_test ("/purple/people/visitor-buddy-is-the-team", test_visitor_buddy_is_the_team);
   return g_test_run ();

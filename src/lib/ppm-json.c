@@ -15,7 +15,9 @@
 JsonObject *
 ppm_json_parse_object (const char *data, gssize length, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  /* Not json_parser_new_immutable (): sealing hashes every object parsed,
+   * about an eighth of the parse, and nothing here shares nodes. */
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) parse_error = NULL;
   JsonNode *root;
 
@@ -25,10 +27,8 @@ ppm_json_parse_object (const char *data, gssize length, GError **error)
   }
   if (length < 0)
     length = (gssize) strlen (data);
-  if (!g_utf8_validate (data, length, NULL)) {
-    g_set_error_literal (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("answer is not UTF-8"));
-    return NULL;
-  }
+  /* json-glib checks the UTF-8 first ("JSON data must be UTF-8 encoded"):
+   * a pass of ours before it cost as much again. */
   if (!json_parser_load_from_data (parser, data, length, &parse_error)) {
     g_set_error (error, PPM_ERROR, PPM_ERROR_PROTOCOL, _("answer is not JSON: %s"),
                  parse_error->message);

@@ -99,6 +99,7 @@ on_connected (gpointer user_data)
   show_own_name (pa);
   ppm_status_push_current (pa);
   ppm_typing_refresh_watches (pa);
+  ppm_people_fetch_icons (pa);
 }
 
 static void
@@ -387,7 +388,7 @@ ppm_connection_close (PurpleConnection *gc)
   ppm_history_account_closed (pa);
   ppm_chat_account_closed (pa);
   g_clear_pointer (&pa->requests, g_ptr_array_unref);
-  g_clear_pointer (&pa->icons_loading, g_hash_table_destroy);
+  ppm_people_account_closed (pa);
   ppm_original_account_closed (pa);
   g_clear_pointer (&pa->team_scripts, g_ptr_array_unref);
   g_hash_table_destroy (pa->pending_sends);

@@ -2,7 +2,8 @@
  * gives it) and buddy icons. An icon is downloaded from the user's icon
  * URL only when that URL differs from the one its current icon came from:
  * libpurple keeps the URL as the icon's checksum with the buddy list, so
- * an unchanged icon is not fetched again, not even after a restart.
+ * an unchanged icon is not fetched again, not even after a restart. Icons
+ * are fetched once the account is connected, a few at a time.
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
@@ -134,6 +135,25 @@ icon_share_allowed (PurpleAccount *account, const char *who, const char *icon_fi
   return TRUE;
 }
 
+/* At sign-in every open conversation's buddy wants its icon: a thousand
+ * downloads queued at once delayed the catch-up's own requests behind them
+ * (libsoup serves its queue in order, and walks it for every request) and
+ * kept the server busy. So icons wait until the account is connected (the
+ * catch-up read), then go a few at a time from a low-priority idle, after
+ * the delivery of the backlog and whatever else is ready. */
+#define ICON_DOWNLOADS_AT_ONCE 2
+
+typedef struct _PpmIconQueue PpmIconQueue;
+
+struct _PpmIconQueue {
+  GHashTable *waiting;  /* buddy name -> icon URL not asked for yet */
+  GQueue order;         /* the waiting buddy names, first wanted first (owned) */
+  GHashTable *loading;  /* buddy name -> icon URL being downloaded */
+  guint idle_id;
+};
+
+static void schedule_downloads (PpmAccount *pa);
+
 static void
 on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
 {
@@ -144,7 +164,7 @@ on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
   PurpleBuddy *buddy = purple_find_buddy (pa->account, request->who);
   g_autofree char *icon_file = NULL;
 
-  g_hash_table_remove (pa->icons_loading, request->who);
+  g_hash_table_remove (pa->icons->loading, request->who);
   if (error != NULL || size == 0) {
     purple_debug_warning (PPM_DEBUG_CATEGORY, "icon of %s not loaded from %s: %s\n",
                           request->who, url, error != NULL ? error->message : "empty");
@@ -164,12 +184,66 @@ on_icon (gpointer data, const char *url, GBytes *body, const GError *error)
     }
   }
   ppm_request_done (request);
+  schedule_downloads (pa);
+}
+
+static gboolean
+start_downloads (gpointer data)
+{
+  PpmAccount *pa = data;
+  PpmIconQueue *icons = pa->icons;
+  char *who;
+
+  icons->idle_id = 0;
+  while (g_hash_table_size (icons->loading) < ICON_DOWNLOADS_AT_ONCE
+         && (who = g_queue_pop_head (&icons->order)) != NULL) {
+    char *url = NULL;
+    PpmRequest *request = ppm_request_new (pa, who);
+
+    g_hash_table_steal_extended (icons->waiting, who, NULL, (gpointer *) &url);
+    g_hash_table_replace (icons->loading, who, url);
+    ppm_client_download_icon (pa->client, url, on_icon, request);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_downloads (PpmAccount *pa)
+{
+  PpmIconQueue *icons = pa->icons;
+
+  if (icons->idle_id != 0 || g_queue_is_empty (&icons->order)
+      || purple_connection_get_state (pa->gc) != PURPLE_CONNECTED)
+    return;
+  icons->idle_id = g_idle_add_full (G_PRIORITY_LOW, start_downloads, pa, NULL);
+}
+
+void
+ppm_people_fetch_icons (PpmAccount *pa)
+{
+  if (pa->icons != NULL)
+    schedule_downloads (pa);
+}
+
+void
+ppm_people_account_closed (PpmAccount *pa)
+{
+  PpmIconQueue *icons = g_steal_pointer (&pa->icons);
+
+  if (icons == NULL)
+    return;
+  g_clear_handle_id (&icons->idle_id, g_source_remove);
+  g_queue_clear_full (&icons->order, g_free);
+  g_hash_table_destroy (icons->waiting);
+  g_hash_table_destroy (icons->loading);
+  g_free (icons);
 }
 
 void
 ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url)
 {
   PurpleBuddy *buddy = who != NULL ? purple_find_buddy (pa->account, who) : NULL;
+  PpmIconQueue *icons;
 
   if (buddy == NULL || icon_url == NULL || *icon_url == '\0')
     return;
@@ -183,12 +257,26 @@ ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url)
     }
     return;
   }
-  if (pa->icons_loading == NULL)
-    pa->icons_loading = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (g_strcmp0 (g_hash_table_lookup (pa->icons_loading, who), icon_url) == 0)
+  if (pa->icons == NULL) {
+    pa->icons = g_new0 (PpmIconQueue, 1);
+    pa->icons->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    pa->icons->loading = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  }
+  icons = pa->icons;
+  if (g_strcmp0 (g_hash_table_lookup (icons->loading, who), icon_url) == 0)
     return;
-  g_hash_table_insert (pa->icons_loading, g_strdup (who), g_strdup (icon_url));
-  ppm_client_download_icon (pa->client, icon_url, on_icon, ppm_request_new (pa, who));
+  if (g_hash_table_contains (icons->waiting, who)) {
+    /* Waiting still: the newest URL is the one to fetch. */
+    g_hash_table_insert (icons->waiting, (gpointer) who, g_strdup (icon_url));
+    return;
+  }
+  {
+    char *name = g_strdup (who);
+
+    g_queue_push_tail (&icons->order, name);
+    g_hash_table_insert (icons->waiting, name, g_strdup (icon_url));
+  }
+  schedule_downloads (pa);
 }
 
 /* ---- Where a visitor is ---- */

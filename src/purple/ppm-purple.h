@@ -53,7 +53,7 @@ typedef struct {
   char *typing_partner;      /* IM window whose conversation we watch for typing */
   guint typing_watch_id;     /* typing.c: the watch of a window just opened, asked for soon */
   GPtrArray *requests;       /* PpmRequest* waiting for the library's answer */
-  GHashTable *icons_loading; /* people.c: buddy name -> icon URL being downloaded */
+  struct _PpmIconQueue *icons; /* people.c: icons waiting or being downloaded */
   GHashTable *chat_ids;      /* chat.c: conversation uuid -> libpurple chat id */
   int last_chat_id;
   GHashTable *chat_typing;   /* chat.c: typing marks -> their timer ids */
@@ -216,6 +216,9 @@ void     ppm_history_window_note (PpmAccount *pa, const char *partner,
 void ppm_people_get_info (PurpleConnection *gc, const char *who);
 /* Downloads the buddy's icon unless it already came from icon_url. */
 void ppm_people_update_icon (PpmAccount *pa, const char *who, const char *icon_url);
+/* Icons wait until the account is connected: this starts them. */
+void ppm_people_fetch_icons (PpmAccount *pa);
+void ppm_people_account_closed (PpmAccount *pa);
 /* A visitor's page (PpmUser.page_title, page_url) changed: a system line
  * says where the visitor is in the open window, or in the window once it
  * opens; Get Info and the tooltip show it too. */
