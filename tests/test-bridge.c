@@ -1006,6 +1006,8 @@ picture_across_crash (Bridge *b)
   g_autoptr (GBytes) stored = NULL;
   const char *stored_body = NULL;
   guint images = team_has_subtype (b, "IMAGE", NULL);
+  g_autofree char *half_file = g_build_filename (b->user_dir, "ppmessage-bridge", "files",
+                                                 "cut-off-by-the-crash", NULL);
 
   ppms_server_stop (b->server);
   contact_sends_file (b, "later.png", png);
@@ -1013,6 +1015,9 @@ picture_across_crash (Bridge *b)
   /* It tried, and kept the file for the next try. */
   g_assert_true (HARNESS_WAIT_FOR (core_logged (b, "not with the team yet"), WAIT_MS));
   core_stop (b, SIGKILL);
+  /* A receive the crash cut off leaves its part behind: the restart
+   * deletes it (kept_files below), and keeps the picture waiting. */
+  g_assert_true (g_file_set_contents (half_file, "half a file", -1, NULL));
   g_assert_true (ppms_server_restart (b->server, &error));
   g_assert_no_error (error);
   core_start (b);

@@ -79,5 +79,9 @@ void bridge_contacts_offer_ended (const char *path, gboolean delivered);
 /* Where they are kept until the team has them (g_free). */
 char *bridge_files_dir (void);
 void  bridge_files_init (PurplePlugin *plugin);
+/* Deletes what a crash left in that directory (a receive cut off, a copy
+ * of an agent's file being offered): every file but the kept ones (a set
+ * of paths) and those of transfers running now. */
+void  bridge_files_sweep (GHashTable *kept_paths);
 /* Cancels the bridge's offer of the file at path; FALSE: none runs. */
 gboolean bridge_files_cancel_offer (const char *path);

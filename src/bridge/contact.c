@@ -13,13 +13,13 @@
  * a crash kept from the server comes again: the latest uuids taken over are
  * kept too, and such a reply is dropped.
  *
- * A contact's file goes the same way: kept (its path and name under the
- * uuid its message will carry) once complete, uploaded one at a time, and
- * sent with that uuid; it leaves the state, and the disk, when the team
- * stored the message. After a restart it is uploaded again and its
- * message carries the same uuid, so the team gets it once. A file the
- * server refuses (its size, an error other than the network's) is
- * dropped, and the contact is told.
+ * A contact's file goes the same way (contact-files.c): kept (its path
+ * and name under the uuid its message will carry) once complete, uploaded
+ * one at a time, and sent with that uuid; it leaves the state, and the
+ * disk, when the team stored the message. After a restart it is uploaded
+ * again and its message carries the same uuid, so the team gets it once.
+ * A file the server refuses (its size, an error other than the network's)
+ * is dropped, and the contact is told.
  *
  * Many contacts, few active: a session opens when the contact writes (or
  * at start when one was open or work is left) and closes after the quiet
@@ -27,7 +27,7 @@
  *
  * Copyright (C) 2026 The purple-ppmessage authors. GPL-2.0-or-later.
  */
-#include "bridge.h"
+#include "contact.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -39,32 +39,8 @@
 /* An agent's typing shows this long on the other network unless renewed
  * (an agent's client repeats its notice while they type). */
 #define TYPING_SHOWN_S 5
-/* An agent's file offered to the contact and not taken by then goes as
- * its link (a contact's client may never answer an offer). */
-#define OFFER_WAIT_S  600
 /* Replies remembered as taken over: more than can be in doubt at once. */
 #define TAKEN_KEPT    200
-
-struct _BridgeContact {
-  char *path;               /* the state file */
-  GKeyFile *state;
-  char *protocol_id;
-  char *account_name;
-  char *who;
-  PpmClient *client;
-  char *conversation_uuid;
-  GHashTable *in_flight;    /* uuids sent in this session, waiting for their result */
-  char *uploading;          /* the uuid of the file being uploaded, one at a time */
-  char *offering;           /* the uuid of the agent's file offered to the contact, one at a time */
-  char *offer_path;         /* its copy, downloaded */
-  FILE *offer_stream;       /* open while it downloads */
-  guint offer_timeout_id;
-  gboolean connected;
-  guint quiet_id;
-  guint retry_id;
-  guint retry_s;
-  guint typing_id;          /* the agent's typing shown to the contact, until this */
-};
 
 static GHashTable *contacts; /* path -> BridgeContact* */
 static char *problem_told;   /* the last problem the user was told of */
@@ -77,9 +53,6 @@ static guint transport_users;
 
 static void session_open (BridgeContact *contact);
 static void session_close (BridgeContact *contact);
-static void touch (BridgeContact *contact);
-static void retry_later (BridgeContact *contact);
-static void upload_next (BridgeContact *contact);
 
 /* ---- The contact ---- */
 
@@ -106,13 +79,13 @@ visitor_client_free (PpmClient *client)
     g_clear_pointer (&transport, ppm_transport_unref);
 }
 
-static PurpleAccount *
+PurpleAccount *
 contact_account (BridgeContact *contact)
 {
   return purple_accounts_find (contact->account_name, contact->protocol_id);
 }
 
-static void
+void
 contact_save (BridgeContact *contact)
 {
   bridge_state_save (contact->state, contact->path);
@@ -126,12 +99,10 @@ group_empty (BridgeContact *contact, const char *group)
   return keys[0] == NULL;
 }
 
-static void offer_abandon (BridgeContact *contact);
-
 static void
 contact_free (BridgeContact *contact)
 {
-  offer_abandon (contact);
+  contact_offer_abandon (contact);
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
   g_clear_handle_id (&contact->retry_id, g_source_remove);
   g_clear_handle_id (&contact->typing_id, g_source_remove);
@@ -167,7 +138,7 @@ contact_from_file (const char *path)
   return contact;
 }
 
-static BridgeContact *
+BridgeContact *
 contact_for (PurpleAccount *account, const char *who)
 {
   g_autofree char *path = bridge_state_path (account, who);
@@ -204,7 +175,7 @@ contact_profile (BridgeContact *contact, PurpleAccount *account, char **name, ch
 
 /* ---- The agents' replies to the contact ---- */
 
-static PurpleConnection *
+PurpleConnection *
 contact_connection (BridgeContact *contact)
 {
   PurpleAccount *account = contact_account (contact);
@@ -243,141 +214,12 @@ typing_show (BridgeContact *contact)
   contact->typing_id = g_timeout_add_seconds (TYPING_SHOWN_S, on_typing_faded, contact);
 }
 
-/* ---- The agents' files, offered to the contact ---- */
-
-/* The offer in this process ends; its entry stays in the state. */
-static void
-offer_abandon (BridgeContact *contact)
-{
-  g_clear_handle_id (&contact->offer_timeout_id, g_source_remove);
-  g_clear_pointer (&contact->offer_stream, fclose);
-  if (contact->offer_path != NULL)
-    g_unlink (contact->offer_path);
-  g_clear_pointer (&contact->offer_path, g_free);
-  g_clear_pointer (&contact->offering, g_free);
-}
-
-static void deliver_replies (BridgeContact *contact);
-
-/* The file was taken (its line is not needed), or not (its line, with
- * the link, goes instead). */
-static void
-offer_end (BridgeContact *contact, gboolean delivered, const char *why)
-{
-  g_autofree char *uuid = g_strdup (contact->offering);
-
-  if (!delivered)
-    purple_debug_warning (LOG, "an agent's file goes to the contact as a link: %s\n", why);
-  offer_abandon (contact);
-  g_key_file_remove_key (contact->state, BRIDGE_GROUP_FILES_OUT, uuid, NULL);
-  if (delivered)
-    g_key_file_remove_key (contact->state, BRIDGE_GROUP_TO_CONTACT, uuid, NULL);
-  contact_save (contact);
-  deliver_replies (contact);
-}
-
-static gboolean
-on_offer_data (gpointer data, const guint8 *bytes, gsize size, GError **error)
-{
-  BridgeContact *contact = data;
-
-  if (contact->offer_stream != NULL && fwrite (bytes, 1, size, contact->offer_stream) == size)
-    return TRUE;
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s", g_strerror (errno));
-  return FALSE;
-}
-
-static gboolean
-on_offer_unanswered (gpointer data)
-{
-  BridgeContact *contact = data;
-
-  contact->offer_timeout_id = 0;
-  /* Its cancel signal ends the offer; without a transfer, this does. */
-  if (!bridge_files_cancel_offer (contact->offer_path))
-    offer_end (contact, FALSE, "the contact did not take the file");
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_offer_downloaded (gpointer data, const char *fid, const GError *error)
-{
-  BridgeContact *contact = data;
-  PurpleConnection *gc = contact_connection (contact);
-  gboolean written;
-
-  if (contact->offer_stream == NULL)
-    return;                     /* abandoned with its session */
-  written = fclose (g_steal_pointer (&contact->offer_stream)) == 0;
-  if (error != NULL || !written || gc == NULL) {
-    offer_end (contact, FALSE,
-               error ? error->message : "the account is offline or the file unwritable");
-    return;
-  }
-  /* Its end comes as a file-send signal (files.c). */
-  contact->offer_timeout_id = g_timeout_add_seconds (OFFER_WAIT_S, on_offer_unanswered, contact);
-  serv_send_file (gc, contact->who, contact->offer_path);
-}
-
-static const PpmTransferCallbacks offer_callbacks = {
-  .data = on_offer_data,
-  .finished = on_offer_downloaded,
-};
-
-/* Whether the contact's network takes files from the bridged account. */
-static gboolean
-network_takes_files (BridgeContact *contact, PurpleConnection *gc)
-{
-  PurplePlugin *prpl = purple_connection_get_prpl (gc);
-  PurplePluginProtocolInfo *info = prpl ? PURPLE_PLUGIN_PROTOCOL_INFO (prpl) : NULL;
-
-  /* Without can_receive_file (IRC's DCC) the contact's client would have
-   * to reach the bridge's computer: the link is surer. */
-  return info != NULL && info->send_file != NULL && info->can_receive_file != NULL
-         && info->can_receive_file (gc, contact->who);
-}
-
-/* Offers the agent's file of this reply, unless another one is being
- * offered (it comes next). FALSE: it cannot be offered, its line goes. */
-static gboolean
-offer_file (BridgeContact *contact, PurpleConnection *gc, const char *uuid)
-{
-  g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES_OUT, uuid,
-                                                    NULL, NULL);
-  g_autofree char *dir = bridge_files_dir ();
-  g_autofree char *name = NULL;
-
-  if (contact->offering != NULL)
-    return TRUE;
-  if (file == NULL || g_strv_length (file) < 3 || !contact->connected
-      || !network_takes_files (contact, gc) || g_mkdir_with_parents (dir, 0700) != 0)
-    return FALSE;
-  /* The name the contact sees is the file's own. */
-  name = ppm_file_name_safe (file[1]);
-  contact->offer_path = g_build_filename (dir, name, NULL);
-  if (g_file_test (contact->offer_path, G_FILE_TEST_EXISTS)) {
-    g_autofree char *unique = g_strdup_printf ("%.8s-%s", uuid, name);
-
-    g_free (contact->offer_path);
-    contact->offer_path = g_build_filename (dir, unique, NULL);
-  }
-  contact->offer_stream = g_fopen (contact->offer_path, "wb");
-  if (contact->offer_stream == NULL) {
-    g_clear_pointer (&contact->offer_path, g_free);
-    return FALSE;
-  }
-  contact->offering = g_strdup (uuid);
-  ppm_client_download_file (contact->client, file[0], g_ascii_strtoll (file[2], NULL, 10),
-                            &offer_callbacks, contact);
-  return TRUE;
-}
-
 /* Hands the waiting replies, in order, to the other network; stops at the
  * first it does not take (the account is offline, say). An agent's file
  * is offered as a file where the network takes files, and meanwhile the
  * replies after it go on. */
-static void
-deliver_replies (BridgeContact *contact)
+void
+contact_deliver_replies (BridgeContact *contact)
 {
   PurpleAccount *account = contact_account (contact);
   PurpleConnection *gc = contact_connection (contact);
@@ -394,7 +236,7 @@ deliver_replies (BridgeContact *contact)
     PurpleConversation *conv;
 
     if (g_key_file_has_key (contact->state, BRIDGE_GROUP_FILES_OUT, uuids[i], NULL)) {
-      if (offer_file (contact, gc, uuids[i]))
+      if (contact_offer_file (contact, gc, uuids[i]))
         continue;
       g_key_file_remove_key (contact->state, BRIDGE_GROUP_FILES_OUT, uuids[i], NULL);
       changed = TRUE;
@@ -419,149 +261,14 @@ deliver_replies (BridgeContact *contact)
 /* ---- The contact's messages to the team ---- */
 
 /* A line of the bridge's own, delivered as the replies are. */
-static void
-tell (BridgeContact *contact, const char *text)
+void
+contact_tell (BridgeContact *contact, const char *text)
 {
   g_autofree char *uuid = g_uuid_string_random ();
 
   g_key_file_set_string (contact->state, BRIDGE_GROUP_TO_CONTACT, uuid, text);
   contact_save (contact);
-  deliver_replies (contact);
-}
-
-/* The file is with the team, or will never be: the local copy goes. */
-static void
-file_forget (BridgeContact *contact, const char *uuid)
-{
-  g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES, uuid,
-                                                    NULL, NULL);
-
-  if (file != NULL && file[0] != NULL && g_unlink (file[0]) != 0 && errno != ENOENT)
-    purple_debug_warning (LOG, "could not delete %s: %s\n", file[0], g_strerror (errno));
-  g_key_file_remove_key (contact->state, BRIDGE_GROUP_FILES, uuid, NULL);
-  contact_save (contact);
-}
-
-/* The contact learns that their file did not arrive, and why. */
-static void
-tell_file_refused (BridgeContact *contact, const char *name, const char *why)
-{
-  g_autofree char *line = g_strdup_printf (_("Your file %s did not reach the team: %s"),
-                                           name ? name : "", why);
-
-  purple_debug_warning (LOG, "a contact's file did not reach the team: %s\n", why);
-  tell (contact, line);
-}
-
-/* The server refused the file (its size, its answer): it never will take
- * it. */
-static void
-file_refused (BridgeContact *contact, const char *uuid, const GError *error)
-{
-  g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES, uuid,
-                                                    NULL, NULL);
-  g_autofree char *name = g_strdup (file != NULL && file[0] != NULL ? file[1] : NULL);
-
-  file_forget (contact, uuid);
-  tell_file_refused (contact, name, error->message);
-}
-
-/* An image as the agents should see it (a picture), else any file. */
-static char *
-file_mime (const char *path, const char *name, gboolean *as_image)
-{
-  guint8 head[16] = { 0 };
-  gsize size = 0;
-  FILE *stream = g_fopen (path, "rb");
-  const char *image;
-  g_autofree char *type = NULL;
-
-  if (stream != NULL) {
-    size = fread (head, 1, sizeof head, stream);
-    fclose (stream);
-  }
-  image = ppm_file_image_mime (head, size);
-  *as_image = image != NULL;
-  if (image != NULL)
-    return g_strdup (image);
-  type = g_content_type_guess (name, NULL, 0, NULL);
-  return g_content_type_get_mime_type (type) ?: g_strdup ("application/octet-stream");
-}
-
-/* The server said no (the size, its answer): it will say so again. A
- * failure on the way (the library's network error, a connection refused
- * or broken) may pass at the next try. */
-static gboolean
-refused_by_server (const GError *error)
-{
-  return error->domain == PPM_ERROR && error->code != PPM_ERROR_NETWORK;
-}
-
-static void on_upload_finished (gpointer data, const char *fid, const GError *error);
-
-static const PpmTransferCallbacks upload_callbacks = {
-  .finished = on_upload_finished,
-};
-
-/* Uploads the next file kept for the team, if none is on its way. */
-static void
-upload_next (BridgeContact *contact)
-{
-  g_auto (GStrv) uuids = bridge_state_keys (contact->state, BRIDGE_GROUP_FILES);
-
-  for (guint i = 0; uuids[i] != NULL && contact->uploading == NULL; i++) {
-    g_auto (GStrv) file = g_key_file_get_string_list (contact->state, BRIDGE_GROUP_FILES,
-                                                      uuids[i], NULL, NULL);
-    g_autoptr (GError) error = NULL;
-    g_autofree char *mime = NULL;
-    gboolean as_image;
-
-    if (g_hash_table_contains (contact->in_flight, uuids[i]))
-      continue;
-    if (file == NULL || file[0] == NULL || file[1] == NULL) {
-      purple_debug_error (LOG, "a damaged file entry in %s is dropped\n", contact->path);
-      file_forget (contact, uuids[i]);
-      continue;
-    }
-    mime = file_mime (file[0], file[1], &as_image);
-    if (ppm_client_send_file_with_uuid (contact->client, contact->conversation_uuid, file[0],
-                                        file[1], mime, as_image, uuids[i], &upload_callbacks,
-                                        contact, &error) == NULL) {
-      if (g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK)) {
-        retry_later (contact);
-        return;
-      }
-      file_refused (contact, uuids[i], error);
-      continue;
-    }
-    contact->uploading = g_strdup (uuids[i]);
-    g_hash_table_add (contact->in_flight, g_strdup (uuids[i]));
-  }
-}
-
-static void
-on_upload_finished (gpointer data, const char *fid, const GError *error)
-{
-  BridgeContact *contact = data;
-  g_autofree char *uuid = g_steal_pointer (&contact->uploading);
-
-  if (uuid == NULL)
-    return;                     /* its session ended meanwhile */
-  touch (contact);
-  if (error == NULL) {
-    /* Its message is on its way: send_result ends it. */
-    upload_next (contact);
-    return;
-  }
-  g_hash_table_remove (contact->in_flight, uuid);
-  if (!refused_by_server (error)) {
-    purple_debug_warning (LOG, "a contact's file is not with the team yet: %s\n",
-                          error->message);
-    retry_later (contact);
-    return;
-  }
-  file_refused (contact, uuid, error);
-  upload_next (contact);
+  contact_deliver_replies (contact);
 }
 
 static void
@@ -582,7 +289,7 @@ send_to_team (BridgeContact *contact)
     ppm_client_send_text_with_uuid (contact->client, contact->conversation_uuid,
                                     text ? text : "", uuids[i]);
   }
-  upload_next (contact);
+  contact_upload_next (contact);
 }
 
 /* ---- Quiet period and retries ---- */
@@ -596,7 +303,7 @@ on_quiet (gpointer data)
   /* A message still on its way keeps the session open. */
   if (g_hash_table_size (contact->in_flight) > 0 || !group_empty (contact, BRIDGE_GROUP_TO_TEAM)
       || !group_empty (contact, BRIDGE_GROUP_FILES)) {
-    touch (contact);
+    contact_touch (contact);
     return G_SOURCE_REMOVE;
   }
   purple_debug_info (LOG, "a contact's session closes after its quiet period\n");
@@ -608,8 +315,8 @@ on_quiet (gpointer data)
 }
 
 /* Something happened: the quiet period starts again. */
-static void
-touch (BridgeContact *contact)
+void
+contact_touch (BridgeContact *contact)
 {
   int quiet = purple_prefs_get_int (BRIDGE_PREF_QUIET);
 
@@ -631,8 +338,8 @@ on_retry (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-retry_later (BridgeContact *contact)
+void
+contact_retry_later (BridgeContact *contact)
 {
   contact->retry_s = CLAMP (contact->retry_s * 2, RETRY_FIRST_S, RETRY_MAX_S);
   g_clear_handle_id (&contact->retry_id, g_source_remove);
@@ -662,7 +369,7 @@ on_connected (gpointer data)
 
   contact->connected = TRUE;
   contact->retry_s = 0;
-  touch (contact);
+  contact_touch (contact);
   send_to_team (contact);
 }
 
@@ -689,9 +396,9 @@ on_disconnected (gpointer data, const GError *error)
   g_hash_table_remove_all (contact->in_flight);
   g_clear_pointer (&contact->uploading, g_free);
   if (contact->offer_stream != NULL)
-    offer_abandon (contact);    /* its download goes with the client */
+    contact_offer_abandon (contact);    /* its download goes with the client */
   g_clear_handle_id (&contact->quiet_id, g_source_remove);
-  retry_later (contact);
+  contact_retry_later (contact);
 }
 
 static void
@@ -737,27 +444,6 @@ remember_taken (BridgeContact *contact, const char *uuid)
   g_key_file_set_boolean (contact->state, BRIDGE_GROUP_TAKEN, uuid, TRUE);
 }
 
-/* An agent's file or picture, to offer as a file; its line (name, size,
- * link) stays for the networks that take no files. */
-static void
-keep_file_out (BridgeContact *contact, const PpmMessage *message)
-{
-  g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, message->file_size);
-  g_autofree char *picture = NULL;
-  const char *name = message->file_name;
-  const char *file[4] = { message->file_url, NULL, size, NULL };
-
-  if (name == NULL) {
-    /* A picture has no name: "picture.png" after its type. */
-    const char *slash = message->mime ? strchr (message->mime, '/') : NULL;
-
-    picture = g_strconcat ("picture", slash && slash[1] ? "." : "", slash ? slash + 1 : "", NULL);
-    name = picture;
-  }
-  file[1] = name;
-  g_key_file_set_string_list (contact->state, BRIDGE_GROUP_FILES_OUT, message->uuid, file, 3);
-}
-
 static void
 on_message (gpointer data, const PpmMessage *message, const PpmConversation *conversation)
 {
@@ -771,11 +457,11 @@ on_message (gpointer data, const PpmMessage *message, const PpmConversation *con
                          message->text ? message->text : "");
   if ((message->kind == PPM_MESSAGE_FILE || message->kind == PPM_MESSAGE_IMAGE)
       && message->file_url != NULL)
-    keep_file_out (contact, message);
+    contact_keep_file_out (contact, message);
   remember_taken (contact, message->uuid);
   contact_save (contact);
-  touch (contact);
-  deliver_replies (contact);
+  contact_touch (contact);
+  contact_deliver_replies (contact);
 }
 
 static void
@@ -799,14 +485,14 @@ on_send_result (gpointer data, const char *conversation_uuid, const char *messag
     purple_debug_warning (LOG, "a contact's message is not with the team yet: %s\n",
                           error->message);
     if (contact->client != NULL && contact->connected)
-      retry_later (contact);
+      contact_retry_later (contact);
     return;
   }
   if (g_key_file_has_key (contact->state, BRIDGE_GROUP_FILES, message_uuid, NULL))
-    file_forget (contact, message_uuid);
+    contact_file_forget (contact, message_uuid);
   g_key_file_remove_key (contact->state, BRIDGE_GROUP_TO_TEAM, message_uuid, NULL);
   contact_save (contact);
-  touch (contact);
+  contact_touch (contact);
 }
 
 static void
@@ -909,7 +595,7 @@ session_close (BridgeContact *contact)
   g_hash_table_remove_all (contact->in_flight);
   g_clear_pointer (&contact->uploading, g_free);
   if (contact->offer_stream != NULL)
-    offer_abandon (contact);    /* its download goes with the client */
+    contact_offer_abandon (contact);    /* its download goes with the client */
   g_clear_pointer (&contact->conversation_uuid, g_free);
   if (client != NULL) {
     ppm_client_disconnect (client);
@@ -929,7 +615,7 @@ send_kept (BridgeContact *contact)
     g_clear_handle_id (&contact->retry_id, g_source_remove);
     session_open (contact);
   } else {
-    touch (contact);
+    contact_touch (contact);
     send_to_team (contact);
   }
 }
@@ -961,7 +647,7 @@ void
 bridge_contact_file_refused (PurpleAccount *account, const char *who, const char *name,
                              const char *why)
 {
-  tell_file_refused (contact_for (account, who), name, why);
+  contact_tell_file_refused (contact_for (account, who), name, why);
 }
 
 void
@@ -973,7 +659,7 @@ bridge_contact_typing (PurpleAccount *account, const char *who)
   if (contact != NULL && contact->connected && contact->conversation_uuid != NULL)
     ppm_client_send_typing (contact->client, contact->conversation_uuid);
   if (contact != NULL && contact->client != NULL)
-    touch (contact);
+    contact_touch (contact);
 }
 
 void
@@ -987,7 +673,7 @@ bridge_contacts_account_online (PurpleAccount *account)
     BridgeContact *contact = value;
 
     if (contact_account (contact) == account)
-      deliver_replies (contact);
+      contact_deliver_replies (contact);
   }
 }
 
@@ -1002,7 +688,7 @@ bridge_contacts_offer_ended (const char *path, gboolean delivered)
     BridgeContact *contact = value;
 
     if (g_strcmp0 (contact->offer_path, path) == 0) {
-      offer_end (contact, delivered, "the contact did not take the file");
+      contact_offer_end (contact, delivered, "the contact did not take the file");
       return;
     }
   }
@@ -1013,26 +699,33 @@ bridge_contacts_resume (void)
 {
   g_autofree char *dir = bridge_state_dir ();
   g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  g_autoptr (GHashTable) kept = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) bridged = g_ptr_array_new ();
   const char *name;
 
   while (listing != NULL && (name = g_dir_read_name (listing)) != NULL) {
     g_autofree char *path = g_build_filename (dir, name, NULL);
     BridgeContact *contact;
-    PurpleAccount *account;
 
     if (!g_str_has_suffix (name, ".state"))
       continue;
     contact = contact_from_file (path);
-    account = contact_account (contact);
-    if (contact->who == NULL || !bridge_account_is_bridged (account)) {
+    contact_list_kept_files (contact, kept);
+    if (contact->who == NULL || !bridge_account_is_bridged (contact_account (contact)))
       g_hash_table_remove (contacts, path);
-      continue;
-    }
+    else
+      g_ptr_array_add (bridged, contact);
+  }
+  /* Before any session writes a file there again. */
+  bridge_files_sweep (kept);
+  for (guint i = 0; i < bridged->len; i++) {
+    BridgeContact *contact = bridged->pdata[i];
+
     if (g_key_file_get_boolean (contact->state, BRIDGE_GROUP_CONTACT, "open", NULL)
         || !group_empty (contact, BRIDGE_GROUP_TO_TEAM)
         || !group_empty (contact, BRIDGE_GROUP_FILES))
       session_open (contact);
-    deliver_replies (contact);
+    contact_deliver_replies (contact);
   }
 }
 

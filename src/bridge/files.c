@@ -103,6 +103,31 @@ on_file_send_ended (PurpleXfer *xfer, gpointer data)
                                  purple_xfer_is_completed (xfer));
 }
 
+void
+bridge_files_sweep (GHashTable *kept_paths)
+{
+  g_autofree char *dir = bridge_files_dir ();
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  g_autoptr (GHashTable) running = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *name;
+
+  for (GList *l = purple_xfers_get_all (); l != NULL; l = l->next) {
+    const char *local = purple_xfer_get_local_filename (l->data);
+
+    if (local != NULL)
+      g_hash_table_add (running, (gpointer) local);
+  }
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+
+    if (g_hash_table_contains (kept_paths, path) || g_hash_table_contains (running, path))
+      continue;
+    purple_debug_info (LOG, "a file left by an earlier run is deleted: %s\n", name);
+    if (g_unlink (path) != 0)
+      purple_debug_warning (LOG, "could not delete %s: %s\n", path, g_strerror (errno));
+  }
+}
+
 gboolean
 bridge_files_cancel_offer (const char *path)
 {
