@@ -675,6 +675,9 @@ assert_typing_both_ways (Bridge *b)
 
 /* ---- The cases ---- */
 
+static void  file_by_dcc (Bridge *b);
+static guint team_has_subtype (Bridge *b, const char *subtype, const char **body);
+
 static void
 test_both_ways (gconstpointer network)
 {
@@ -691,6 +694,7 @@ test_both_ways (gconstpointer network)
   if (b->network == NETWORK_IRC) {
     g_assert_cmpstr (visitor->user_fullname, ==, CONTACT_NICK " (IRC)");
     g_assert_nonnull (strstr (visitor->user_signature, "IRC: " CONTACT_NICK));
+    file_by_dcc (b);
   } else {
     g_assert_cmpstr (visitor->user_fullname, ==, XMPP_CONTACT_BARE " (XMPP)");
     g_assert_nonnull (strstr (visitor->user_signature, "XMPP: " XMPP_CONTACT_BARE));
@@ -710,6 +714,8 @@ test_both_ways (gconstpointer network)
                                        "<b>It left</b> today & arrives soon", NULL });
   /* The agent's messages are the agent's, the contact's are the visitor's. */
   g_assert_cmpuint (contact_heard (b, "Hello from IRC"), ==, 0);
+  /* The IRC contact's file, once. */
+  g_assert_cmpuint (team_has_subtype (b, "FILE", NULL), ==, b->network == NETWORK_IRC);
   bridge_free (b);
 }
 
@@ -931,6 +937,25 @@ agent_shares_file (Bridge *b, const char *name, GBytes *content)
   return g_steal_pointer (&fid);
 }
 
+/* The agent gets the contact's file from its visitor, as a message of
+ * this subtype; its body (json_object_unref), whose member fid_member names
+ * the stored file, which holds these very bytes. */
+static JsonObject *
+agent_gets_file (Bridge *b, const char *subtype, const char *fid_member, GBytes *content)
+{
+  const JsonObject *msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GBytes) stored = NULL;
+
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, subtype);
+  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
+  body = message_body_object (msg);
+  stored = server_file (b->server, json_object_get_string_member (body, fid_member));
+  g_assert_true (g_bytes_equal (stored, content));
+  return g_steal_pointer (&body);
+}
+
 /* A picture the contact sends reaches the agent as a picture (an IMAGE
  * message), with its very bytes; the bridge keeps no copy. */
 static void
@@ -938,19 +963,34 @@ picture_to_team (Bridge *b)
 {
   g_autoptr (GBytes) png = test_png (40, 30);
   g_autoptr (JsonObject) body = NULL;
-  g_autoptr (GBytes) stored = NULL;
-  const JsonObject *msg;
 
   contact_sends_file (b, "parcel.png", png);
-  msg = ppms_peer_wait_message_match (b->agent, is_file_message, NULL, WAIT_MS);
-  g_assert_nonnull (msg);
-  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "ms"), ==, "IMAGE");
-  g_assert_cmpstr (json_object_get_string_member ((JsonObject *) msg, "fi"), ==, b->visitor);
-  body = message_body_object (msg);
+  body = agent_gets_file (b, "IMAGE", "orig", png);
   g_assert_cmpstr (json_object_get_string_member (body, "mime"), ==, "image/png");
-  stored = server_file (b->server, json_object_get_string_member (body, "orig"));
-  g_assert_true (g_bytes_equal (stored, png));
   g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+}
+
+/* A file the IRC contact offers by DCC SEND: the bridge connects to the
+ * contact, acknowledges every byte (the file spans many reads), and the
+ * agent gets it as a file under its name, once; the bridge keeps no copy. */
+static void
+file_by_dcc (Bridge *b)
+{
+  g_autoptr (GString) note = g_string_new (NULL);
+  g_autoptr (GBytes) content = NULL;
+  g_autoptr (JsonObject) body = NULL;
+  IrcDccOffer *offer;
+
+  for (guint line = 1; line <= 4000; line++)
+    g_string_append_printf (note, "Parcel %u: left the depot\n", line);
+  content = g_bytes_new (note->str, note->len);
+  offer = irc_pal_offer_file (b->irc_contact, BRIDGE_NICK, "delivery-note.txt", content);
+  body = agent_gets_file (b, "FILE", "fid", content);
+  g_assert_cmpstr (json_object_get_string_member (body, "name"), ==, "delivery-note.txt");
+  g_assert_true (HARNESS_WAIT_FOR (offer->finished, WAIT_MS));
+  g_assert_cmpuint (offer->acked, ==, note->len);
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  irc_dcc_offer_free (offer);
 }
 
 /* An agent's file reaches the contact as a file, byte for byte, instead
@@ -1035,8 +1075,10 @@ picture_across_crash (Bridge *b)
   g_assert_no_error (error);
 }
 
-/* Files both ways (XMPP's file transfer; IRC's DCC would need the
- * contact's client to accept a connection), each once. */
+/* Files both ways over XMPP's file transfer, each once (an IRC
+ * contact's DCC SEND is in /bridge/irc/both-ways; an agent's file would
+ * need the IRC contact's client to accept a connection: it goes as a
+ * link). */
 static void
 test_files (gconstpointer network)
 {

@@ -430,3 +430,129 @@ irc_pal_wait_nick_free (IrcPal *pal, const char *nick)
     ppms_run_for (20);
   }
 }
+
+/* ---- The pal's DCC SEND ---- */
+
+/* DCC writes an IPv4 address as one decimal number. */
+#define DCC_LOOPBACK "2130706433"   /* 127.0.0.1 */
+
+static void
+irc_dcc_finish (IrcDccOffer *offer)
+{
+  offer->finished = TRUE;
+  if (offer->connection != NULL)
+    g_io_stream_close (G_IO_STREAM (offer->connection), NULL, NULL);
+}
+
+static void irc_dcc_read_ack (IrcDccOffer *offer);
+
+static void
+on_irc_dcc_ack (GObject *source, GAsyncResult *result, gpointer data)
+{
+  IrcDccOffer *offer = data;
+  g_autoptr (GError) error = NULL;
+  gsize size = 0;
+  guint32 count;
+
+  offer->pending--;
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &size, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error == NULL && size == sizeof offer->ack) {
+    memcpy (&count, offer->ack, sizeof count);
+    offer->acked = GUINT32_FROM_BE (count);
+    if (offer->acked < g_bytes_get_size (offer->data)) {
+      irc_dcc_read_ack (offer);
+      return;
+    }
+  }
+  /* The last count, or the receiver hung up: the sender closes. */
+  irc_dcc_finish (offer);
+}
+
+static void
+irc_dcc_read_ack (IrcDccOffer *offer)
+{
+  offer->pending++;
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (offer->connection)),
+                                 offer->ack, sizeof offer->ack, G_PRIORITY_DEFAULT, offer->cancel,
+                                 on_irc_dcc_ack, offer);
+}
+
+static void
+on_irc_dcc_written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  IrcDccOffer *offer = data;
+  g_autoptr (GError) error = NULL;
+
+  offer->pending--;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    irc_dcc_finish (offer);
+}
+
+static void
+on_irc_dcc_accepted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  IrcDccOffer *offer = data;
+  g_autoptr (GError) error = NULL;
+  GSocketConnection *connection = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source),
+                                                                   result, NULL, &error);
+
+  offer->pending--;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_assert_no_error (error);
+  offer->connection = connection;
+  g_socket_listener_close (offer->listener);
+  /* The counts come while the bytes go. */
+  offer->pending++;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                   g_bytes_get_data (offer->data, NULL),
+                                   g_bytes_get_size (offer->data), G_PRIORITY_DEFAULT,
+                                   offer->cancel, on_irc_dcc_written, offer);
+  irc_dcc_read_ack (offer);
+}
+
+IrcDccOffer *
+irc_pal_offer_file (IrcPal *pal, const char *to, const char *name, GBytes *data)
+{
+  IrcDccOffer *offer = g_new0 (IrcDccOffer, 1);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  g_assert_null (strchr (name, ' '));
+  offer->listener = g_socket_listener_new ();
+  offer->cancel = g_cancellable_new ();
+  offer->data = g_bytes_ref (data);
+  g_socket_listener_add_address (offer->listener, any_port, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  offer->pending++;
+  g_socket_listener_accept_async (offer->listener, offer->cancel, on_irc_dcc_accepted, offer);
+  line = g_strdup_printf ("PRIVMSG %s :\001DCC SEND %s " DCC_LOOPBACK " %u %zu\001", to, name,
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)),
+                          g_bytes_get_size (data));
+  irc_pal_send (pal, line);
+  return offer;
+}
+
+void
+irc_dcc_offer_free (IrcDccOffer *offer)
+{
+  g_cancellable_cancel (offer->cancel);
+  /* Their callbacks use it. */
+  g_assert_true (PPMS_WAIT_FOR (offer->pending == 0, LOCAL_WAIT_MS));
+  g_socket_listener_close (offer->listener);
+  if (offer->connection != NULL) {
+    g_io_stream_close (G_IO_STREAM (offer->connection), NULL, NULL);
+    g_object_unref (offer->connection);
+  }
+  g_object_unref (offer->listener);
+  g_object_unref (offer->cancel);
+  g_bytes_unref (offer->data);
+  g_free (offer);
+}

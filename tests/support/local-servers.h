@@ -71,4 +71,22 @@ void     irc_pal_free (IrcPal *pal);
  * a moment longer); the test fails if it stays taken. */
 void     irc_pal_wait_nick_free (IrcPal *pal, const char *nick);
 
+/* A file the pal offers by DCC SEND: a listener of its own on a loopback
+ * port sends the bytes to the one receiver that connects and reads its
+ * acknowledgements (the running count of bytes received). */
+typedef struct {
+  GSocketListener *listener;
+  GSocketConnection *connection;
+  GCancellable *cancel;
+  GBytes *data;
+  guint8 ack[4];
+  guint32 acked;            /* the receiver's last count */
+  gboolean finished;        /* all acknowledged, or the receiver hung up */
+  guint pending;            /* its operations under way */
+} IrcDccOffer;
+
+/* name: without spaces (it goes unquoted). */
+IrcDccOffer *irc_pal_offer_file (IrcPal *pal, const char *to, const char *name, GBytes *data);
+void         irc_dcc_offer_free (IrcDccOffer *offer);
+
 G_END_DECLS
