@@ -676,6 +676,7 @@ assert_typing_both_ways (Bridge *b)
 /* ---- The cases ---- */
 
 static void  file_by_dcc (Bridge *b);
+static void  file_by_dcc_broken_off (Bridge *b);
 static guint team_has_subtype (Bridge *b, const char *subtype, const char **body);
 
 static void
@@ -695,6 +696,7 @@ test_both_ways (gconstpointer network)
     g_assert_cmpstr (visitor->user_fullname, ==, CONTACT_NICK " (IRC)");
     g_assert_nonnull (strstr (visitor->user_signature, "IRC: " CONTACT_NICK));
     file_by_dcc (b);
+    file_by_dcc_broken_off (b);
   } else {
     g_assert_cmpstr (visitor->user_fullname, ==, XMPP_CONTACT_BARE " (XMPP)");
     g_assert_nonnull (strstr (visitor->user_signature, "XMPP: " XMPP_CONTACT_BARE));
@@ -990,6 +992,24 @@ file_by_dcc (Bridge *b)
   g_assert_true (HARNESS_WAIT_FOR (offer->finished, WAIT_MS));
   g_assert_cmpuint (offer->acked, ==, note->len);
   g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  irc_dcc_offer_free (offer);
+}
+
+/* A DCC SEND broken off halfway: the contact is told, nothing reaches the
+ * team, and the part received is deleted. */
+static void
+file_by_dcc_broken_off (Bridge *b)
+{
+  g_autoptr (GBytes) half = g_bytes_new_static ("the first half of it\n", 21);
+  guint files = team_has_subtype (b, "FILE", NULL);
+  IrcDccOffer *offer = irc_pal_offer_file_cut (b->irc_contact, BRIDGE_NICK, "broken.txt", half,
+                                               2 * g_bytes_get_size (half));
+
+  g_assert_true (HARNESS_WAIT_FOR (offer->finished, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (contact_heard (b, "Your file broken.txt did not reach the "
+                                                  "team: the transfer broke off") == 1, WAIT_MS));
+  g_assert_true (HARNESS_WAIT_FOR (kept_files (b) == 0, WAIT_MS));
+  g_assert_cmpuint (team_has_subtype (b, "FILE", NULL), ==, files);
   irc_dcc_offer_free (offer);
 }
 

@@ -10,6 +10,7 @@
  */
 #include "bridge.h"
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #define LOG "ppmessage-bridge"
@@ -86,12 +87,17 @@ on_file_recv_complete (PurpleXfer *xfer, gpointer data)
                             purple_xfer_get_local_filename (xfer), name);
 }
 
-/* A transfer that broke off leaves no half file behind. */
+/* A transfer that broke off (the contact's side or ours, the account
+ * going offline) leaves no half file behind, and the contact, whose client
+ * may show it as sent, learns that the team has nothing. */
 static void
 on_file_recv_cancel (PurpleXfer *xfer, gpointer data)
 {
-  if (is_bridged (xfer, PURPLE_XFER_RECEIVE))
-    g_unlink (purple_xfer_get_local_filename (xfer));
+  if (!is_bridged (xfer, PURPLE_XFER_RECEIVE))
+    return;
+  g_unlink (purple_xfer_get_local_filename (xfer));
+  bridge_contact_file_refused (purple_xfer_get_account (xfer), purple_xfer_get_remote_user (xfer),
+                               purple_xfer_get_filename (xfer), _("the transfer broke off"));
 }
 
 /* An agent's file the bridge offered the contact (from its directory). */

@@ -517,6 +517,13 @@ on_irc_dcc_accepted (GObject *source, GAsyncResult *result, gpointer data)
 IrcDccOffer *
 irc_pal_offer_file (IrcPal *pal, const char *to, const char *name, GBytes *data)
 {
+  return irc_pal_offer_file_cut (pal, to, name, data, g_bytes_get_size (data));
+}
+
+IrcDccOffer *
+irc_pal_offer_file_cut (IrcPal *pal, const char *to, const char *name, GBytes *data,
+                        gsize announced_size)
+{
   IrcDccOffer *offer = g_new0 (IrcDccOffer, 1);
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
@@ -535,7 +542,7 @@ irc_pal_offer_file (IrcPal *pal, const char *to, const char *name, GBytes *data)
   g_socket_listener_accept_async (offer->listener, offer->cancel, on_irc_dcc_accepted, offer);
   line = g_strdup_printf ("PRIVMSG %s :\001DCC SEND %s " DCC_LOOPBACK " %u %zu\001", to, name,
                           g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)),
-                          g_bytes_get_size (data));
+                          announced_size);
   irc_pal_send (pal, line);
   return offer;
 }

@@ -87,6 +87,10 @@ typedef struct {
 
 /* name: without spaces (it goes unquoted). */
 IrcDccOffer *irc_pal_offer_file (IrcPal *pal, const char *to, const char *name, GBytes *data);
+/* The same announcing announced_size bytes: with more than data holds,
+ * the pal closes once data is acknowledged, a transfer broken off. */
+IrcDccOffer *irc_pal_offer_file_cut (IrcPal *pal, const char *to, const char *name,
+                                     GBytes *data, gsize announced_size);
 void         irc_dcc_offer_free (IrcDccOffer *offer);
 
 G_END_DECLS
