@@ -206,10 +206,7 @@ ppm_api_get_transport (PpmApi *api)
 void
 ppm_api_set_tls_watch (PpmApi *api, PpmTlsWatch *watch)
 {
-  PpmTlsWatch *old = api->tls_watch;
-
-  api->tls_watch = watch ? ppm_tls_watch_ref (watch) : NULL;
-  ppm_tls_watch_unref (old);
+  ppm_tls_watch_replace (&api->tls_watch, watch);
 }
 
 void

@@ -130,6 +130,15 @@ ppm_tls_watch_unref (PpmTlsWatch *watch)
 }
 
 void
+ppm_tls_watch_replace (PpmTlsWatch **slot, PpmTlsWatch *watch)
+{
+  PpmTlsWatch *old = *slot;
+
+  *slot = watch ? ppm_tls_watch_ref (watch) : NULL;
+  ppm_tls_watch_unref (old);
+}
+
+void
 ppm_tls_watch_forget (PpmTlsWatch *watch)
 {
   if (watch == NULL)

@@ -29,6 +29,8 @@ const char  *ppm_tls_watch_get_pinned (PpmTlsWatch *watch);
 PpmTlsWatch *ppm_tls_watch_ref (PpmTlsWatch *watch);
 /* NULL: nothing. */
 void         ppm_tls_watch_unref (PpmTlsWatch *watch);
+/* The holder's reference (*slot) becomes one to watch (NULL: none). */
+void         ppm_tls_watch_replace (PpmTlsWatch **slot, PpmTlsWatch *watch);
 /* The owner goes away: no more reports; handshakes still running keep the
  * watch alive until they end. */
 void         ppm_tls_watch_forget (PpmTlsWatch *watch);

@@ -58,10 +58,7 @@ ppm_ws_new (SoupSession *session, const char *url, const PpmWsEvents *events,
 void
 ppm_ws_set_tls_watch (PpmWs *ws, PpmTlsWatch *watch)
 {
-  PpmTlsWatch *old = ws->tls_watch;
-
-  ws->tls_watch = watch ? ppm_tls_watch_ref (watch) : NULL;
-  ppm_tls_watch_unref (old);
+  ppm_tls_watch_replace (&ws->tls_watch, watch);
 }
 
 void
