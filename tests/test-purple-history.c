@@ -159,9 +159,10 @@ test_recent_once_on_open_then_paging (void)
   ppms_server_free (server);
 }
 
-/* A window opened by a live message, a reply typed in it: neither comes
- * again from history, there or after /history; a window opened again shows
- * them once each. */
+/* A window opened by live messages, a reply typed in it: none comes again
+ * from history, there or after /history; a window opened again shows them
+ * once each: also the second of two live lines before the window is
+ * viewed, which the window holds apart from the first. */
 static void
 test_no_duplicate_against_window (void)
 {
@@ -175,12 +176,15 @@ test_no_duplicate_against_window (void)
   send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "first live");
   live = wait_write (account, "first live");
   g_assert_false (live->flags & PURPLE_MESSAGE_DELAYED);
-  /* The window's history when viewed: the greeting, below the live line. */
+  send_and_wait_ack (visitor, ppms_peer_conversation_uuid (visitor), "second live");
+  wait_write (account, "second live");
+  /* The window's history when viewed: the greeting, below the live lines. */
   view_window (account, who);
   greeting = wait_write (account, VISITOR_GREETING);
   g_assert_true (greeting->flags & PURPLE_MESSAGE_DELAYED);
   g_assert_cmpuint (write_index (greeting), >, write_index (live));
   g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "second live"), ==, 1);
 
   send_from_pidgin (account, who, "my reply");
   g_assert_nonnull (ppms_peer_wait_message (visitor, "my reply", WAIT_MS));
@@ -189,6 +193,7 @@ test_no_duplicate_against_window (void)
   wait_write (account, "No earlier messages");
   g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "second live"), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, "my reply"), ==, 1);
 
   /* Closed and opened again: each once, the reply as sent by us. */
@@ -198,6 +203,7 @@ test_no_duplicate_against_window (void)
   wait_write (account, "my reply");
   g_assert_cmpuint (count_exact_writes (account, VISITOR_GREETING), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, "first live"), ==, 1);
+  g_assert_cmpuint (count_exact_writes (account, "second live"), ==, 1);
   g_assert_cmpuint (count_exact_writes (account, "my reply"), ==, 1);
   g_assert_true (find_exact_write (account, "my reply")->flags & PURPLE_MESSAGE_SEND);
   sign_out (account);
