@@ -203,14 +203,17 @@ file_mime (const char *path, const char *name, gboolean *as_image)
 {
   guint8 head[16] = { 0 };
   gsize size = 0;
-  FILE *stream = g_fopen (path, "rb");
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  /* GIO, not fread: with fread (of a size the compiler knows) as its only
+   * fortifiable call, the Debian package's lintian finds the plugin built
+   * without _FORTIFY_SOURCE (hardening-no-fortify-functions). */
+  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, NULL);
   const char *image;
   g_autofree char *type = NULL;
 
-  if (stream != NULL) {
-    size = fread (head, 1, sizeof head, stream);
-    fclose (stream);
-  }
+  if (stream != NULL && !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head,
+                                                  &size, NULL, NULL))
+    size = 0;
   image = ppm_file_image_mime (head, size);
   *as_image = image != NULL;
   if (image != NULL)
