@@ -373,11 +373,27 @@ on_connected (gpointer data)
   send_to_team (contact);
 }
 
+/* Clients whose session ended, freed from an idle (not from within their
+ * own callback), or at shutdown if the plugin stops first. */
+static GPtrArray *clients_ended;
+static guint clients_ended_idle;
+
 static gboolean
-free_client_later (gpointer data)
+free_ended_clients (gpointer data)
 {
-  visitor_client_free (data);
+  clients_ended_idle = 0;
+  g_clear_pointer (&clients_ended, g_ptr_array_unref);
   return G_SOURCE_REMOVE;
+}
+
+static void
+free_client_later (PpmClient *client)
+{
+  if (clients_ended == NULL)
+    clients_ended = g_ptr_array_new_with_free_func ((GDestroyNotify) visitor_client_free);
+  g_ptr_array_add (clients_ended, client);
+  if (clients_ended_idle == 0)
+    clients_ended_idle = g_idle_add (free_ended_clients, NULL);
 }
 
 static void
@@ -390,8 +406,7 @@ on_disconnected (gpointer data, const GError *error)
   purple_debug_warning (LOG, "a contact's session ended: %s\n", error->message);
   if (!g_error_matches (error, PPM_ERROR, PPM_ERROR_NETWORK))
     tell_user_once (error);
-  /* Not from within its own callback. */
-  g_idle_add (free_client_later, g_steal_pointer (&contact->client));
+  free_client_later (g_steal_pointer (&contact->client));
   contact->connected = FALSE;
   g_hash_table_remove_all (contact->in_flight);
   g_clear_pointer (&contact->uploading, g_free);
@@ -742,6 +757,9 @@ bridge_contacts_shutdown (void)
   GHashTableIter iter;
   gpointer value;
 
+  /* Before the contacts their events point to. */
+  g_clear_handle_id (&clients_ended_idle, g_source_remove);
+  free_ended_clients (NULL);
   g_hash_table_iter_init (&iter, contacts);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     BridgeContact *contact = value;
